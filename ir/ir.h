@@ -1,0 +1,95 @@
+// The IR: a control-flow graph of classic BPF basic blocks.
+//
+// A Block is a run of straight-line instructions (loads, stores, ALU,
+// tax/txa) followed by one terminator: a conditional jump (jeq/jgt/jge/jset
+// against #k or x) with a true and a false successor, or a return. The graph
+// is acyclic (cBPF jumps only go forward); compiler/emit linearises it.
+//
+// Lowering builds the graph with true/false jump lists: an expression
+// under construction is a Fragment whose exits are still unpatched; `and`
+// patches the left side's true exits to the right side's entry, `or` its
+// false exits, `not` swaps the two lists.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sift/bpf.h"
+
+namespace sift::ir {
+
+using BlockId = uint32_t;
+inline constexpr BlockId kNoBlock = UINT32_MAX;
+
+enum class TermKind : uint8_t { Branch, Return };
+
+struct Block {
+  std::vector<bpf::Insn> stmts;  // no jumps, no returns
+  TermKind termKind = TermKind::Return;
+  /// Branch: a BPF_JMP instruction other than ja (its jt/jf fields unused);
+  /// Return: a BPF_RET instruction.
+  bpf::Insn term{};
+  BlockId jt = kNoBlock;  // Branch: where control goes when the test holds
+  BlockId jf = kNoBlock;  // Branch: where it goes otherwise
+};
+
+struct Program {
+  std::vector<Block> blocks;
+  BlockId entry = kNoBlock;
+};
+
+/// An unpatched exit: the true (or false) edge of a branch block.
+struct Exit {
+  BlockId block;
+  bool onTrue;
+};
+using JumpList = std::vector<Exit>;
+
+/// A boolean expression under construction.
+struct Fragment {
+  BlockId entry = kNoBlock;
+  JumpList trueExits;
+  JumpList falseExits;
+};
+
+class Builder {
+ public:
+  Program& program() { return prog_; }
+
+  /// A new block with the given statements ending in a test `jmpCode #k`
+  /// (or `jmpCode x`); both exits are open.
+  Fragment test(std::vector<bpf::Insn> stmts, uint16_t jmpCode, uint32_t k);
+  /// A fragment that is always true / always false (a block that tests a
+  /// constant, which the optimizer folds).
+  Fragment constant(bool value);
+  BlockId returnBlock(uint32_t value);
+
+  /// a and b: a's true exits go to b.
+  Fragment makeAnd(Fragment a, Fragment b);
+  /// a or b: a's false exits go to b.
+  Fragment makeOr(Fragment a, Fragment b);
+  /// not a: the exit lists swap.
+  static Fragment makeNot(Fragment a);
+
+  void patch(const JumpList& exits, BlockId target);
+  /// Closes the program: true exits return `accept`, false exits return 0.
+  Program finish(Fragment f, uint32_t accept);
+
+ private:
+  Program prog_;
+};
+
+/// Checks the IR's invariants (successors in range, terminators well
+/// formed, no jumps among statements, the graph acyclic). Returns an empty
+/// string when all hold, else what is wrong.
+std::string verify(const Program& p);
+
+/// A readable listing of the graph, one block per paragraph (used by
+/// --print-after and the tests).
+std::string print(const Program& p);
+
+/// Graphviz of the graph (--dot).
+std::string toDot(const Program& p);
+
+}  // namespace sift::ir

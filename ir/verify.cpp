@@ -1,0 +1,56 @@
+#include <string>
+#include <vector>
+
+#include "ir/ir.h"
+
+namespace sift::ir {
+
+namespace {
+constexpr uint16_t cls(uint16_t code) { return code & 0x07; }
+constexpr uint16_t kJmp = 0x05, kRet = 0x06;
+constexpr uint16_t kJa = 0x00;
+}  // namespace
+
+std::string verify(const Program& p) {
+  const size_t n = p.blocks.size();
+  if (p.entry >= n) return "entry block " + std::to_string(p.entry) + " does not exist";
+  for (size_t i = 0; i < n; ++i) {
+    const Block& b = p.blocks[i];
+    const std::string where = "block " + std::to_string(i) + ": ";
+    for (size_t s = 0; s < b.stmts.size(); ++s) {
+      uint16_t c = cls(b.stmts[s].code);
+      if (c == kJmp || c == kRet)
+        return where + "statement " + std::to_string(s) + " is a jump or return";
+    }
+    if (b.termKind == TermKind::Return) {
+      if (cls(b.term.code) != kRet) return where + "return terminator is not a BPF_RET instruction";
+    } else {
+      if (cls(b.term.code) != kJmp || (b.term.code & 0xf0) == kJa)
+        return where + "branch terminator is not a conditional jump";
+      if (b.jt >= n || b.jf >= n) return where + "branch successor out of range";
+    }
+  }
+  // Acyclic: iterative DFS with colours from the entry.
+  std::vector<uint8_t> colour(n, 0);  // 0 new, 1 on stack, 2 done
+  std::vector<std::pair<BlockId, int>> stack{{p.entry, 0}};
+  colour[p.entry] = 1;
+  while (!stack.empty()) {
+    auto& [id, next] = stack.back();
+    const Block& b = p.blocks[id];
+    if (b.termKind == TermKind::Branch && next < 2) {
+      BlockId succ = next == 0 ? b.jt : b.jf;
+      ++next;
+      if (colour[succ] == 1) return "block " + std::to_string(id) + ": edge to " + std::to_string(succ) + " closes a cycle";
+      if (colour[succ] == 0) {
+        colour[succ] = 1;
+        stack.push_back({succ, 0});
+      }
+      continue;
+    }
+    colour[id] = 2;
+    stack.pop_back();
+  }
+  return {};
+}
+
+}  // namespace sift::ir
