@@ -1,0 +1,53 @@
+// The compile() pipeline: text -> AST -> resolved AST -> IR -> optimized IR
+// -> classic BPF, each stage inside this one call's own state.
+#include <memory>
+
+#include "compiler/emit.h"
+#include "compiler/lower.h"
+#include "compiler/resolve.h"
+#include "grammar/parse.h"
+#include "optimizer/pipeline.h"
+#include "sift/compile.h"
+
+namespace sift {
+
+Expected<bpf::Program> compile(std::string_view expression, const CompileOptions& options) {
+  if (options.snaplen == 0) return Diagnostic::error("snaplen of 0 rejects all packets");
+
+  auto tree = grammar::parse(expression);
+  if (!tree) return tree.takeError();
+
+  std::unique_ptr<NameResolver> systemResolver;
+  const NameResolver* resolver = options.resolver;
+  if (!resolver) {
+    systemResolver = makeSystemResolver();
+    resolver = systemResolver.get();
+  }
+  compiler::ResolveOptions ro;
+  ro.linktype = options.linktype;
+  ro.resolver = resolver;
+  if (Status s = compiler::resolve(*tree, ro); !s) return s.takeError();
+
+  compiler::LowerOptions lo;
+  lo.linktype = options.linktype;
+  lo.snaplen = options.snaplen;
+  lo.netmask = options.netmask;
+  lo.liveLinuxSocket = options.liveLinuxSocket;
+  auto ir = compiler::lower(*tree, lo);
+  if (!ir) return ir.takeError();
+
+  optimizer::Options oo;
+  oo.level = options.optimizeLevel;
+#ifndef NDEBUG
+  oo.verify = true;
+#endif
+  if (Status s = optimizer::optimize(*ir, oo); !s) return s.takeError();
+
+  auto program = compiler::emit(*ir);
+  if (!program) return program.takeError();
+  if (ValidationError why; !bpf::validate(*program, bpf::Profile::Libpcap, &why))
+    return Diagnostic::error("internal error: compiled program fails validation: " + why.message);
+  return program;
+}
+
+}  // namespace sift

@@ -1,0 +1,80 @@
+// The pass pipeline: which passes run, in what order, and the loop that
+// runs them to a fixed point with verification between passes.
+#include "optimizer/pipeline.h"
+
+#include "optimizer/passes.h"
+
+namespace sift::optimizer {
+
+namespace {
+
+struct PassEntry {
+  const char* name;
+  bool (*run)(ir::Program&);
+  int minLevel;
+};
+
+// The pipeline, in order.
+constexpr PassEntry kPasses[] = {
+    {"remove-unreachable", removeUnreachable, 1},
+};
+
+size_t insnCount(const ir::Program& p) {
+  size_t n = 0;
+  for (const auto& b : p.blocks) n += b.stmts.size() + 1;
+  return n;
+}
+
+}  // namespace
+
+size_t measure(const ir::Program& p) { return p.blocks.size() + insnCount(p); }
+
+std::vector<std::string> passNames(int level) {
+  std::vector<std::string> names;
+  for (const auto& e : kPasses)
+    if (level >= e.minLevel) names.push_back(e.name);
+  return names;
+}
+
+Status optimize(ir::Program& program, const Options& options) {
+  if (options.level <= 0) return okStatus();
+  if (options.verify) {
+    if (std::string err = ir::verify(program); !err.empty())
+      return Diagnostic::error("internal error: invalid IR before optimization: " + err);
+  }
+  size_t before = measure(program);
+  for (;;) {
+    bool changedInRound = false;
+    for (const auto& e : kPasses) {
+      if (options.level < e.minLevel) continue;
+      const size_t blocksBefore = program.blocks.size(), insnsBefore = insnCount(program);
+      const size_t m0 = measure(program);
+      bool changed = e.run(program);
+      if (options.verify) {
+        if (std::string err = ir::verify(program); !err.empty())
+          return Diagnostic::error(std::string("internal error: pass '") + e.name + "' broke the IR: " + err);
+      }
+      if (measure(program) > m0)
+        return Diagnostic::error(std::string("internal error: pass '") + e.name + "' made the program larger");
+      if (options.stats) {
+        PassStats* s = nullptr;
+        for (auto& existing : *options.stats)
+          if (existing.pass == e.name) s = &existing;
+        if (!s) s = &options.stats->emplace_back(PassStats{e.name});
+        ++s->runs;
+        s->blocksRemoved += blocksBefore - program.blocks.size();
+        s->insnsRemoved += insnsBefore - insnCount(program);
+      }
+      if (options.afterPass) options.afterPass(e.name, program);
+      changedInRound |= changed;
+    }
+    size_t after = measure(program);
+    // Fixed point: a round that changed nothing, or one that did not make
+    // the measure strictly smaller (passes that only rearrange are run once).
+    if (!changedInRound || after >= before) break;
+    before = after;
+  }
+  return okStatus();
+}
+
+}  // namespace sift::optimizer

@@ -1,0 +1,46 @@
+// The optimizer's pass pipeline.
+//
+// Passes are listed in one place (pipeline.cpp) in the order they run.
+// In debug builds and tests the IR verifier runs after every pass and names
+// the pass that broke an invariant. The loop over the pass list ends on a
+// real fixed point: a full round that leaves the program's measure (block
+// and instruction counts) unchanged; a pass must never make it grow, and
+// the pipeline reports it as a bug if one does.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ir/ir.h"
+#include "sift/diagnostics.h"
+
+namespace sift::optimizer {
+
+/// What one pass did, for --stats.
+struct PassStats {
+  std::string pass;
+  size_t runs = 0;
+  size_t blocksRemoved = 0;
+  size_t insnsRemoved = 0;
+};
+
+struct Options {
+  int level = 1;        // 0: no passes, 1: size first, 2: speed
+  bool verify = false;  // run the IR verifier after every pass
+  /// Called after each pass with its name and the program (--print-after).
+  std::function<void(const std::string& pass, const ir::Program&)> afterPass;
+  std::vector<PassStats>* stats = nullptr;
+};
+
+/// The names of the passes at `level`, in order.
+std::vector<std::string> passNames(int level);
+
+/// Runs the pipeline. Fails only on an internal error (a pass broke the
+/// IR or made the program larger), reported with the pass's name.
+Status optimize(ir::Program& program, const Options& options);
+
+/// The size measure the fixed point is taken on.
+size_t measure(const ir::Program& program);
+
+}  // namespace sift::optimizer
