@@ -45,7 +45,7 @@ Expected<bpf::Program> compile(std::string_view expression, const CompileOptions
 
   auto program = compiler::emit(*ir);
   if (!program) return program.takeError();
-  if (ValidationError why; !bpf::validate(*program, bpf::Profile::Libpcap, &why))
+  if (bpf::ValidationError why; !bpf::validate(*program, bpf::Profile::Libpcap, &why))
     return Diagnostic::error("internal error: compiled program fails validation: " + why.message);
   return program;
 }
