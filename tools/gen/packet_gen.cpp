@@ -1,0 +1,973 @@
+// The packet generator (see packet_gen.h): builds network-layer packets
+// from small address, port and protocol pools, frames them for a link
+// type, and now and then truncates a capture or emits random bytes.
+#include "packet_gen.h"
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+
+namespace sift::gen {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+using Ip6 = std::array<uint8_t, 16>;
+using Mac = std::array<uint8_t, 6>;
+
+// splitmix64: small, fast and the same everywhere (std distributions are not).
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed * 0x9e3779b97f4a7c15ULL + 0x2545f4914f6cdd1dULL) {}
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  uint32_t below(uint32_t n) { return n == 0 ? 0 : static_cast<uint32_t>(next() % n); }
+  uint32_t range(uint32_t lo, uint32_t hi) { return lo + below(hi - lo + 1); }
+  bool chance(uint32_t percent) { return below(100) < percent; }
+  uint8_t byte() { return static_cast<uint8_t>(next()); }
+  uint16_t u16() { return static_cast<uint16_t>(next()); }
+  uint32_t u32() { return static_cast<uint32_t>(next()); }
+  template <class T>
+  const T& pick(const std::vector<T>& v) { return v[below(static_cast<uint32_t>(v.size()))]; }
+
+ private:
+  uint64_t state_;
+};
+
+void put8(Bytes& b, uint32_t v) { b.push_back(static_cast<uint8_t>(v)); }
+void put16(Bytes& b, uint32_t v) {
+  put8(b, v >> 8);
+  put8(b, v);
+}
+void put32(Bytes& b, uint32_t v) {
+  put16(b, v >> 16);
+  put16(b, v);
+}
+void putLe16(Bytes& b, uint32_t v) {
+  put8(b, v);
+  put8(b, v >> 8);
+}
+void putLe32(Bytes& b, uint32_t v) {
+  putLe16(b, v);
+  putLe16(b, v >> 16);
+}
+void append(Bytes& b, const Bytes& more) { b.insert(b.end(), more.begin(), more.end()); }
+template <size_t N>
+void append(Bytes& b, const std::array<uint8_t, N>& more) { b.insert(b.end(), more.begin(), more.end()); }
+void putRandom(Bytes& b, Rng& rng, size_t n) {
+  for (size_t i = 0; i < n; ++i) put8(b, rng.byte());
+}
+
+constexpr uint32_t ipv4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+  return (a << 24) | (b << 16) | (c << 8) | d;
+}
+
+Ip6 ipv6(std::initializer_list<uint16_t> head, std::initializer_list<uint16_t> tail = {}) {
+  Ip6 a{};
+  size_t i = 0;
+  for (uint16_t g : head) {
+    a[i++] = static_cast<uint8_t>(g >> 8);
+    a[i++] = static_cast<uint8_t>(g);
+  }
+  i = 16 - 2 * tail.size();
+  for (uint16_t g : tail) {
+    a[i++] = static_cast<uint8_t>(g >> 8);
+    a[i++] = static_cast<uint8_t>(g);
+  }
+  return a;
+}
+
+// The pools the expression corpus draws its addresses and ports from.
+const std::vector<uint32_t>& v4Pool() {
+  static const std::vector<uint32_t> pool = {
+      ipv4(10, 0, 0, 1),       ipv4(10, 0, 0, 2),       ipv4(10, 0, 0, 80),     ipv4(10, 1, 2, 3),
+      ipv4(10, 10, 10, 10),    ipv4(10, 255, 255, 255), ipv4(192, 168, 1, 1),   ipv4(192, 168, 1, 10),
+      ipv4(192, 168, 1, 100),  ipv4(192, 168, 1, 255),  ipv4(192, 168, 2, 1),   ipv4(172, 16, 0, 1),
+      ipv4(172, 16, 1, 2),     ipv4(172, 16, 255, 254), ipv4(172, 31, 0, 5),    ipv4(8, 8, 8, 8),
+      ipv4(1, 2, 3, 4),        ipv4(127, 0, 0, 1),      ipv4(224, 0, 0, 1),     ipv4(224, 0, 0, 251),
+      ipv4(239, 255, 255, 250), ipv4(255, 255, 255, 255), ipv4(0, 0, 0, 0),     ipv4(100, 64, 0, 1),
+      ipv4(198, 51, 100, 7),   ipv4(203, 0, 113, 9),
+  };
+  return pool;
+}
+
+const std::vector<Ip6>& v6Pool() {
+  static const std::vector<Ip6> pool = {
+      ipv6({0x2001, 0xdb8}, {1}),
+      ipv6({0x2001, 0xdb8}, {2}),
+      ipv6({0x2001, 0xdb8, 0, 1}, {1}),
+      ipv6({0x2001, 0xdb8, 1}, {0x10}),
+      ipv6({0x2001, 0xdb8, 0xffff}, {1}),
+      ipv6({0x2001, 0xdb9}, {1}),
+      ipv6({0xfe80}, {1}),
+      ipv6({0xfe80}, {2}),
+      ipv6({0xfe80}, {0x200, 0x5eff, 0xfe00, 0x101}),
+      ipv6({}, {1}),
+      ipv6({}, {}),
+      ipv6({0xff02}, {1}),
+      ipv6({0xff02}, {2}),
+      ipv6({0xff02}, {1, 0xff00, 1}),
+      ipv6({0xff05}, {2}),
+      ipv6({0xff0e}, {0x101}),
+      ipv6({0x2001, 0x4860, 0x4860}, {0x8888}),
+      ipv6({}, {0xffff, 0x0a00, 0x0001}),
+      ipv6({0xfd00}, {1}),
+  };
+  return pool;
+}
+
+const std::vector<Mac>& macPool() {
+  static const std::vector<Mac> pool = {
+      Mac{0x00, 0x11, 0x22, 0x33, 0x44, 0x55}, Mac{0x00, 0x11, 0x22, 0x33, 0x44, 0x66},
+      Mac{0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}, Mac{0x02, 0x00, 0x00, 0x00, 0x00, 0x01},
+      Mac{0x00, 0x00, 0x5e, 0x00, 0x01, 0x01}, Mac{0x08, 0x00, 0x27, 0x12, 0x34, 0x56},
+      Mac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, Mac{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01},
+      Mac{0x01, 0x00, 0x5e, 0x7f, 0xff, 0xfa}, Mac{0x33, 0x33, 0x00, 0x00, 0x00, 0x01},
+      Mac{0x33, 0x33, 0xff, 0x00, 0x00, 0x01}, Mac{0x01, 0x80, 0xc2, 0x00, 0x00, 0x00},
+      Mac{0x00, 0x00, 0x00, 0x00, 0x00, 0x00},
+  };
+  return pool;
+}
+
+const std::vector<uint16_t>& portPool() {
+  static const std::vector<uint16_t> pool = {
+      0,   7,    20,   21,   22,   23,   25,   53,   67,   68,   80,   110,  123,  137,   143,   161,
+      179, 443,  514,  993,  999,  1000, 1023, 1024, 1500, 1999, 2000, 2001, 3306, 5060,  5353,  6000,
+      8000, 8080, 8443, 65534, 65535,
+  };
+  return pool;
+}
+
+uint32_t pickV4(Rng& rng) { return rng.chance(12) ? rng.u32() : rng.pick(v4Pool()); }
+Ip6 pickV6(Rng& rng) {
+  if (!rng.chance(12)) return rng.pick(v6Pool());
+  Ip6 a;
+  for (auto& x : a) x = rng.byte();
+  if (rng.chance(50)) a[0] = 0x20, a[1] = 0x01, a[2] = 0x0d, a[3] = 0xb8;
+  return a;
+}
+Mac pickMac(Rng& rng) {
+  if (!rng.chance(10)) return rng.pick(macPool());
+  Mac m;
+  for (auto& x : m) x = rng.byte();
+  return m;
+}
+uint16_t pickPort(Rng& rng) { return rng.chance(22) ? rng.u16() : rng.pick(portPool()); }
+
+// A payload length: mostly small, some mid-sized, a few near the MTU.
+size_t payloadLength(Rng& rng) {
+  uint32_t r = rng.below(100);
+  if (r < 8) return 0;
+  if (r < 65) return rng.range(1, 40);
+  if (r < 90) return rng.range(41, 400);
+  return rng.range(401, 1460);
+}
+
+void putPayload(Bytes& b, Rng& rng) { putRandom(b, rng, payloadLength(rng)); }
+
+// ---- transport layers ------------------------------------------------------
+
+Bytes makeTcp(Rng& rng) {
+  static const std::vector<uint8_t> flags = {0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x14,
+                                             0x30, 0x00, 0xff, 0xc2, 0x01, 0x29, 0x08};
+  Bytes b;
+  put16(b, pickPort(rng));
+  put16(b, pickPort(rng));
+  put32(b, rng.u32());
+  put32(b, rng.chance(20) ? 0 : rng.u32());
+  uint32_t offset = rng.chance(20) ? rng.range(6, 15) : 5;
+  put8(b, (offset << 4) | (rng.chance(5) ? rng.below(16) : 0));
+  put8(b, rng.chance(15) ? rng.byte() : rng.pick(flags));
+  put16(b, rng.chance(10) ? 0 : rng.u16());
+  put16(b, rng.u16());
+  put16(b, rng.chance(80) ? 0 : rng.u16());
+  for (uint32_t i = 5; i < offset; ++i) put32(b, rng.chance(50) ? 0x01010101 : rng.u32());
+  putPayload(b, rng);
+  return b;
+}
+
+Bytes makeUdp(Rng& rng) {
+  Bytes body;
+  putPayload(body, rng);
+  Bytes b;
+  put16(b, pickPort(rng));
+  put16(b, pickPort(rng));
+  put16(b, rng.chance(90) ? body.size() + 8 : rng.u16());
+  put16(b, rng.u16());
+  append(b, body);
+  return b;
+}
+
+Bytes makeSctp(Rng& rng) {
+  Bytes b;
+  put16(b, pickPort(rng));
+  put16(b, pickPort(rng));
+  put32(b, rng.u32());  // verification tag
+  put32(b, rng.u32());  // checksum
+  put8(b, rng.below(16));  // chunk type
+  put8(b, 0);
+  put16(b, 4 + rng.below(40));
+  putPayload(b, rng);
+  return b;
+}
+
+Bytes makeIcmp(Rng& rng) {
+  static const std::vector<uint8_t> types = {0, 3, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 8, 0};
+  Bytes b;
+  put8(b, rng.chance(8) ? rng.byte() : rng.pick(types));
+  put8(b, rng.chance(70) ? 0 : rng.below(16));
+  put16(b, rng.u16());
+  put32(b, rng.u32());
+  putPayload(b, rng);
+  return b;
+}
+
+Bytes makeIcmp6(Rng& rng) {
+  static const std::vector<uint8_t> types = {1,   2,   3,   4,   128, 129, 130, 131, 132,
+                                             133, 134, 135, 136, 137, 143, 128, 129, 135};
+  Bytes b;
+  put8(b, rng.chance(8) ? rng.byte() : rng.pick(types));
+  put8(b, rng.chance(70) ? 0 : rng.below(8));
+  put16(b, rng.u16());
+  put32(b, rng.u32());
+  putPayload(b, rng);
+  return b;
+}
+
+Bytes makeIgmp(Rng& rng) {
+  static const std::vector<uint8_t> types = {0x11, 0x12, 0x16, 0x17, 0x22};
+  Bytes b;
+  put8(b, rng.pick(types));
+  put8(b, rng.below(100));
+  put16(b, rng.u16());
+  put32(b, pickV4(rng));
+  if (rng.chance(30)) putPayload(b, rng);
+  return b;
+}
+
+Bytes makeShortHeader(Rng& rng, size_t n) {
+  Bytes b;
+  putRandom(b, rng, n);
+  putPayload(b, rng);
+  return b;
+}
+
+Bytes makeTransport(Rng& rng, uint8_t proto, bool v6, int depth = 0);
+
+Bytes makeAh(Rng& rng, bool v6, int depth) {
+  static const std::vector<uint8_t> inner = {6, 17, 1, 58, 132};
+  uint8_t next = rng.pick(inner);
+  Bytes b;
+  put8(b, next);
+  put8(b, 4);  // payload length in 32-bit words minus 2: 24 bytes in all
+  put16(b, 0);
+  put32(b, rng.u32());  // SPI
+  put32(b, rng.u32());  // sequence
+  putRandom(b, rng, 12);  // ICV
+  append(b, makeTransport(rng, next, v6, depth + 1));
+  return b;
+}
+
+Bytes makeEsp(Rng& rng) {
+  Bytes b;
+  put32(b, rng.u32());
+  put32(b, rng.u32());
+  putPayload(b, rng);
+  return b;
+}
+
+Bytes makeVrrp(Rng& rng) {
+  Bytes b;
+  put8(b, rng.chance(70) ? 0x21 : 0x31);
+  put8(b, rng.range(1, 255));
+  put8(b, rng.chance(50) ? 100 : rng.byte());
+  put8(b, 1);
+  put8(b, 0);
+  put8(b, 1);
+  put16(b, rng.u16());
+  put32(b, pickV4(rng));
+  return b;
+}
+
+Bytes makeIpv4Packet(Rng& rng, std::optional<uint8_t> proto, int depth);
+Bytes makeIpv6Packet(Rng& rng, std::optional<uint8_t> proto, int depth);
+
+Bytes makeTransport(Rng& rng, uint8_t proto, bool v6, int depth) {
+  switch (proto) {
+    case 6: return makeTcp(rng);
+    case 17: return makeUdp(rng);
+    case 132: return makeSctp(rng);
+    case 1: return makeIcmp(rng);
+    case 58: return makeIcmp6(rng);
+    case 2: return makeIgmp(rng);
+    case 103: return makeShortHeader(rng, 4);   // PIM: version/type, reserved, checksum
+    case 51: return depth < 2 ? makeAh(rng, v6, depth) : makeEsp(rng);
+    case 50: return makeEsp(rng);
+    case 112: return makeVrrp(rng);             // VRRP and CARP share the number
+    case 9: return makeShortHeader(rng, 12);    // IGRP
+    case 47: return makeShortHeader(rng, 4);    // GRE
+    case 89: return makeShortHeader(rng, 24);   // OSPF
+    case 4: return depth < 1 ? makeIpv4Packet(rng, std::nullopt, depth + 1) : makeEsp(rng);
+    case 41: return depth < 1 ? makeIpv6Packet(rng, std::nullopt, depth + 1) : makeEsp(rng);
+    default: return makeShortHeader(rng, rng.below(20));
+  }
+}
+
+uint8_t pickIpv4Protocol(Rng& rng) {
+  static const std::vector<std::pair<uint8_t, uint32_t>> weights = {
+      {6, 30}, {17, 24}, {1, 10}, {132, 5}, {2, 4}, {103, 3}, {51, 3}, {50, 3}, {112, 4},
+      {9, 2},  {47, 2},  {89, 1}, {4, 1},   {41, 1}, {58, 1},
+  };
+  if (rng.chance(4)) return rng.byte();
+  uint32_t total = 0;
+  for (auto& w : weights) total += w.second;
+  uint32_t r = rng.below(total);
+  for (auto& w : weights) {
+    if (r < w.second) return w.first;
+    r -= w.second;
+  }
+  return 6;
+}
+
+uint8_t pickIpv6Protocol(Rng& rng) {
+  static const std::vector<std::pair<uint8_t, uint32_t>> weights = {
+      {6, 30}, {17, 24}, {58, 18}, {132, 5}, {51, 3}, {50, 3}, {103, 2},
+      {112, 2}, {2, 1},  {1, 1},   {59, 2},  {4, 1},  {41, 1},
+  };
+  if (rng.chance(4)) return rng.byte();
+  uint32_t total = 0;
+  for (auto& w : weights) total += w.second;
+  uint32_t r = rng.below(total);
+  for (auto& w : weights) {
+    if (r < w.second) return w.first;
+    r -= w.second;
+  }
+  return 6;
+}
+
+// ---- network layers --------------------------------------------------------
+
+void putIpv4Options(Bytes& b, Rng& rng, size_t bytes) {
+  Bytes opts;
+  while (opts.size() < bytes) {
+    size_t left = bytes - opts.size();
+    uint32_t r = rng.below(5);
+    if (r == 0 && left >= 4) {  // router alert
+      put8(opts, 148), put8(opts, 4), put16(opts, 0);
+    } else if (r == 1 && left >= 7) {  // record route with one slot
+      put8(opts, 7), put8(opts, 7), put8(opts, 4), put32(opts, pickV4(rng));
+    } else if (r == 2) {
+      put8(opts, 1);  // no-op
+    } else if (r == 3 && left >= 3) {
+      size_t n = rng.range(3, static_cast<uint32_t>(left < 12 ? left : 12));
+      put8(opts, rng.byte()), put8(opts, n), putRandom(opts, rng, n - 2);
+    } else {
+      put8(opts, 0);  // end of list
+    }
+  }
+  append(b, opts);
+}
+
+Bytes makeIpv4Packet(Rng& rng, std::optional<uint8_t> forcedProto, int depth) {
+  uint8_t proto = forcedProto ? *forcedProto : pickIpv4Protocol(rng);
+  uint32_t ihl = rng.chance(15) ? rng.range(6, 15) : 5;
+  uint32_t fragment = 0;  // flags and offset word
+  bool laterFragment = false;
+  uint32_t r = rng.below(100);
+  if (r < 45) {
+    fragment = 0x4000;  // don't fragment
+  } else if (r < 72) {
+    fragment = 0;
+  } else if (r < 82) {
+    fragment = 0x2000;  // first fragment: more fragments, offset 0
+  } else if (r < 96) {
+    fragment = (rng.chance(50) ? 0x2000 : 0) | rng.range(1, 0x1fff);
+    laterFragment = true;
+  } else {
+    fragment = 0x8000 | (rng.chance(50) ? rng.range(1, 0x1fff) : 0);  // reserved bit
+    laterFragment = (fragment & 0x1fff) != 0;
+  }
+  Bytes payload = laterFragment ? makeShortHeader(rng, rng.below(16)) : makeTransport(rng, proto, false, depth);
+  Bytes b;
+  put8(b, 0x40 | ihl);
+  put8(b, rng.chance(70) ? 0 : rng.byte());
+  size_t total = ihl * 4 + payload.size();
+  put16(b, rng.chance(92) ? total : rng.u16());
+  put16(b, rng.u16());
+  put16(b, fragment);
+  static const std::vector<uint8_t> ttls = {1, 2, 63, 64, 128, 255};
+  put8(b, rng.pick(ttls));
+  put8(b, proto);
+  put16(b, rng.u16());
+  put32(b, pickV4(rng));
+  put32(b, pickV4(rng));
+  putIpv4Options(b, rng, (ihl - 5) * 4);
+  append(b, payload);
+  return b;
+}
+
+// IPv6 extension headers wrap the transport from the inside out.
+Bytes wrapIpv6Extension(Rng& rng, uint8_t kind, uint8_t& next, Bytes inner) {
+  Bytes b;
+  if (kind == 44) {  // fragment
+    put8(b, next);
+    put8(b, 0);
+    bool first = rng.chance(55);
+    uint32_t offset = first ? 0 : rng.range(1, 0x1fff);
+    put16(b, (offset << 3) | (rng.chance(60) ? 1 : 0));
+    put32(b, rng.u32());
+    if (!first) inner = makeShortHeader(rng, rng.below(16));
+  } else {  // hop-by-hop, routing or destination options: 8 bytes
+    put8(b, next);
+    put8(b, 0);
+    if (kind == 43) {
+      put8(b, rng.below(5)), put8(b, rng.below(3)), put32(b, 0);
+    } else {
+      put8(b, 1), put8(b, 4), put32(b, 0);  // PadN over the rest
+    }
+  }
+  next = kind;
+  append(b, inner);
+  return b;
+}
+
+Bytes makeIpv6Packet(Rng& rng, std::optional<uint8_t> forcedProto, int depth) {
+  uint8_t next = forcedProto ? *forcedProto : pickIpv6Protocol(rng);
+  Bytes payload = next == 59 ? Bytes{} : makeTransport(rng, next, true, depth);
+  uint32_t r = rng.below(100);
+  if (r < 14) {
+    payload = wrapIpv6Extension(rng, 44, next, payload);
+  } else if (r < 20) {
+    payload = wrapIpv6Extension(rng, 0, next, payload);
+  } else if (r < 23) {
+    payload = wrapIpv6Extension(rng, 60, next, payload);
+  } else if (r < 26) {
+    payload = wrapIpv6Extension(rng, 43, next, payload);
+  } else if (r < 29) {
+    payload = wrapIpv6Extension(rng, 44, next, payload);
+    payload = wrapIpv6Extension(rng, 0, next, payload);
+  }
+  Bytes b;
+  put32(b, 0x60000000 | (rng.chance(70) ? 0 : rng.u32() & 0x0fffffff));
+  put16(b, rng.chance(92) ? payload.size() : rng.u16());
+  put8(b, next);
+  static const std::vector<uint8_t> hops = {1, 64, 128, 255};
+  put8(b, rng.pick(hops));
+  append(b, pickV6(rng));
+  append(b, pickV6(rng));
+  append(b, payload);
+  return b;
+}
+
+Bytes makeArp(Rng& rng, bool reverse) {
+  Bytes b;
+  put16(b, rng.chance(90) ? 1 : rng.range(2, 32));    // hardware type
+  put16(b, rng.chance(92) ? 0x0800 : rng.u16());      // protocol type
+  put8(b, 6);
+  put8(b, 4);
+  put16(b, reverse ? rng.range(3, 4) : rng.range(1, 2));
+  append(b, pickMac(rng));
+  put32(b, pickV4(rng));
+  append(b, rng.chance(40) ? Mac{} : pickMac(rng));
+  put32(b, pickV4(rng));
+  if (rng.chance(40)) putRandom(b, rng, 18);  // Ethernet minimum-size padding
+  return b;
+}
+
+enum class Network : uint8_t { Ipv4, Ipv6, Arp, Rarp, Other };
+
+struct NetworkPacket {
+  Network kind;
+  uint16_t ethertype;
+  Bytes bytes;
+};
+
+NetworkPacket makeNetwork(Rng& rng, Network kind) {
+  switch (kind) {
+    case Network::Ipv4: return {kind, 0x0800, makeIpv4Packet(rng, std::nullopt, 0)};
+    case Network::Ipv6: return {kind, 0x86dd, makeIpv6Packet(rng, std::nullopt, 0)};
+    case Network::Arp: return {kind, 0x0806, makeArp(rng, false)};
+    case Network::Rarp: return {kind, 0x8035, makeArp(rng, true)};
+    case Network::Other: break;
+  }
+  static const std::vector<uint16_t> others = {0x88cc, 0x8847, 0x8863, 0x8864, 0x809b, 0x80f3,
+                                               0x6003, 0x6004, 0x8137, 0x88e5, 0x0801, 0x86de};
+  uint16_t type = rng.chance(30) ? rng.u16() : rng.pick(others);
+  return {kind, type, makeShortHeader(rng, rng.below(40))};
+}
+
+// Picks a network layer: percentages for IPv4, IPv6, ARP, RARP; the rest is other.
+Network pickNetwork(Rng& rng, uint32_t v4, uint32_t v6, uint32_t arp, uint32_t rarp) {
+  uint32_t r = rng.below(100);
+  if (r < v4) return Network::Ipv4;
+  if ((r -= v4) < v6) return Network::Ipv6;
+  if ((r -= v6) < arp) return Network::Arp;
+  if ((r -= arp) < rarp) return Network::Rarp;
+  return Network::Other;
+}
+
+// ---- link layers -----------------------------------------------------------
+
+Bytes makeLlcFrame(Rng& rng) {
+  Bytes b;
+  uint32_t r = rng.below(6);
+  if (r == 0) {  // SNAP carrying IPv4 or ARP
+    put8(b, 0xaa), put8(b, 0xaa), put8(b, 0x03), put8(b, 0), put8(b, 0), put8(b, 0);
+    NetworkPacket n = makeNetwork(rng, rng.chance(70) ? Network::Ipv4 : Network::Arp);
+    put16(b, n.ethertype);
+    append(b, n.bytes);
+  } else {
+    static const std::vector<uint8_t> saps = {0x42, 0xe0, 0xf0, 0xfe, 0x06};
+    uint8_t sap = rng.pick(saps);
+    put8(b, sap), put8(b, rng.chance(80) ? sap : rng.byte()), put8(b, 0x03);
+    putRandom(b, rng, rng.range(3, 40));
+  }
+  return b;
+}
+
+Bytes frameEthernet(Rng& rng) {
+  Bytes b;
+  uint32_t d = rng.below(100);
+  Mac dst = d < 10 ? Mac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff} : pickMac(rng);
+  append(b, dst);
+  append(b, pickMac(rng));
+  uint32_t r = rng.below(100);
+  if (r < 5) {  // 802.3 length field and LLC
+    Bytes llc = makeLlcFrame(rng);
+    put16(b, rng.chance(90) ? llc.size() : rng.range(0, 1500));
+    append(b, llc);
+    return b;
+  }
+  if (r < 10) {  // one 802.1Q tag
+    put16(b, rng.chance(80) ? 0x8100 : 0x88a8);
+    put16(b, rng.range(0, 4095));
+    NetworkPacket n = makeNetwork(rng, pickNetwork(rng, 60, 30, 5, 0));
+    put16(b, n.ethertype);
+    append(b, n.bytes);
+    return b;
+  }
+  NetworkPacket n = makeNetwork(rng, pickNetwork(rng, 50, 30, 9, 4));
+  put16(b, n.ethertype);
+  append(b, n.bytes);
+  return b;
+}
+
+Bytes frameIp(Rng& rng, uint32_t v4, uint32_t v6) {
+  Network k = pickNetwork(rng, v4, v6, 0, 0);
+  if (k == Network::Other) {  // junk with a random version nibble
+    Bytes b = makeShortHeader(rng, rng.range(1, 40));
+    b[0] = static_cast<uint8_t>((rng.chance(50) ? rng.below(16) : 5) << 4 | (b[0] & 0x0f));
+    return b;
+  }
+  return makeNetwork(rng, k).bytes;
+}
+
+// The 4-byte address family of DLT_NULL (host order) and DLT_LOOP (network order).
+Bytes frameLoopback(Rng& rng, bool networkOrder) {
+  uint32_t r = rng.below(100);
+  uint32_t af;
+  Network k;
+  if (r < 45) {
+    af = 2, k = Network::Ipv4;
+  } else if (r < 80) {
+    static const std::vector<uint32_t> inet6 = {10, 24, 28, 30};
+    af = rng.pick(inet6), k = Network::Ipv6;
+  } else if (r < 88) {  // a family in the other byte order
+    af = rng.chance(50) ? 0x02000000 : 0x18000000;
+    k = af == 0x02000000 ? Network::Ipv4 : Network::Ipv6;
+  } else if (r < 94) {  // a family that disagrees with the payload
+    af = rng.chance(50) ? 2 : 24;
+    k = af == 2 ? Network::Ipv6 : Network::Ipv4;
+  } else {
+    static const std::vector<uint32_t> others = {0, 1, 7, 17, 23, 0xffffffff};
+    af = rng.chance(50) ? rng.pick(others) : rng.u32(), k = Network::Other;
+  }
+  Bytes b;
+  // On little-endian hosts (the only ones libpcap's DLT_NULL host order is
+  // checked against here) host order is little-endian.
+  if (networkOrder) {
+    put32(b, af);
+  } else {
+    putLe32(b, af);
+  }
+  append(b, k == Network::Other ? makeShortHeader(rng, rng.below(30)) : makeNetwork(rng, k).bytes);
+  return b;
+}
+
+struct CookedContent {
+  uint16_t pktType, arphrd, protocol;
+  Mac address;
+  Bytes payload;
+};
+
+CookedContent cookedContent(Rng& rng) {
+  CookedContent c;
+  uint32_t p = rng.below(100);
+  c.pktType = p < 40 ? 0 : p < 50 ? 1 : p < 60 ? 2 : p < 70 ? 3 : p < 95 ? 4 : rng.range(5, 7);
+  static const std::vector<uint16_t> hw = {1, 1, 1, 772, 65534, 768, 776};
+  c.arphrd = rng.pick(hw);
+  c.address = pickMac(rng);
+  uint32_t r = rng.below(100);
+  if (r < 4) {  // 802.2 LLC frame
+    c.protocol = 0x0004;
+    c.payload = makeLlcFrame(rng);
+  } else if (r < 6) {  // Novell 802.3
+    c.protocol = 0x0001;
+    c.payload = makeShortHeader(rng, rng.range(4, 30));
+  } else if (r < 9) {
+    c.protocol = 0x8100;
+    Bytes tagged;
+    put16(tagged, rng.range(0, 4095));
+    NetworkPacket n = makeNetwork(rng, pickNetwork(rng, 70, 30, 0, 0));
+    put16(tagged, n.ethertype);
+    append(tagged, n.bytes);
+    c.payload = tagged;
+  } else {
+    NetworkPacket n = makeNetwork(rng, pickNetwork(rng, 50, 32, 8, 4));
+    c.protocol = n.ethertype;
+    c.payload = std::move(n.bytes);
+  }
+  return c;
+}
+
+Bytes frameLinuxSll(Rng& rng) {
+  CookedContent c = cookedContent(rng);
+  Bytes b;
+  put16(b, c.pktType);
+  put16(b, c.arphrd);
+  put16(b, 6);
+  append(b, c.address);
+  put16(b, 0);
+  put16(b, c.protocol);
+  append(b, c.payload);
+  return b;
+}
+
+Bytes frameLinuxSll2(Rng& rng) {
+  CookedContent c = cookedContent(rng);
+  Bytes b;
+  put16(b, c.protocol);
+  put16(b, 0);
+  put32(b, rng.chance(80) ? rng.range(1, 4) : rng.u32());  // interface index
+  put16(b, c.arphrd);
+  put8(b, c.pktType);
+  put8(b, 6);
+  append(b, c.address);
+  put16(b, 0);
+  append(b, c.payload);
+  return b;
+}
+
+Bytes framePpp(Rng& rng) {
+  Bytes b;
+  if (rng.chance(90)) {
+    put8(b, 0xff), put8(b, 0x03);
+  } else {
+    put8(b, rng.byte()), put8(b, rng.byte());
+  }
+  uint32_t r = rng.below(100);
+  if (r < 50) {
+    put16(b, 0x0021);
+    append(b, makeIpv4Packet(rng, std::nullopt, 0));
+  } else if (r < 80) {
+    put16(b, 0x0057);
+    append(b, makeIpv6Packet(rng, std::nullopt, 0));
+  } else if (r < 85) {  // an IPv4 packet under the EtherType instead of the PPP number
+    put16(b, 0x0800);
+    append(b, makeIpv4Packet(rng, std::nullopt, 0));
+  } else {
+    static const std::vector<uint16_t> others = {0x002b, 0x0029, 0x8021, 0x8057, 0xc021,
+                                                 0xc023, 0x0281, 0x0283, 0x003d, 0x0027};
+    put16(b, rng.chance(70) ? rng.pick(others) : rng.u16());
+    append(b, makeShortHeader(rng, rng.range(0, 30)));
+  }
+  return b;
+}
+
+Bytes frame(Rng& rng, uint32_t linktype) {
+  switch (linktype) {
+    case 1: return frameEthernet(rng);
+    case 12: return frameIp(rng, 58, 36);
+    case 228: return frameIp(rng, 90, 6);
+    case 229: return frameIp(rng, 6, 90);
+    case 0: return frameLoopback(rng, false);
+    case 108: return frameLoopback(rng, true);
+    case 113: return frameLinuxSll(rng);
+    case 276: return frameLinuxSll2(rng);
+    case 9: return framePpp(rng);
+    default: return {};
+  }
+}
+
+}  // namespace
+
+const std::vector<GenLinktype>& generatorLinktypes() {
+  static const std::vector<GenLinktype> list = {
+      {1, "EN10MB"}, {12, "RAW"},        {228, "IPV4"},        {229, "IPV6"}, {0, "NULL"},
+      {108, "LOOP"}, {113, "LINUX_SLL"}, {276, "LINUX_SLL2"}, {9, "PPP"},
+  };
+  return list;
+}
+
+std::optional<uint32_t> parseGenLinktype(std::string_view text) {
+  std::string upper;
+  for (char c : text) upper.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+  std::string_view name = upper;
+  if (name.substr(0, 4) == "DLT_") name.remove_prefix(4);
+  for (const auto& l : generatorLinktypes())
+    if (l.name == name) return l.dlt;
+  if (name.empty()) return std::nullopt;
+  uint32_t value = 0;
+  for (char c : name) {
+    if (c < '0' || c > '9' || value > 100000) return std::nullopt;
+    value = value * 10 + static_cast<uint32_t>(c - '0');
+  }
+  for (const auto& l : generatorLinktypes())
+    if (l.dlt == value) return value;
+  return std::nullopt;
+}
+
+std::string genLinktypeName(uint32_t dlt) {
+  for (const auto& l : generatorLinktypes())
+    if (l.dlt == dlt) return std::string(l.name);
+  return std::to_string(dlt);
+}
+
+std::vector<GeneratedPacket> generatePackets(const GenOptions& options) {
+  std::vector<GeneratedPacket> out;
+  bool known = false;
+  for (const auto& l : generatorLinktypes()) known = known || l.dlt == options.linktype;
+  if (!known) return out;
+  Rng rng(options.seed ^ (static_cast<uint64_t>(options.linktype) << 32));
+  out.reserve(options.count);
+  for (size_t i = 0; i < options.count; ++i) {
+    GeneratedPacket p;
+    if (rng.chance(3)) {  // pure random bytes, sometimes too short for any header
+      putRandom(p.data, rng, rng.chance(40) ? rng.below(16) : rng.range(16, 120));
+    } else {
+      p.data = frame(rng, options.linktype);
+    }
+    p.wireLength = static_cast<uint32_t>(p.data.size());
+    uint32_t r = rng.below(100);
+    if (r < 10 && !p.data.empty()) {  // cut inside the headers
+      size_t limit = p.data.size() < 90 ? p.data.size() : 90;
+      p.data.resize(rng.below(static_cast<uint32_t>(limit)));
+    } else if (r < 14 && p.data.size() > 96) {  // a snaplen-style cut after the headers
+      p.data.resize(96);
+    } else if (r < 16) {  // a frame longer on the wire than it claims
+      p.wireLength += rng.range(1, 3000);
+    }
+    p.seconds = 1700000000 + static_cast<int64_t>(i / 10);
+    p.microseconds = static_cast<uint32_t>((i % 10) * 100000 + rng.below(1000));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// ---- the demonstration capture --------------------------------------------
+
+namespace {
+
+struct Endpoint {
+  Mac mac;
+  uint32_t ip;
+  uint16_t port;
+};
+
+Bytes ethernetHeader(const Mac& dst, const Mac& src, uint16_t type) {
+  Bytes b;
+  append(b, dst);
+  append(b, src);
+  put16(b, type);
+  return b;
+}
+
+Bytes ipv4Header(uint32_t src, uint32_t dst, uint8_t proto, size_t payload, uint16_t id) {
+  Bytes b;
+  put8(b, 0x45), put8(b, 0), put16(b, 20 + payload), put16(b, id), put16(b, 0x4000);
+  put8(b, 64), put8(b, proto), put16(b, 0), put32(b, src), put32(b, dst);
+  // The header checksum, so the capture looks right in other tools.
+  uint32_t sum = 0;
+  for (size_t i = 0; i < b.size(); i += 2) sum += (b[i] << 8) | b[i + 1];
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  uint16_t check = static_cast<uint16_t>(~sum);
+  b[10] = static_cast<uint8_t>(check >> 8), b[11] = static_cast<uint8_t>(check);
+  return b;
+}
+
+Bytes tcpSegment(const Endpoint& from, const Endpoint& to, uint32_t seq, uint32_t ack, uint8_t flags,
+                 std::string_view text) {
+  Bytes b;
+  put16(b, from.port), put16(b, to.port), put32(b, seq), put32(b, ack);
+  put8(b, 0x50), put8(b, flags), put16(b, 64240), put16(b, 0), put16(b, 0);
+  b.insert(b.end(), text.begin(), text.end());
+  return b;
+}
+
+class SampleBuilder {
+ public:
+  void add(Bytes frame) {
+    GeneratedPacket p;
+    p.data = std::move(frame);
+    if (p.data.size() < 60) p.data.resize(60, 0);  // Ethernet minimum frame
+    p.wireLength = static_cast<uint32_t>(p.data.size());
+    p.seconds = 1700000000 + static_cast<int64_t>(tick_ / 20);
+    p.microseconds = static_cast<uint32_t>((tick_ % 20) * 50000);
+    ++tick_;
+    packets.push_back(std::move(p));
+  }
+  void tcp(const Endpoint& from, const Endpoint& to, uint32_t seq, uint32_t ack, uint8_t flags,
+           std::string_view text = {}) {
+    Bytes seg = tcpSegment(from, to, seq, ack, flags, text);
+    Bytes f = ethernetHeader(to.mac, from.mac, 0x0800);
+    append(f, ipv4Header(from.ip, to.ip, 6, seg.size(), static_cast<uint16_t>(0x1000 + tick_)));
+    append(f, seg);
+    add(std::move(f));
+  }
+  void udp(const Endpoint& from, const Endpoint& to, size_t length) {
+    Bytes d;
+    put16(d, from.port), put16(d, to.port), put16(d, 8 + length), put16(d, 0);
+    for (size_t i = 0; i < length; ++i) put8(d, static_cast<uint8_t>(i * 7 + 1));
+    Bytes f = ethernetHeader(to.mac, from.mac, 0x0800);
+    append(f, ipv4Header(from.ip, to.ip, 17, d.size(), static_cast<uint16_t>(0x2000 + tick_)));
+    append(f, d);
+    add(std::move(f));
+  }
+  std::vector<GeneratedPacket> packets;
+
+ private:
+  uint32_t tick_ = 0;
+};
+
+// One TCP connection: handshake, request, response in segments, close.
+void httpExchange(SampleBuilder& s, const Endpoint& client, const Endpoint& server, int responseSegments) {
+  uint32_t c = 0x1000, v = 0x8000;
+  s.tcp(client, server, c, 0, 0x02);
+  s.tcp(server, client, v, c + 1, 0x12);
+  s.tcp(client, server, c + 1, v + 1, 0x10);
+  std::string_view request = "GET /index.html HTTP/1.1\r\nHost: www.example.com\r\nAccept: */*\r\n\r\n";
+  s.tcp(client, server, c + 1, v + 1, 0x18, request);
+  c += 1 + static_cast<uint32_t>(request.size());
+  s.tcp(server, client, v + 1, c, 0x10);
+  std::string body = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1200\r\n\r\n";
+  body.append(400, 'x');
+  uint32_t sent = v + 1;
+  for (int i = 0; i < responseSegments; ++i) {
+    s.tcp(server, client, sent, c, i + 1 == responseSegments ? 0x18 : 0x10, body);
+    sent += static_cast<uint32_t>(body.size());
+    if (i % 2 == 1) s.tcp(client, server, c, sent, 0x10);
+  }
+  s.tcp(client, server, c, sent, 0x11);
+  s.tcp(server, client, sent, c + 1, 0x11);
+  s.tcp(client, server, c + 1, sent + 1, 0x10);
+}
+
+}  // namespace
+
+std::vector<GeneratedPacket> samplePackets() {
+  SampleBuilder s;
+  const Mac clientMac{0x00, 0x11, 0x22, 0x33, 0x44, 0x55};
+  const Mac gatewayMac{0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+  const Mac broadcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  Endpoint client{clientMac, ipv4(192, 168, 1, 100), 49152};
+  Endpoint web{gatewayMac, ipv4(10, 0, 0, 80), 80};
+  Endpoint dns{gatewayMac, ipv4(192, 168, 1, 1), 53};
+  Endpoint tls{gatewayMac, ipv4(10, 0, 0, 2), 443};
+
+  // ARP for the gateway, then a DNS lookup.
+  Bytes arp = ethernetHeader(broadcast, clientMac, 0x0806);
+  put16(arp, 1), put16(arp, 0x0800), put8(arp, 6), put8(arp, 4), put16(arp, 1);
+  append(arp, clientMac), put32(arp, client.ip), append(arp, Mac{}), put32(arp, dns.ip);
+  s.add(arp);
+  Bytes reply = ethernetHeader(clientMac, gatewayMac, 0x0806);
+  put16(reply, 1), put16(reply, 0x0800), put8(reply, 6), put8(reply, 4), put16(reply, 2);
+  append(reply, gatewayMac), put32(reply, dns.ip), append(reply, clientMac), put32(reply, client.ip);
+  s.add(reply);
+  Endpoint dnsClient = client;
+  dnsClient.port = 53001;
+  s.udp(dnsClient, dns, 33);
+  s.udp(dns, dnsClient, 49);
+
+  httpExchange(s, client, web, 8);
+
+  // An ICMP echo and its reply.
+  for (int i = 0; i < 2; ++i) {
+    Bytes icmp;
+    put8(icmp, i == 0 ? 8 : 0), put8(icmp, 0), put16(icmp, 0), put16(icmp, 0x1234), put16(icmp, 1);
+    for (int j = 0; j < 32; ++j) put8(icmp, static_cast<uint8_t>(j));
+    const Endpoint& from = i == 0 ? client : web;
+    const Endpoint& to = i == 0 ? web : client;
+    Bytes f = ethernetHeader(to.mac, from.mac, 0x0800);
+    append(f, ipv4Header(from.ip, to.ip, 1, icmp.size(), static_cast<uint16_t>(0x3000 + i)));
+    append(f, icmp);
+    s.add(f);
+  }
+
+  // A short HTTPS exchange.
+  Endpoint client2 = client;
+  client2.port = 49153;
+  s.tcp(client2, tls, 0x5000, 0, 0x02);
+  s.tcp(tls, client2, 0x9000, 0x5001, 0x12);
+  s.tcp(client2, tls, 0x5001, 0x9001, 0x10);
+  s.tcp(client2, tls, 0x5001, 0x9001, 0x18, std::string(180, '\x16'));
+  s.tcp(tls, client2, 0x9001, 0x5001 + 180, 0x18, std::string(700, '\x17'));
+
+  // A second, shorter HTTP connection from another port.
+  Endpoint client3 = client;
+  client3.port = 49154;
+  httpExchange(s, client3, web, 4);
+
+  // An IPv6 TCP SYN to port 80 and its reset.
+  for (int i = 0; i < 2; ++i) {
+    Bytes seg;
+    put16(seg, i == 0 ? 49155 : 80), put16(seg, i == 0 ? 80 : 49155), put32(seg, i == 0 ? 7 : 0);
+    put32(seg, i == 0 ? 0 : 8), put8(seg, 0x50), put8(seg, i == 0 ? 0x02 : 0x14), put16(seg, 64800);
+    put16(seg, 0), put16(seg, 0);
+    Bytes f = ethernetHeader(i == 0 ? gatewayMac : clientMac, i == 0 ? clientMac : gatewayMac, 0x86dd);
+    put32(f, 0x60000000), put16(f, seg.size()), put8(f, 6), put8(f, 64);
+    Ip6 a = ipv6({0x2001, 0xdb8}, {0x100}), b = ipv6({0x2001, 0xdb8, 0, 1}, {0x80});
+    append(f, i == 0 ? a : b);
+    append(f, i == 0 ? b : a);
+    append(f, seg);
+    s.add(f);
+  }
+  return s.packets;
+}
+
+std::vector<uint8_t> pcapFileBytes(uint32_t linktype, uint32_t snaplen,
+                                   const std::vector<GeneratedPacket>& packets) {
+  Bytes b;
+  putLe32(b, 0xa1b2c3d4);
+  putLe16(b, 2);
+  putLe16(b, 4);
+  putLe32(b, 0);  // this zone
+  putLe32(b, 0);  // sigfigs
+  putLe32(b, snaplen);
+  putLe32(b, linktype);
+  for (const auto& p : packets) {
+    putLe32(b, static_cast<uint32_t>(p.seconds));
+    putLe32(b, p.microseconds);
+    putLe32(b, static_cast<uint32_t>(p.data.size()));
+    putLe32(b, p.wireLength);
+    append(b, p.data);
+  }
+  return b;
+}
+
+bool writePcapFile(const std::string& path, uint32_t linktype, uint32_t snaplen,
+                   const std::vector<GeneratedPacket>& packets, std::string* error) {
+  Bytes bytes = pcapFileBytes(linktype, snaplen, packets);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (out) out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (out) out.close();
+  if (!out) {
+    if (error) *error = "cannot write '" + path + "'";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace sift::gen
