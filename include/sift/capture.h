@@ -1,4 +1,4 @@
-// Capture files: pcap and pcapng readers and an atomic pcap writer.
+// Capture files: pcap and pcapng readers and atomic pcap and pcapng writers.
 //
 // Readers never crash on damaged input: a file is read as far as it is
 // valid, then next() returns a Diagnostic that says what is wrong and at
@@ -62,6 +62,27 @@ class PcapWriter {
 
  private:
   PcapWriter() = default;
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+/// Writes a pcapng file atomically, like PcapWriter: one section header, an
+/// interface description block per interface (nanosecond time stamps), and
+/// an enhanced packet block per packet, on the interface named by
+/// header.interfaceId.
+class PcapNgWriter {
+ public:
+  /// Creates the writer with interface 0 of the given link type (a DLT).
+  static Expected<std::unique_ptr<PcapNgWriter>> create(const std::string& path, uint32_t linktype,
+                                                        uint32_t snaplen);
+  ~PcapNgWriter();
+  /// Adds an interface and returns its id (1, 2, ...).
+  Expected<uint32_t> addInterface(uint32_t linktype, uint32_t snaplen);
+  Status write(const PacketHeader& header, std::span<const uint8_t> data);
+  Status commit();
+
+ private:
+  PcapNgWriter() = default;
   struct State;
   std::unique_ptr<State> state_;
 };

@@ -1,0 +1,333 @@
+// Reader for pcapng files: sections in either byte order (a file may mix
+// them), interface description blocks with if_tsresol and if_tsoffset,
+// enhanced, simple and obsolete packet blocks; other block types are
+// skipped. Each packet carries the link type of its interface. Like libpcap,
+// the file must have an interface description block before its first packet.
+#include <cstdio>
+#include <optional>
+
+#include "capture/capture_internal.h"
+
+namespace sift::capture::detail {
+namespace {
+
+constexpr uint32_t kSectionHeader = 0x0a0d0d0a;
+constexpr uint32_t kInterfaceDescription = 1;
+constexpr uint32_t kObsoletePacket = 2;
+constexpr uint32_t kSimplePacket = 3;
+constexpr uint32_t kEnhancedPacket = 6;
+constexpr uint32_t kByteOrderMagic = 0x1a2b3c4d;
+
+constexpr uint16_t kOptEnd = 0;
+constexpr uint16_t kOptTsResol = 9;
+constexpr uint16_t kOptTsOffset = 14;
+
+constexpr uint32_t kMinBlockLength = 12;
+constexpr uint32_t kMinSectionHeaderLength = 28;
+constexpr uint32_t kMaxSectionHeaderLength = 1024 * 1024;
+constexpr uint32_t kDefaultMaxBlockLength = 16 * 1024 * 1024;
+
+struct Interface {
+  uint32_t dlt = 0;
+  uint32_t snaplen = 0;
+  TimeResolution resolution;  // microseconds unless if_tsresol says otherwise
+  int64_t offsetSeconds = 0;
+};
+
+struct Block {
+  uint32_t type = 0;
+  size_t offset = 0;              // of the block header in the file
+  std::span<const uint8_t> body;  // between the length fields
+};
+
+enum class Step : uint8_t { Packet, Other, End };
+
+std::string str(uint64_t v) { return std::to_string(v); }
+
+class PcapNgReader final : public Reader {
+ public:
+  PcapNgReader(std::span<const uint8_t> bytes, std::string name,
+               std::shared_ptr<const std::vector<uint8_t>> storage)
+      : bytes_(bytes), name_(std::move(name)), storage_(std::move(storage)) {}
+
+  std::optional<Diagnostic> readToFirstInterface();
+
+  FileFormat format() const override { return FileFormat::PcapNg; }
+  uint32_t linktype() const override { return firstDlt_; }
+  uint32_t snaplen() const override { return firstSnaplen_; }
+  Expected<bool> next(Packet& out) override;
+
+ private:
+  Expected<Step> step(Packet& out);
+  Expected<Block> readBlock();
+  std::optional<Diagnostic> sectionHeader(const Block& b);
+  std::optional<Diagnostic> interfaceDescription(const Block& b);
+  Expected<const Interface*> interfaceFor(const Block& b, uint32_t id);
+  Expected<Step> packet(const Block& b, Packet& out);
+
+  Diagnostic fail(std::string message) {
+    error_ = fileError(name_, std::move(message));
+    return *error_;
+  }
+  static std::string at(const Block& b) { return " at offset " + str(b.offset); }
+
+  std::span<const uint8_t> bytes_;
+  std::string name_;
+  std::shared_ptr<const std::vector<uint8_t>> storage_;
+  size_t offset_ = 0;
+  bool bigEndian_ = false;
+  std::vector<Interface> interfaces_;  // of the current section
+  bool sawInterface_ = false;
+  uint32_t firstDlt_ = 0;
+  uint32_t firstSnaplen_ = 0;
+  uint32_t maxBlockLength_ = kDefaultMaxBlockLength;
+  std::optional<Diagnostic> error_;
+};
+
+Expected<Block> PcapNgReader::readBlock() {
+  size_t remaining = bytes_.size() - offset_;
+  std::string at = " at offset " + str(offset_);
+  if (remaining < 8) {
+    return fail("truncated block header" + at + ": 8 bytes needed, " + str(remaining) + " remain");
+  }
+  const uint8_t* p = bytes_.data() + offset_;
+  uint32_t type = load32(p, bigEndian_);
+  if (type == kSectionHeader) {
+    // A section header sets the byte order for itself and what follows.
+    if (remaining < 12) {
+      return fail("truncated section header block" + at + ": 12 bytes needed, " + str(remaining) +
+                  " remain");
+    }
+    if (load32(p + 8, false) == kByteOrderMagic) {
+      bigEndian_ = false;
+    } else if (load32(p + 8, true) == kByteOrderMagic) {
+      bigEndian_ = true;
+    } else {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "0x%08x", load32(p + 8, true));
+      return fail("section header block" + at + ": bad byte-order magic " + buf);
+    }
+  }
+  uint32_t length = load32(p + 4, bigEndian_);
+  if (length < kMinBlockLength) {
+    return fail("block" + at + " has a length of " + str(length) + ", less than the minimum of " +
+                str(kMinBlockLength));
+  }
+  if (length % 4 != 0) {
+    return fail("block" + at + " has a length of " + str(length) + ", not a multiple of 4");
+  }
+  if (type == kSectionHeader && (length < kMinSectionHeaderLength || length > kMaxSectionHeaderLength)) {
+    return fail("section header block" + at + " has an invalid length of " + str(length));
+  }
+  if (length > maxBlockLength_) {
+    return fail("block" + at + " has a length of " + str(length) + ", more than the maximum of " +
+                str(maxBlockLength_));
+  }
+  if (length > remaining) {
+    return fail("truncated block" + at + ": header says " + str(length) + " bytes, " + str(remaining) +
+                " remain");
+  }
+  uint32_t trailer = load32(p + length - 4, bigEndian_);
+  if (trailer != length) {
+    return fail("block" + at + ": length " + str(length) + " in the header differs from " + str(trailer) +
+                " in the trailer");
+  }
+  Block b{type, offset_, std::span<const uint8_t>(p + 8, length - 12)};
+  offset_ += length;
+  return b;
+}
+
+std::optional<Diagnostic> PcapNgReader::sectionHeader(const Block& b) {
+  const uint8_t* p = b.body.data();
+  uint16_t major = load16(p + 4, bigEndian_);
+  uint16_t minor = load16(p + 6, bigEndian_);
+  if (major != 1 || (minor != 0 && minor != 2)) {
+    return fail("section header block" + at(b) + ": unsupported pcapng version '" + str(major) + "." +
+                str(minor) + "'");
+  }
+  interfaces_.clear();
+  return std::nullopt;
+}
+
+std::optional<Diagnostic> PcapNgReader::interfaceDescription(const Block& b) {
+  if (b.body.size() < 8) {
+    return fail("interface description block" + at(b) + " is too short: " + str(b.body.size()) +
+                " bytes of body, 8 needed");
+  }
+  const uint8_t* p = b.body.data();
+  Interface itf;
+  itf.dlt = linktypeToDlt(load16(p, bigEndian_));
+  itf.snaplen = effectiveSnaplen(itf.dlt, load32(p + 4, bigEndian_));
+
+  bool sawResolution = false, sawOffset = false;
+  size_t pos = 8;
+  while (b.body.size() - pos >= 4) {
+    uint16_t code = load16(p + pos, bigEndian_);
+    uint16_t length = load16(p + pos + 2, bigEndian_);
+    if (code == kOptEnd) break;
+    size_t padded = (size_t(length) + 3) & ~size_t(3);
+    size_t optionOffset = b.offset + 8 + pos;
+    if (padded > b.body.size() - pos - 4) {
+      return fail("interface description block" + at(b) + ": option " + str(code) + " at offset " +
+                  str(optionOffset) + " runs past the end of the block");
+    }
+    const uint8_t* value = p + pos + 4;
+    if (code == kOptTsResol) {
+      if (length != 1) {
+        return fail("interface description block" + at(b) + ": if_tsresol option has length " +
+                    str(length) + ", expected 1");
+      }
+      if (sawResolution) {
+        return fail("interface description block" + at(b) + " has more than one if_tsresol option");
+      }
+      sawResolution = true;
+      itf.resolution.binary = (value[0] & 0x80) != 0;
+      itf.resolution.exponent = value[0] & 0x7f;
+      if (itf.resolution.binary ? itf.resolution.exponent > 63 : itf.resolution.exponent > 19) {
+        return fail("interface description block" + at(b) + ": if_tsresol resolution " +
+                    (itf.resolution.binary ? "2^-" : "10^-") + str(itf.resolution.exponent) +
+                    " is too fine");
+      }
+    } else if (code == kOptTsOffset) {
+      if (length != 8) {
+        return fail("interface description block" + at(b) + ": if_tsoffset option has length " +
+                    str(length) + ", expected 8");
+      }
+      if (sawOffset) {
+        return fail("interface description block" + at(b) + " has more than one if_tsoffset option");
+      }
+      sawOffset = true;
+      itf.offsetSeconds = int64_t(load64(value, bigEndian_));
+    }
+    pos += 4 + padded;
+  }
+
+  // Allow blocks big enough for the largest packet this link type may hold.
+  uint32_t maximum = maxSnaplenForDlt(itf.dlt);
+  if (maximum > kDefaultMaxBlockLength - 131072 && maximum + 131072 + 64 > maxBlockLength_) {
+    maxBlockLength_ = maximum + 131072 + 64;
+  }
+  if (!sawInterface_) {
+    sawInterface_ = true;
+    firstDlt_ = itf.dlt;
+    firstSnaplen_ = itf.snaplen;
+  }
+  interfaces_.push_back(itf);
+  return std::nullopt;
+}
+
+Expected<const Interface*> PcapNgReader::interfaceFor(const Block& b, uint32_t id) {
+  if (!sawInterface_) {
+    return fail("packet block" + at(b) + " comes before any interface description block");
+  }
+  if (id >= interfaces_.size()) {
+    return fail("packet block" + at(b) + " names interface " + str(id) + ", but its section has " +
+                str(interfaces_.size()) + " interface" + (interfaces_.size() == 1 ? "" : "s"));
+  }
+  return &interfaces_[id];
+}
+
+Expected<Step> PcapNgReader::packet(const Block& b, Packet& out) {
+  const uint8_t* p = b.body.data();
+  size_t fixed = b.type == kSimplePacket ? 4 : 20;
+  const char* kind = b.type == kSimplePacket     ? "simple packet block"
+                     : b.type == kEnhancedPacket ? "enhanced packet block"
+                                                 : "packet block";
+  if (b.body.size() < fixed) {
+    return fail(std::string(kind) + at(b) + " is too short: " + str(b.body.size()) + " bytes of body, " +
+                str(fixed) + " needed");
+  }
+  uint32_t id = 0, captureLength = 0, wireLength = 0;
+  uint64_t ticks = 0;
+  if (b.type == kSimplePacket) {
+    wireLength = load32(p, bigEndian_);
+  } else {
+    if (b.type == kEnhancedPacket) {
+      id = load32(p, bigEndian_);
+    } else {
+      id = load16(p, bigEndian_);
+    }
+    ticks = uint64_t(load32(p + 4, bigEndian_)) << 32 | load32(p + 8, bigEndian_);
+    captureLength = load32(p + 12, bigEndian_);
+    wireLength = load32(p + 16, bigEndian_);
+  }
+  auto itf = interfaceFor(b, id);
+  if (!itf) return itf.takeError();
+  const Interface& i = **itf;
+  if (b.type == kSimplePacket) {
+    // A simple packet block holds min(wire length, snapshot length) bytes.
+    captureLength = wireLength < i.snaplen ? wireLength : i.snaplen;
+  } else if (captureLength > i.snaplen) {
+    return fail(std::string(kind) + at(b) + ": captured length " + str(captureLength) +
+                " exceeds the snapshot length " + str(i.snaplen) + " of interface " + str(id));
+  }
+  size_t room = b.body.size() - fixed;
+  if (captureLength > room) {
+    return fail(std::string(kind) + at(b) + " is too short: captured length " + str(captureLength) +
+                ", " + str(room) + " bytes of data");
+  }
+  out.header.seconds = 0;
+  out.header.nanoseconds = 0;
+  if (b.type != kSimplePacket) {
+    splitTimestamp(ticks, i.resolution, out.header.seconds, out.header.nanoseconds);
+    out.header.seconds += i.offsetSeconds;
+  }
+  out.header.captureLength = captureLength;
+  out.header.wireLength = wireLength;
+  out.header.linktype = i.dlt;
+  out.header.interfaceId = id;
+  out.data = std::span<const uint8_t>(p + fixed, captureLength);
+  return Step::Packet;
+}
+
+Expected<Step> PcapNgReader::step(Packet& out) {
+  if (offset_ == bytes_.size()) return Step::End;
+  auto block = readBlock();
+  if (!block) return block.takeError();
+  const Block& b = *block;
+  switch (b.type) {
+    case kSectionHeader:
+      if (auto err = sectionHeader(b)) return std::move(*err);
+      return Step::Other;
+    case kInterfaceDescription:
+      if (auto err = interfaceDescription(b)) return std::move(*err);
+      return Step::Other;
+    case kEnhancedPacket:
+    case kSimplePacket:
+    case kObsoletePacket:
+      return packet(b, out);
+    default:
+      return Step::Other;  // statistics, name resolution, custom, ...
+  }
+}
+
+std::optional<Diagnostic> PcapNgReader::readToFirstInterface() {
+  Packet scratch;
+  while (!sawInterface_) {
+    auto s = step(scratch);
+    if (!s) return s.takeError();
+    if (*s == Step::End) return fail("file has no interface description block");
+  }
+  return std::nullopt;
+}
+
+Expected<bool> PcapNgReader::next(Packet& out) {
+  for (;;) {
+    if (error_) return *error_;
+    auto s = step(out);
+    if (!s) return s.takeError();
+    if (*s == Step::Packet) return true;
+    if (*s == Step::End) return false;
+  }
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<Reader>> openPcapNg(std::span<const uint8_t> bytes, std::string name,
+                                             std::shared_ptr<const std::vector<uint8_t>> storage) {
+  auto reader = std::make_unique<PcapNgReader>(bytes, std::move(name), std::move(storage));
+  if (auto err = reader->readToFirstInterface()) return std::move(*err);
+  return std::unique_ptr<Reader>(std::move(reader));
+}
+
+}  // namespace sift::capture::detail
