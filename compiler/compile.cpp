@@ -1,6 +1,7 @@
 // The compile() pipeline: text -> AST -> resolved AST -> IR -> optimized IR
 // -> classic BPF, each stage inside this one call's own state.
 #include <memory>
+#include <vector>
 
 #include "compiler/emit.h"
 #include "compiler/lower.h"
@@ -10,6 +11,28 @@
 #include "sift/compile.h"
 
 namespace sift {
+
+namespace {
+
+/// True when some reachable return gives a nonzero value.
+bool canAccept(const ir::Program& p) {
+  std::vector<uint8_t> seen(p.blocks.size(), 0);
+  std::vector<ir::BlockId> work{p.entry};
+  seen[p.entry] = 1;
+  while (!work.empty()) {
+    const ir::Block& b = p.blocks[work.back()];
+    work.pop_back();
+    if (b.termKind == ir::TermKind::Return) {
+      if (b.term.code != 0x06 || b.term.k != 0) return true;
+      continue;
+    }
+    for (ir::BlockId s : {b.jt, b.jf})
+      if (!seen[s]) seen[s] = 1, work.push_back(s);
+  }
+  return false;
+}
+
+}  // namespace
 
 Expected<bpf::Program> compile(std::string_view expression, const CompileOptions& options) {
   if (options.snaplen == 0) return Diagnostic::error("snaplen of 0 rejects all packets");
@@ -42,6 +65,11 @@ Expected<bpf::Program> compile(std::string_view expression, const CompileOptions
   oo.verify = true;
 #endif
   if (Status s = optimizer::optimize(*ir, oo); !s) return s.takeError();
+  if (oo.level > 0 && !canAccept(*ir)) {
+    // libpcap reports this too, and only when it optimizes.
+    return Diagnostic::error(Span{0, static_cast<uint32_t>(expression.size())},
+                             "expression rejects all packets");
+  }
 
   auto program = compiler::emit(*ir);
   if (!program) return program.takeError();

@@ -61,8 +61,17 @@ Expected<bpf::Program> emit(const ir::Program& p) {
   std::vector<uint8_t> longT(n, 0), longF(n, 0);
   std::vector<size_t> start(n, 0);  // index of each block's first instruction
 
+  // A branch whose two successors are the same block is a plain jump: a
+  // `ja`, or nothing at all when that block comes next.
+  std::vector<ir::BlockId> nextInLayout(n, ir::kNoBlock);
+  for (size_t i = 0; i + 1 < order.size(); ++i) nextInLayout[order[i]] = order[i + 1];
+  auto isJump = [&](ir::BlockId id) {
+    const ir::Block& b = p.blocks[id];
+    return b.termKind == ir::TermKind::Branch && b.jt == b.jf;
+  };
   auto blockLength = [&](ir::BlockId id) {
     const ir::Block& b = p.blocks[id];
+    if (isJump(id)) return b.stmts.size() + (nextInLayout[id] == b.jt ? 0 : 1);
     return b.stmts.size() + 1 + longT[id] + longF[id];
   };
   auto branchPos = [&](ir::BlockId id) { return start[id] + p.blocks[id].stmts.size(); };
@@ -76,7 +85,7 @@ Expected<bpf::Program> emit(const ir::Program& p) {
     bool changed = false;
     for (ir::BlockId id : order) {
       const ir::Block& b = p.blocks[id];
-      if (b.termKind != ir::TermKind::Branch) continue;
+      if (b.termKind != ir::TermKind::Branch || isJump(id)) continue;
       size_t from = branchPos(id) + 1;  // offsets count from the next instruction
       if (!longT[id] && start[b.jt] - from > 255) longT[id] = 1, changed = true;
       if (!longF[id] && start[b.jf] - from > 255) longF[id] = 1, changed = true;
@@ -86,11 +95,18 @@ Expected<bpf::Program> emit(const ir::Program& p) {
 
   bpf::Program out;
   out.insns.reserve(start[order.back()] + blockLength(order.back()));
+  // The layout is topological, so the last block is a return and the
+  // program ends in one.
   for (ir::BlockId id : order) {
     const ir::Block& b = p.blocks[id];
     out.insns.insert(out.insns.end(), b.stmts.begin(), b.stmts.end());
     bpf::Insn term = b.term;
-    if (b.termKind == ir::TermKind::Branch) {
+    if (isJump(id)) {
+      if (nextInLayout[id] != b.jt) {
+        const size_t from = out.insns.size() + 1;
+        out.insns.push_back(bpf::Insn{kJa, 0, 0, static_cast<uint32_t>(start[b.jt] - from)});
+      }
+    } else if (b.termKind == ir::TermKind::Branch) {
       const size_t from = out.insns.size() + 1;
       // Long exits go through the ja slots right after the branch: first
       // the true one, then the false one.

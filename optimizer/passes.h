@@ -7,6 +7,12 @@
 
 namespace sift::optimizer {
 
+/// thread_jumps.cpp
+bool threadJumps(ir::Program& program);
+/// simplify_blocks.cpp
+bool simplifyBlocks(ir::Program& program);
+/// merge_blocks.cpp
+bool mergeBlocks(ir::Program& program);
 /// remove_unreachable.cpp
 bool removeUnreachable(ir::Program& program);
 

@@ -16,6 +16,10 @@ struct PassEntry {
 
 // The pipeline, in order.
 constexpr PassEntry kPasses[] = {
+    {"thread-jumps", threadJumps, 1},
+    {"remove-unreachable", removeUnreachable, 1},
+    {"simplify-blocks", simplifyBlocks, 1},
+    {"merge-blocks", mergeBlocks, 1},
     {"remove-unreachable", removeUnreachable, 1},
 };
 

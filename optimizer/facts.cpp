@@ -1,0 +1,121 @@
+// Path facts: ranges, inequalities and exact test outcomes per value.
+#include "optimizer/facts.h"
+
+namespace sift::optimizer {
+
+namespace {
+enum : uint16_t { kJeq = 0x10, kJgt = 0x20, kJge = 0x30, kJset = 0x40 };
+constexpr uint16_t jumpOp(uint16_t code) { return code & 0xf0; }
+uint64_t pairKey(ValueId a, uint32_t k) { return (static_cast<uint64_t>(a) << 32) | k; }
+}  // namespace
+
+std::optional<bool> evaluateConstant(uint16_t jmpCode, uint32_t a, uint32_t k) {
+  switch (jumpOp(jmpCode)) {
+    case kJeq: return a == k;
+    case kJgt: return a > k;
+    case kJge: return a >= k;
+    case kJset: return (a & k) != 0;
+    default: return std::nullopt;
+  }
+}
+
+Facts::Range Facts::range(ValueId a) const {
+  auto it = ranges_.find(a);
+  return it == ranges_.end() ? Range{} : it->second;
+}
+
+void Facts::setRange(ValueId a, Range r) {
+  auto it = ranges_.find(a);
+  Undo u{UndoKind::Range, a, it != ranges_.end(), it != ranges_.end() ? it->second : Range{}, 0, {}};
+  undo_.push_back(u);
+  ranges_[a] = r;
+}
+
+void Facts::learn(const ValueTable& values, uint16_t code, ValueId a, ValueId operand, bool taken) {
+  auto k = values.constantOf(operand);
+  if (!k || jumpOp(code) == kJset) {
+    ExactKey key{a, jumpOp(code), operand};
+    if (k) key.operand = operand;  // jset #k: keyed by the constant's value id
+    if (exact_.emplace(key, taken).second) undo_.push_back(Undo{UndoKind::Exact, a, false, {}, 0, key});
+    return;
+  }
+  Range r = range(a);
+  const uint32_t c = *k;
+  switch (jumpOp(code)) {
+    case kJeq:
+      if (taken) {
+        r.lo = r.hi = c;
+      } else {
+        uint64_t key = pairKey(a, c);
+        if (notEqual_.insert(key).second) undo_.push_back(Undo{UndoKind::NotEqual, a, false, {}, key, {}});
+        if (c == r.lo && r.lo < r.hi) ++r.lo;
+        else if (c == r.hi && r.lo < r.hi) --r.hi;
+        else return;
+      }
+      break;
+    case kJgt:
+      if (taken) {
+        if (c == UINT32_MAX) return;  // infeasible; learn nothing
+        if (c + 1 > r.lo) r.lo = c + 1;
+      } else if (c < r.hi) {
+        r.hi = c;
+      }
+      break;
+    case kJge:
+      if (taken) {
+        if (c > r.lo) r.lo = c;
+      } else {
+        if (c == 0) return;  // infeasible
+        if (c - 1 < r.hi) r.hi = c - 1;
+      }
+      break;
+    default: return;
+  }
+  setRange(a, r);
+}
+
+std::optional<bool> Facts::evaluate(const ValueTable& values, uint16_t code, ValueId a, ValueId operand) const {
+  auto ca = values.constantOf(a);
+  auto k = values.constantOf(operand);
+  if (ca && k) return evaluateConstant(code, *ca, *k);
+  if (!k || jumpOp(code) == kJset) {
+    auto it = exact_.find(ExactKey{a, jumpOp(code), operand});
+    if (it != exact_.end()) return it->second;
+    if (!k) return std::nullopt;
+  }
+  Range r = range(a);
+  if (r.lo == r.hi) return evaluateConstant(code, r.lo, *k);
+  const uint32_t c = *k;
+  switch (jumpOp(code)) {
+    case kJeq:
+      if (c < r.lo || c > r.hi) return false;
+      if (notEqual_.count(pairKey(a, c))) return false;
+      return std::nullopt;
+    case kJgt:
+      if (r.lo > c) return true;
+      if (r.hi <= c) return false;
+      return std::nullopt;
+    case kJge:
+      if (r.lo >= c) return true;
+      if (r.hi < c) return false;
+      return std::nullopt;
+    default: return std::nullopt;
+  }
+}
+
+void Facts::rewind(size_t mark) {
+  while (undo_.size() > mark) {
+    const Undo& u = undo_.back();
+    switch (u.kind) {
+      case UndoKind::Range:
+        if (u.hadRange) ranges_[u.a] = u.old;
+        else ranges_.erase(u.a);
+        break;
+      case UndoKind::NotEqual: notEqual_.erase(u.notEqualKey); break;
+      case UndoKind::Exact: exact_.erase(u.exactKey); break;
+    }
+    undo_.pop_back();
+  }
+}
+
+}  // namespace sift::optimizer

@@ -1,0 +1,64 @@
+// Path facts: what the tests on the way to a point have established about
+// values, held in a scoped table (enter a dominator-tree child, learn the
+// edge's outcome, leave and forget it).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "optimizer/values.h"
+
+namespace sift::optimizer {
+
+class Facts {
+ public:
+  /// Records that the test `jmpCode` (a BPF_JMP code) of value `a` against
+  /// `operand` had outcome `taken`.
+  void learn(const ValueTable& values, uint16_t jmpCode, ValueId a, ValueId operand, bool taken);
+  /// The outcome of the test if the facts decide it.
+  std::optional<bool> evaluate(const ValueTable& values, uint16_t jmpCode, ValueId a, ValueId operand) const;
+
+  size_t mark() const { return undo_.size(); }
+  void rewind(size_t mark);
+
+ private:
+  struct Range {
+    uint32_t lo = 0, hi = UINT32_MAX;
+  };
+  struct ExactKey {
+    ValueId a;
+    uint16_t code;
+    ValueId operand;
+    friend bool operator==(const ExactKey&, const ExactKey&) = default;
+  };
+  struct ExactHash {
+    size_t operator()(const ExactKey& k) const {
+      return (static_cast<size_t>(k.a) * 0x9E3779B97F4A7C15ull) ^ (static_cast<size_t>(k.operand) << 17) ^ k.code;
+    }
+  };
+  enum class UndoKind : uint8_t { Range, NotEqual, Exact };
+  struct Undo {
+    UndoKind kind;
+    ValueId a;
+    bool hadRange;
+    Range old;
+    uint64_t notEqualKey;
+    ExactKey exactKey;
+  };
+
+  Range range(ValueId a) const;
+  void setRange(ValueId a, Range r);
+
+  std::unordered_map<ValueId, Range> ranges_;
+  std::unordered_set<uint64_t> notEqual_;
+  std::unordered_map<ExactKey, bool, ExactHash> exact_;
+  std::vector<Undo> undo_;
+};
+
+/// Evaluates a conditional jump on constants (nullopt if not constant).
+std::optional<bool> evaluateConstant(uint16_t jmpCode, uint32_t a, uint32_t k);
+
+}  // namespace sift::optimizer

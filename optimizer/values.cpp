@@ -1,0 +1,313 @@
+// Value numbering, instruction effects, liveness, orders and dominators.
+#include "optimizer/values.h"
+
+#include <algorithm>
+
+namespace sift::optimizer {
+
+namespace {
+
+// Classic BPF encoding fields.
+constexpr uint16_t cls(uint16_t c) { return c & 0x07; }
+constexpr uint16_t sizeField(uint16_t c) { return c & 0x18; }
+constexpr uint16_t mode(uint16_t c) { return c & 0xe0; }
+constexpr uint16_t aluOp(uint16_t c) { return c & 0xf0; }
+constexpr bool srcX(uint16_t c) { return (c & 0x08) != 0; }
+
+enum : uint16_t { kLd = 0, kLdx = 1, kSt = 2, kStx = 3, kAlu = 4, kJmp = 5, kRet = 6, kMisc = 7 };
+enum : uint16_t { kImm = 0x00, kAbs = 0x20, kInd = 0x40, kMem = 0x60, kLen = 0x80, kMsh = 0xa0 };
+enum : uint16_t {
+  kAdd = 0x00, kSub = 0x10, kMul = 0x20, kDiv = 0x30, kOr = 0x40, kAnd = 0x50,
+  kLsh = 0x60, kRsh = 0x70, kNeg = 0x80, kMod = 0x90, kXor = 0xa0,
+};
+
+uint32_t loadSize(uint16_t code) {
+  switch (sizeField(code)) {
+    case 0x00: return 4;
+    case 0x08: return 2;
+    default: return 1;
+  }
+}
+
+int memReg(uint32_t k) { return static_cast<int>(k & 15); }
+
+}  // namespace
+
+ValueId ValueTable::intern(const ValueKey& key) {
+  auto [it, inserted] = index_.try_emplace(key, static_cast<ValueId>(keys_.size()));
+  if (inserted) keys_.push_back(key);
+  return it->second;
+}
+
+ValueId ValueTable::alu(uint16_t op, ValueId a, ValueId b) {
+  auto ca = constantOf(a), cb = constantOf(b);
+  if (ca && cb) {
+    uint32_t x = *ca, y = *cb;
+    switch (op) {
+      case kAdd: return constant(x + y);
+      case kSub: return constant(x - y);
+      case kMul: return constant(x * y);
+      case kOr: return constant(x | y);
+      case kAnd: return constant(x & y);
+      case kXor: return constant(x ^ y);
+      case kLsh: return constant(y >= 32 ? 0 : x << y);
+      case kRsh: return constant(y >= 32 ? 0 : x >> y);
+      case kDiv: if (y != 0) return constant(x / y); break;
+      case kMod: if (y != 0) return constant(x % y); break;
+      default: break;
+    }
+  }
+  if (cb) {
+    uint32_t y = *cb;
+    if (y == 0 && (op == kAdd || op == kSub || op == kOr || op == kXor || op == kLsh || op == kRsh)) return a;
+    if (y == 0 && (op == kMul || op == kAnd)) return constant(0);
+    if (y == 1 && (op == kMul || op == kDiv)) return a;
+    if (y == 0xffffffffu && op == kAnd) return a;
+  }
+  if (ca) {
+    uint32_t x = *ca;
+    if (x == 0 && (op == kAdd || op == kOr || op == kXor)) return b;
+    if (x == 0 && (op == kMul || op == kAnd)) return constant(0);
+  }
+  return intern({ValueKind::Alu, a, b, op});
+}
+
+StepResult step(ValueTable& values, State& s, const bpf::Insn& insn) {
+  StepResult r;
+  const uint16_t c = insn.code;
+  switch (cls(c)) {
+    case kLd:
+    case kLdx: {
+      const int dest = cls(c) == kLd ? kRegA : kRegX;
+      ValueId v = 0;
+      switch (mode(c)) {
+        case kImm: v = values.constant(insn.k); break;
+        case kLen: v = values.intern({ValueKind::Length}); break;
+        case kMem: v = s.reg[memReg(insn.k)]; break;
+        case kAbs:
+          v = values.intern({ValueKind::Load, insn.k, loadSize(c)});
+          r.mayReject = true;
+          break;
+        case kInd: {
+          ValueId x = s.reg[kRegX];
+          auto cx = values.constantOf(x);
+          if (cx && uint64_t{*cx} + insn.k <= 0xffffffffull)
+            v = values.intern({ValueKind::Load, *cx + insn.k, loadSize(c)});
+          else
+            v = values.intern({ValueKind::LoadInd, x, insn.k, loadSize(c)});
+          r.mayReject = true;
+          break;
+        }
+        case kMsh:
+          v = values.intern({ValueKind::Msh, insn.k});
+          r.mayReject = true;
+          break;
+        default: v = values.opaque(); break;
+      }
+      r.dest = dest;
+      r.value = v;
+      break;
+    }
+    case kSt:
+      r.dest = memReg(insn.k);
+      r.value = s.reg[kRegA];
+      break;
+    case kStx:
+      r.dest = memReg(insn.k);
+      r.value = s.reg[kRegX];
+      break;
+    case kAlu: {
+      const uint16_t op = aluOp(c);
+      ValueId a = s.reg[kRegA];
+      r.dest = kRegA;
+      if (op == kNeg) {
+        auto ca = values.constantOf(a);
+        r.value = ca ? values.constant(0u - *ca) : values.intern({ValueKind::Negate, a});
+        break;
+      }
+      ValueId b = srcX(c) ? s.reg[kRegX] : values.constant(insn.k);
+      if ((op == kDiv || op == kMod) && srcX(c)) {
+        auto cb = values.constantOf(b);
+        r.mayReject = !cb || *cb == 0;
+      }
+      r.value = values.alu(op, a, b);
+      break;
+    }
+    case kMisc:
+      if ((c & 0xf8) == 0x80) {  // txa
+        r.dest = kRegA;
+        r.value = s.reg[kRegX];
+      } else {  // tax
+        r.dest = kRegX;
+        r.value = s.reg[kRegA];
+      }
+      break;
+    default: break;  // jumps and returns are terminators
+  }
+  if (r.dest >= 0) s.reg[r.dest] = r.value;
+  return r;
+}
+
+RegMask usesOf(const bpf::Insn& insn) {
+  const uint16_t c = insn.code;
+  switch (cls(c)) {
+    case kLd:
+      if (mode(c) == kInd) return bit(kRegX);
+      if (mode(c) == kMem) return bit(memReg(insn.k));
+      return 0;
+    case kLdx: return mode(c) == kMem ? bit(memReg(insn.k)) : 0;
+    case kSt: return bit(kRegA);
+    case kStx: return bit(kRegX);
+    case kAlu:
+      if (aluOp(c) == kNeg) return bit(kRegA);
+      return bit(kRegA) | (srcX(c) ? bit(kRegX) : 0);
+    case kJmp:
+      if ((c & 0xf0) == 0) return 0;
+      return bit(kRegA) | (srcX(c) ? bit(kRegX) : 0);
+    case kRet:
+      if ((c & 0x18) == 0x10) return bit(kRegA);
+      if ((c & 0x18) == 0x08) return bit(kRegX);
+      return 0;
+    case kMisc: return (c & 0xf8) == 0x80 ? bit(kRegX) : bit(kRegA);
+  }
+  return 0;
+}
+
+RegMask defsOf(const bpf::Insn& insn) {
+  const uint16_t c = insn.code;
+  switch (cls(c)) {
+    case kLd: return bit(kRegA);
+    case kLdx: return bit(kRegX);
+    case kSt:
+    case kStx: return bit(memReg(insn.k));
+    case kAlu: return bit(kRegA);
+    case kMisc: return (c & 0xf8) == 0x80 ? bit(kRegA) : bit(kRegX);
+    default: return 0;
+  }
+}
+
+bool available(const State& s, ValueId v) {
+  return std::find(s.reg.begin(), s.reg.end(), v) != s.reg.end();
+}
+
+std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p) {
+  std::vector<std::vector<ir::BlockId>> preds(p.blocks.size());
+  for (ir::BlockId id : reversePostOrder(p)) {
+    const ir::Block& b = p.blocks[id];
+    if (b.termKind != ir::TermKind::Branch) continue;
+    preds[b.jt].push_back(id);
+    if (b.jf != b.jt) preds[b.jf].push_back(id);
+  }
+  return preds;
+}
+
+std::vector<ir::BlockId> reversePostOrder(const ir::Program& p) {
+  const size_t n = p.blocks.size();
+  std::vector<uint8_t> seen(n, 0);
+  std::vector<ir::BlockId> post;
+  struct Frame {
+    ir::BlockId id;
+    int next;
+  };
+  std::vector<Frame> stack{{p.entry, 0}};
+  seen[p.entry] = 1;
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    const ir::Block& b = p.blocks[f.id];
+    if (b.termKind == ir::TermKind::Branch && f.next < 2) {
+      ir::BlockId succ = f.next == 0 ? b.jf : b.jt;
+      ++f.next;
+      if (!seen[succ]) {
+        seen[succ] = 1;
+        stack.push_back({succ, 0});
+      }
+      continue;
+    }
+    post.push_back(f.id);
+    stack.pop_back();
+  }
+  std::reverse(post.begin(), post.end());
+  return post;
+}
+
+std::vector<ir::BlockId> immediateDominators(const ir::Program& p, const std::vector<ir::BlockId>& rpo,
+                                             const std::vector<std::vector<ir::BlockId>>& preds) {
+  const size_t n = p.blocks.size();
+  std::vector<uint32_t> order(n, UINT32_MAX);
+  for (size_t i = 0; i < rpo.size(); ++i) order[rpo[i]] = static_cast<uint32_t>(i);
+  std::vector<ir::BlockId> idom(n, ir::kNoBlock);
+  if (rpo.empty()) return idom;
+  idom[rpo[0]] = rpo[0];
+  auto intersect = [&](ir::BlockId a, ir::BlockId b) {
+    while (a != b) {
+      while (order[a] > order[b]) a = idom[a];
+      while (order[b] > order[a]) b = idom[b];
+    }
+    return a;
+  };
+  for (size_t i = 1; i < rpo.size(); ++i) {
+    ir::BlockId b = rpo[i];
+    ir::BlockId d = ir::kNoBlock;
+    for (ir::BlockId q : preds[b]) {
+      if (idom[q] == ir::kNoBlock) continue;
+      d = d == ir::kNoBlock ? q : intersect(d, q);
+    }
+    idom[b] = d;
+  }
+  idom[rpo[0]] = ir::kNoBlock;
+  return idom;
+}
+
+std::vector<State> entryStates(const ir::Program& p, ValueTable& values, const std::vector<ir::BlockId>& rpo,
+                               const std::vector<std::vector<ir::BlockId>>& preds) {
+  const size_t n = p.blocks.size();
+  std::vector<State> in(n), out(n);
+  std::vector<uint8_t> done(n, 0);
+  for (ir::BlockId id : rpo) {
+    State s;
+    if (id == p.entry) {
+      s.reg.fill(values.constant(0));
+    } else {
+      bool first = true;
+      for (ir::BlockId q : preds[id]) {
+        if (!done[q]) continue;
+        if (first) {
+          s = out[q];
+          first = false;
+          continue;
+        }
+        for (int r = 0; r < kNumRegs; ++r)
+          if (s.reg[r] != out[q].reg[r]) s.reg[r] = ir::kNoBlock;  // mark disagreement
+      }
+      for (int r = 0; r < kNumRegs; ++r)
+        if (s.reg[r] == ir::kNoBlock) s.reg[r] = values.opaque();
+    }
+    in[id] = s;
+    for (const auto& insn : p.blocks[id].stmts) step(values, s, insn);
+    out[id] = s;
+    done[id] = 1;
+  }
+  return in;
+}
+
+RegMask blockLiveIn(const ir::Block& b, RegMask live) {
+  live |= usesOf(b.term);
+  for (auto it = b.stmts.rbegin(); it != b.stmts.rend(); ++it) {
+    live &= ~defsOf(*it);
+    live |= usesOf(*it);
+  }
+  return live;
+}
+
+std::vector<RegMask> liveIn(const ir::Program& p, const std::vector<ir::BlockId>& rpo) {
+  std::vector<RegMask> in(p.blocks.size(), 0);
+  for (auto it = rpo.rbegin(); it != rpo.rend(); ++it) {
+    const ir::Block& b = p.blocks[*it];
+    RegMask out = 0;
+    if (b.termKind == ir::TermKind::Branch) out = in[b.jt] | in[b.jf];
+    in[*it] = blockLiveIn(b, out);
+  }
+  return in;
+}
+
+}  // namespace sift::optimizer

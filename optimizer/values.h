@@ -1,0 +1,129 @@
+// Analyses shared by the optimizer's passes: value numbers for what the
+// registers hold, the effect of one instruction on the machine state,
+// liveness of registers, predecessors, orders and dominators.
+//
+// Value numbers name pure functions of the packet: a load of two bytes at
+// offset 12 has the same number wherever it happens, because the packet
+// never changes while a program runs. A register state maps A, X and the
+// sixteen scratch cells to value numbers. These facts live in the passes'
+// own side tables, never on the IR.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "ir/ir.h"
+
+namespace sift::optimizer {
+
+using ValueId = uint32_t;
+
+// Register indices in a State and in liveness masks.
+inline constexpr int kRegA = 16;
+inline constexpr int kRegX = 17;
+inline constexpr int kNumRegs = 18;  // M[0..15], A, X
+using RegMask = uint32_t;
+inline constexpr RegMask bit(int reg) { return RegMask{1} << reg; }
+
+enum class ValueKind : uint8_t {
+  Const,    // a = the constant
+  Length,   // the wire length
+  Load,     // a = offset, b = size in bytes
+  LoadInd,  // a = value of X, b = offset, c = size
+  Msh,      // 4*([a]&0xf)
+  Alu,      // a, b = operand values, c = BPF ALU op
+  Negate,   // a
+  Opaque,   // a distinct unknown value (a merge point without agreement)
+};
+
+struct ValueKey {
+  ValueKind kind;
+  uint32_t a = 0, b = 0, c = 0;
+  friend bool operator==(const ValueKey&, const ValueKey&) = default;
+};
+
+struct ValueKeyHash {
+  size_t operator()(const ValueKey& k) const {
+    uint64_t h = static_cast<uint64_t>(k.kind) * 0x9E3779B97F4A7C15ull;
+    h ^= (static_cast<uint64_t>(k.a) + 0x632BE59BD9B4E019ull + (h << 6) + (h >> 2));
+    h ^= (static_cast<uint64_t>(k.b) + 0x85EBCA77C2B2AE63ull + (h << 6) + (h >> 2));
+    h ^= (static_cast<uint64_t>(k.c) + 0xC2B2AE3D27D4EB4Full + (h << 6) + (h >> 2));
+    return static_cast<size_t>(h);
+  }
+};
+
+/// Hash-consed values. Constant folding happens on intern.
+class ValueTable {
+ public:
+  ValueId constant(uint32_t c) { return intern({ValueKind::Const, c}); }
+  ValueId opaque() { return intern({ValueKind::Opaque, nextOpaque_++}); }
+  ValueId intern(const ValueKey& key);
+  const ValueKey& key(ValueId v) const { return keys_[v]; }
+  std::optional<uint32_t> constantOf(ValueId v) const {
+    if (keys_[v].kind == ValueKind::Const) return keys_[v].a;
+    return std::nullopt;
+  }
+  /// The value of `A op B` (BPF_ADD...BPF_XOR), folded where possible;
+  /// nullopt when it cannot be known statically and the operation may
+  /// reject the packet (division or modulo by a value not known nonzero).
+  ValueId alu(uint16_t op, ValueId a, ValueId b);
+
+ private:
+  std::unordered_map<ValueKey, ValueId, ValueKeyHash> index_;
+  std::vector<ValueKey> keys_;
+  uint32_t nextOpaque_ = 0;
+};
+
+struct State {
+  std::array<ValueId, kNumRegs> reg{};
+};
+
+/// What executing one statement does.
+struct StepResult {
+  int dest = -1;          // register written, -1 for none
+  ValueId value = 0;      // its new value
+  bool mayReject = false; // the statement can end the program with 0
+};
+
+/// Applies one straight-line instruction to `s`; `mayReject` is set for
+/// packet loads and division or modulo by X (which reject when out of
+/// bounds or X is 0). Whether a rejecting statement is really needed is
+/// the caller's business (see available()).
+StepResult step(ValueTable& values, State& s, const bpf::Insn& insn);
+
+/// The registers an instruction reads and writes (statements and
+/// terminators).
+RegMask usesOf(const bpf::Insn& insn);
+RegMask defsOf(const bpf::Insn& insn);
+
+/// True when some register of `s` already holds `v`: the computation that
+/// made `v` has run (and succeeded) on every path to this point.
+bool available(const State& s, ValueId v);
+
+/// Predecessor lists, indexed by block.
+std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p);
+
+/// Blocks reachable from the entry in reverse post-order (a topological
+/// order: every edge goes forward in it).
+std::vector<ir::BlockId> reversePostOrder(const ir::Program& p);
+
+/// Immediate dominators (kNoBlock for the entry and unreachable blocks),
+/// computed on the acyclic graph in one pass over `rpo`.
+std::vector<ir::BlockId> immediateDominators(const ir::Program& p, const std::vector<ir::BlockId>& rpo,
+                                             const std::vector<std::vector<ir::BlockId>>& preds);
+
+/// Value-number states at block entry (the meet over predecessors: a
+/// register keeps a value only when all predecessors agree; otherwise it
+/// gets a fresh opaque value). The entry starts with A = X = M[*] = 0.
+std::vector<State> entryStates(const ir::Program& p, ValueTable& values, const std::vector<ir::BlockId>& rpo,
+                               const std::vector<std::vector<ir::BlockId>>& preds);
+
+/// Registers live on entry to each block.
+std::vector<RegMask> liveIn(const ir::Program& p, const std::vector<ir::BlockId>& rpo);
+/// Live-in of one block given the live-in of its successors.
+RegMask blockLiveIn(const ir::Block& b, RegMask liveOut);
+
+}  // namespace sift::optimizer
