@@ -139,6 +139,11 @@ struct Node {
   NodeKind kind = NodeKind::Primitive;
   Span span;
   std::vector<NodePtr> children;  // And/Or: 2; Not: 1
+  /// The node was written inside its own parentheses at expression level,
+  /// "(host a)". Qualifier inheritance needs it: a parenthesised expression
+  /// hands on the qualifiers that were current before the '(' (libpcap's
+  /// grammar), so in "port 80 and (host a) or b", b inherits 'port'.
+  bool parenthesized = false;
 
   // Primitive
   Qualifiers quals;      // as written
@@ -171,6 +176,8 @@ struct Node {
     std::vector<NetV4> v4;
     std::vector<NetV6> v6;
     std::optional<std::array<uint8_t, 6>> mac;
+    /// A MAC-8 (ARCnet/MS-TP) station address written as $XX.
+    std::optional<uint8_t> mac8;
     // port / portrange: [portLow, portHigh] (equal for a single port);
     // proto: the protocol number in portLow
     uint32_t portLow = 0, portHigh = 0;

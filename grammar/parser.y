@@ -1,0 +1,251 @@
+/* The pcap-filter grammar (Bison, pure, locations are byte offsets).
+ *
+ * The rules follow the shape of libpcap 1.10's grammar so that Bison
+ * resolves the same conflicts the same way (and/or with equal precedence,
+ * left-associative; `not` binding tightest; '%' and '^' without precedence,
+ * grouping everything to their right). Actions only build AST nodes; the
+ * qualifier inheritance that libpcap does with $<blk>0 happens afterwards in
+ * compiler/resolve, from the tree shape and Node::parenthesized.
+ */
+%require "3.8"
+%define api.pure full
+%define api.prefix {sift_yy}
+%define api.location.type {sift::grammar::detail::Loc}
+%define parse.error custom
+%define parse.lac full
+%locations
+%param {void* scanner}
+%parse-param {sift::grammar::detail::ParseState& st}
+%expect 38
+
+%code requires {
+#include "grammar/parse_state.h"
+}
+
+%code provides {
+#define YY_DECL int sift_yylex(SIFT_YYSTYPE* yylval_param, SIFT_YYLTYPE* yylloc_param, void* yyscanner)
+YY_DECL;
+}
+
+%code {
+#include <string>
+
+using namespace sift;
+using namespace sift::grammar::detail;
+using ast::ArithOp;
+using ast::IdForm;
+using ast::NodeKind;
+
+#define YYLLOC_DEFAULT(Cur, Rhs, N)                          \
+  do {                                                       \
+    if (N) {                                                 \
+      (Cur).begin = YYRHSLOC(Rhs, 1).begin;                  \
+      (Cur).end = YYRHSLOC(Rhs, N).end;                      \
+    } else {                                                 \
+      (Cur).begin = (Cur).end = YYRHSLOC(Rhs, 0).end;        \
+    }                                                        \
+  } while (0)
+
+static void sift_yyerror(SIFT_YYLTYPE* loc, void*, ParseState& st, const char* msg) {
+  st.fail(toSpan(*loc), msg);
+}
+}
+
+%initial-action { @$.begin = 0; @$.end = 0; }
+
+%union {
+  uint32_t num;
+  int code;
+  sift::ast::Node* node;
+  sift::ast::Arith* arith;
+  sift::ast::Qualifiers* quals;
+}
+
+%destructor { delete $$; } <node> <arith> <quals>
+
+/* Keywords and punctuation, with the spelling messages show. */
+%token DST "'dst'" SRC "'src'" HOST "'host'" NET "'net'" NETMASK "'mask'"
+%token PORT "'port'" PORTRANGE "'portrange'" LESS "'less'" GREATER "'greater'"
+%token PROTO "'proto'"
+%token LINK "'ether'" IP "'ip'" IPV6 "'ip6'" ARP "'arp'" RARP "'rarp'"
+%token TCP "'tcp'" UDP "'udp'" SCTP "'sctp'" ICMP "'icmp'" ICMPV6 "'icmp6'"
+%token IGMP "'igmp'" IGRP "'igrp'" PIM "'pim'" AH "'ah'" ESP "'esp'"
+%token VRRP "'vrrp'" CARP "'carp'"
+%token TK_BROADCAST "'broadcast'" TK_MULTICAST "'multicast'"
+%token LEN "'len'"
+%token AND "'and'" OR "'or'"
+%token GEQ "'>='" LEQ "'<='" NEQ "'!='" LSH "'<<'" RSH "'>>'"
+%token <num> NUM "number"
+%token ID "name" HID "IPv4 address" HID6 "IPv6 address" EID "MAC address"
+%token AID "'$' station address"
+%token LEX_ERROR "invalid token"
+
+%type <node> expr term rterm id nid pid qid other
+%type <quals> head
+%type <code> pqual dqual aqual pname relop irelop
+%type <arith> arth narth
+%type <num> pnum
+
+/* and/or/not need no precedence declarations: the expr rules already make
+   and/or left-associative with equal precedence and `not` bind tightest
+   (libpcap declares them, but Bison finds those declarations unused). */
+%left '|'
+%left '&'
+%left LSH RSH
+%left '+' '-'
+%left '*' '/'
+%precedence UMINUS
+
+%%
+
+prog:     %empty                { st.root = nullptr; }
+        | expr                  { st.root = $1; }
+        ;
+expr:     term
+        | expr and term         { $$ = makeBinary(NodeKind::And, $1, $3); }
+        | expr and id           { $$ = makeBinary(NodeKind::And, $1, $3); }
+        | expr or term          { $$ = makeBinary(NodeKind::Or, $1, $3); }
+        | expr or id            { $$ = makeBinary(NodeKind::Or, $1, $3); }
+        ;
+and:      AND ;
+or:       OR ;
+id:       nid
+        | pnum                  { $$ = makeNumberPrimitive(st, $1, @1); }
+        | paren pid ')'         { $$ = widen($2, @$); }
+        ;
+nid:      ID                    { $$ = makeIdPrimitive(st, IdForm::Name, @1); }
+        | HID '/' NUM           { $$ = makePrefixPrimitive(st, IdForm::IPv4Prefix, @1, $3, @3); }
+        | HID NETMASK HID       { $$ = makeMaskPrimitive(st, @1, @3); }
+        | HID                   { $$ = makeIdPrimitive(st, IdForm::IPv4, @1); }
+        | HID6 '/' NUM          { $$ = makePrefixPrimitive(st, IdForm::IPv6Prefix, @1, $3, @3); }
+        | HID6                  { $$ = makeIdPrimitive(st, IdForm::IPv6, @1); }
+        | EID                   { $$ = makeIdPrimitive(st, IdForm::Mac, @1); }
+        | AID                   { $$ = makeIdPrimitive(st, IdForm::ArcnetAddr, @1); }
+        | not id                { $$ = makeNot($2, @$); }
+        ;
+not:      '!' ;
+paren:    '(' ;
+pid:      nid
+        | qid and id            { $$ = makeBinary(NodeKind::And, $1, $3); }
+        | qid or id             { $$ = makeBinary(NodeKind::Or, $1, $3); }
+        ;
+qid:      pnum                  { $$ = makeNumberPrimitive(st, $1, @1); }
+        | pid
+        ;
+term:     rterm
+        | not term              { $$ = makeNot($2, @$); }
+        ;
+head:     pqual dqual aqual     { $$ = makeQualifiers(st, $1, @1, $2, @2, $3, @3); }
+        | pqual dqual           { $$ = makeQualifiers(st, $1, @1, $2, @2, 0, @2); }
+        | pqual aqual           { $$ = makeQualifiers(st, $1, @1, 0, @1, $2, @2); }
+        | pqual PROTO           { $$ = makeQualifiers(st, $1, @1, 0, @1,
+                                                      int(ast::AddrKind::Proto), @2); }
+        ;
+rterm:    head id               { $$ = applyHead($1, $2, @$); }
+        | paren expr ')'        { $$ = makeParen($2, @$); }
+        | pname                 { $$ = makeAbbrev(st, $1, @1); }
+        | arth relop arth       { $$ = makeRelation($1, $2, @2, $3, @$); }
+        | arth irelop arth      { $$ = makeRelation($1, $2, @2, $3, @$); }
+        | other
+        ;
+/* protocol qualifiers; an empty one is Proto::Default */
+pqual:    pname
+        | %empty                { $$ = int(ast::Proto::Default); }
+        ;
+dqual:    SRC                   { $$ = int(ast::Dir::Src); }
+        | DST                   { $$ = int(ast::Dir::Dst); }
+        | SRC OR DST            { $$ = int(ast::Dir::SrcOrDst); }
+        | DST OR SRC            { $$ = int(ast::Dir::SrcOrDst); }
+        | SRC AND DST           { $$ = int(ast::Dir::SrcAndDst); }
+        | DST AND SRC           { $$ = int(ast::Dir::SrcAndDst); }
+        ;
+aqual:    HOST                  { $$ = int(ast::AddrKind::Host); }
+        | NET                   { $$ = int(ast::AddrKind::Net); }
+        | PORT                  { $$ = int(ast::AddrKind::Port); }
+        | PORTRANGE             { $$ = int(ast::AddrKind::PortRange); }
+        ;
+pname:    LINK                  { $$ = int(ast::Proto::Link); }
+        | IP                    { $$ = int(ast::Proto::Ip); }
+        | ARP                   { $$ = int(ast::Proto::Arp); }
+        | RARP                  { $$ = int(ast::Proto::Rarp); }
+        | SCTP                  { $$ = int(ast::Proto::Sctp); }
+        | TCP                   { $$ = int(ast::Proto::Tcp); }
+        | UDP                   { $$ = int(ast::Proto::Udp); }
+        | ICMP                  { $$ = int(ast::Proto::Icmp); }
+        | IGMP                  { $$ = int(ast::Proto::Igmp); }
+        | IGRP                  { $$ = int(ast::Proto::Igrp); }
+        | PIM                   { $$ = int(ast::Proto::Pim); }
+        | VRRP                  { $$ = int(ast::Proto::Vrrp); }
+        | CARP                  { $$ = int(ast::Proto::Carp); }
+        | IPV6                  { $$ = int(ast::Proto::Ip6); }
+        | ICMPV6                { $$ = int(ast::Proto::Icmp6); }
+        | AH                    { $$ = int(ast::Proto::Ah); }
+        | ESP                   { $$ = int(ast::Proto::Esp); }
+        ;
+other:    pqual TK_BROADCAST    { $$ = makeCast(st, NodeKind::Broadcast, $1, @1, @2); }
+        | pqual TK_MULTICAST    { $$ = makeCast(st, NodeKind::Multicast, $1, @1, @2); }
+        | LESS NUM              { $$ = makeLength(NodeKind::Less, $2, @$); }
+        | GREATER NUM           { $$ = makeLength(NodeKind::Greater, $2, @$); }
+        ;
+relop:    '>'                   { $$ = int(ast::RelOp::Gt); }
+        | GEQ                   { $$ = int(ast::RelOp::Ge); }
+        | '='                   { $$ = int(ast::RelOp::Eq); }
+        ;
+irelop:   LEQ                   { $$ = int(ast::RelOp::Le); }
+        | '<'                   { $$ = int(ast::RelOp::Lt); }
+        | NEQ                   { $$ = int(ast::RelOp::Ne); }
+        ;
+arth:     pnum                  { $$ = makeArithNumber($1, @1); }
+        | narth
+        ;
+narth:    pname '[' arth ']'    { $$ = makeArithLoad(st, $1, @1, $3, 1, nullptr, @$); }
+        | pname '[' arth ':' NUM ']'
+                                { $$ = makeArithLoad(st, $1, @1, $3, $5, &@5, @$); }
+        | arth '+' arth         { $$ = makeArithBinary($1, ArithOp::Add, @2, $3); }
+        | arth '-' arth         { $$ = makeArithBinary($1, ArithOp::Sub, @2, $3); }
+        | arth '*' arth         { $$ = makeArithBinary($1, ArithOp::Mul, @2, $3); }
+        | arth '/' arth         { $$ = makeArithBinary($1, ArithOp::Div, @2, $3); }
+        | arth '%' arth         { $$ = makeArithBinary($1, ArithOp::Mod, @2, $3); }
+        | arth '&' arth         { $$ = makeArithBinary($1, ArithOp::And, @2, $3); }
+        | arth '|' arth         { $$ = makeArithBinary($1, ArithOp::Or, @2, $3); }
+        | arth '^' arth         { $$ = makeArithBinary($1, ArithOp::Xor, @2, $3); }
+        | arth LSH arth         { $$ = makeArithBinary($1, ArithOp::Lsh, @2, $3); }
+        | arth RSH arth         { $$ = makeArithBinary($1, ArithOp::Rsh, @2, $3); }
+        | '-' arth %prec UMINUS { $$ = makeArithNegate($2, @$); }
+        | paren narth ')'       { $$ = widenArith($2, @$); }
+        | LEN                   { $$ = makeArithLength(@1); }
+        ;
+pnum:     NUM
+        | paren pnum ')'        { $$ = $2; }
+        ;
+
+%%
+
+/* Syntax errors name the token that did not fit and, when the list is
+   short, what would have. */
+static int yyreport_syntax_error(const yypcontext_t* ctx, void*, ParseState& st) {
+  if (st.error) return 0;  // the scanner already explained itself
+  const SIFT_YYLTYPE* loc = yypcontext_location(ctx);
+  std::string msg;
+  yysymbol_kind_t tok = yypcontext_token(ctx);
+  if (tok == YYSYMBOL_YYEOF) {
+    msg = "unexpected end of expression";
+  } else {
+    std::string_view text = st.text(*loc);
+    msg = "unexpected '" + std::string(text) + "'";
+  }
+  enum { MaxExpected = 6 };
+  yysymbol_kind_t expected[MaxExpected];
+  int n = yypcontext_expected_tokens(ctx, expected, MaxExpected);
+  if (n > 0 && n < MaxExpected) {
+    msg += "; expected ";
+    for (int i = 0; i < n; ++i) {
+      if (i) msg += (i + 1 == n) ? " or " : ", ";
+      msg += expected[i] == YYSYMBOL_YYEOF ? "end of expression" : yysymbol_name(expected[i]);
+    }
+  }
+  Span span = toSpan(*loc);
+  if (tok == YYSYMBOL_YYEOF) span = Span{uint32_t(st.source.size()), uint32_t(st.source.size())};
+  st.fail(span, msg);
+  return 0;
+}
