@@ -1,0 +1,86 @@
+// The link-layer table: one descriptor per DLT, saying where a frame keeps
+// its protocol-type field, what kind of numbers that field holds, where the
+// network-layer header starts and where the MAC addresses are.
+//
+// Lowering never switches on the DLT number. It asks the descriptor, and
+// the few link types that need code of their own (variable-length headers,
+// odd type fields) name a hook in their row. docs/linklayers.md explains
+// how to add a row.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace sift::compiler {
+
+/// What the link-layer type field holds, i.e. how `ether proto N` (and
+/// every abbreviation that implies one, such as `ip` or `arp`) is tested.
+enum class TypeField : uint8_t {
+  /// Ethernet: a 16-bit EtherType; values up to 1500 are an 802.3 length
+  /// and the frame carries an 802.2 LLC header (DSAP tested instead).
+  EtherType,
+  /// Linux cooked v1: a 16-bit EtherType, or one of Linux's pseudo
+  /// protocols (1 = Novell 802.3, 4 = 802.2 LLC) for 802.3 frames.
+  LinuxSllProtocol,
+  /// A 16-bit EtherType compared as is (Linux cooked v2).
+  EtherTypePlain,
+  /// A 16-bit PPP protocol number; EtherTypes with a PPP equivalent
+  /// (IPv4, IPv6, DECnet, AppleTalk, XNS, IPX, OSI, bridging) are mapped.
+  PppProtocol,
+  /// A 32-bit BSD address family in the capturing host's byte order.
+  AfHostOrder,
+  /// A 32-bit BSD address family in network byte order.
+  AfNetworkOrder,
+  /// No field: the IP version nibble of the first byte (raw IP).
+  VersionNibble,
+  /// No field: the link type fixes the network protocol (`fixedEtherType`).
+  Fixed,
+  /// No field and no network layer lowering knows about.
+  None,
+};
+
+/// Where the 48-bit MAC addresses are, for links that have them.
+struct MacLayout {
+  uint32_t dstOffset = 0;
+  uint32_t srcOffset = 0;
+};
+
+struct LinkLayer {
+  uint32_t dlt = 0;
+  std::string_view name;  // libpcap's name without "DLT_", for messages
+  TypeField typeField = TypeField::None;
+  /// Offset of the type field from the start of the frame.
+  uint32_t typeOffset = 0;
+  /// Offset of the network-layer header (libpcap's off_linkpl + off_nl).
+  uint32_t netOffset = 0;
+  /// Offset of the 802.2 LLC header for EtherType/LinuxSllProtocol links.
+  uint32_t llcOffset = 0;
+  /// TypeField::Fixed: the EtherType every packet has.
+  uint16_t fixedEtherType = 0;
+  /// MAC-48 addresses: `ether host`, `broadcast`, `multicast`.
+  std::optional<MacLayout> mac;
+  /// Whether the link-layer header has a constant length. Rows whose
+  /// header length is only known at run time (802.11, radiotap, PFLOG)
+  /// will name a hook that computes it; none of the rows so far needs one.
+  bool variableHeader = false;
+};
+
+/// The descriptor of `dlt`, or null when sift cannot lower filters for it.
+/// LINKTYPE_RAW (101), as pcap files spell it, is DLT_RAW (12).
+const LinkLayer* findLinkLayer(uint32_t dlt);
+
+/// Every row of the table, in DLT order.
+std::span<const LinkLayer> linkLayers();
+
+/// The BSD address-family values libpcap compares for NULL and LOOP
+/// frames (Linux's numbering: AF_INET 2, AF_INET6 10).
+inline constexpr uint32_t kAfInet = 2;
+inline constexpr uint32_t kAfInet6 = 10;
+
+/// PPP protocol number for an EtherType (or LLC SAP), as libpcap maps them;
+/// other values are compared unchanged.
+uint32_t pppProtocolFor(uint32_t etherType);
+
+}  // namespace sift::compiler

@@ -1,0 +1,117 @@
+// Lowering driver: walks the resolved tree, combines primitives with
+// true/false jump lists (and: left true exits -> right entry; or: left false
+// exits -> right entry; not: swap the lists) and closes the program with
+// `ret #snaplen` / `ret #0`. The primitives themselves are lowered by the
+// protocol-family files listed in lower_internal.h.
+#include <string>
+
+#include "compiler/lower_internal.h"
+#include "sift/linktype.h"
+
+namespace sift::compiler {
+
+namespace detail {
+
+uint16_t op::loadAbs(uint8_t size) { return size == 4 ? kLdAbsW : size == 2 ? kLdAbsH : kLdAbsB; }
+uint16_t op::loadInd(uint8_t size) { return size == 4 ? kLdIndW : size == 2 ? kLdIndH : kLdIndB; }
+
+std::string protoText(const ast::Node& n) {
+  const ast::Qualifiers& q = finalQuals(n);
+  if (!q.protoText.empty()) return q.protoText;
+  if (!n.quals.protoText.empty()) return n.quals.protoText;
+  if (!n.protoText.empty()) return n.protoText;
+  ast::Proto p = n.kind == ast::NodeKind::Primitive ? q.proto : n.proto;
+  return ast::protoName(p);
+}
+
+ir::Fragment Lowerer::fail(Span span, std::string message) {
+  if (!error) error = Diagnostic::error(span, std::move(message));
+  return always(false);
+}
+
+ir::Fragment Lowerer::loadTest(uint32_t offset, uint8_t size, uint32_t mask, uint16_t jump, uint32_t k) {
+  std::vector<bpf::Insn> stmts{op::insn(op::loadAbs(size), offset)};
+  uint32_t full = size == 4 ? 0xffffffffu : size == 2 ? 0xffffu : 0xffu;
+  if ((mask & full) != full) stmts.push_back(op::insn(op::kAluK | op::kAnd, mask));
+  return builder.test(std::move(stmts), jump, k);
+}
+
+ir::Fragment Lowerer::node(const ast::Node& n) {
+  if (failed()) return always(false);
+  switch (n.kind) {
+    case ast::NodeKind::And: {
+      ir::Fragment left = node(*n.children.at(0));
+      return both(std::move(left), node(*n.children.at(1)));
+    }
+    case ast::NodeKind::Or: {
+      ir::Fragment left = node(*n.children.at(0));
+      return either(std::move(left), node(*n.children.at(1)));
+    }
+    case ast::NodeKind::Not:
+      return negate(node(*n.children.at(0)));
+    case ast::NodeKind::Primitive:
+      switch (finalQuals(n).kind) {
+        case ast::AddrKind::Default:
+        case ast::AddrKind::Host:
+        case ast::AddrKind::Net:
+          if (n.resolved.mac || finalQuals(n).proto == ast::Proto::Link) return macHost(n);
+          return hostOrNet(n);
+        case ast::AddrKind::Port:
+        case ast::AddrKind::PortRange:
+          return port(n);
+        case ast::AddrKind::Proto:
+          return protoPrimitive(n);
+        case ast::AddrKind::Protochain:
+        case ast::AddrKind::Gateway:
+          return fail(n.span, "'" + std::string(ast::addrKindName(finalQuals(n).kind)) +
+                                  "' is not supported yet");
+      }
+      return fail(n.span, "unknown primitive");
+    case ast::NodeKind::Abbrev:
+      return abbrev(n.proto, n.span, protoText(n));
+    case ast::NodeKind::Broadcast:
+      return broadcast(n);
+    case ast::NodeKind::Multicast:
+      return multicast(n);
+    case ast::NodeKind::Less:
+    case ast::NodeKind::Greater:
+      return lengthTest(n);
+    case ast::NodeKind::Relation:
+      return relation(n);
+    case ast::NodeKind::Keyword:
+      return fail(n.span, "'" + n.keywordText + "' is not supported yet");
+  }
+  return fail(n.span, "unknown expression node");
+}
+
+}  // namespace detail
+
+namespace {
+ir::Program acceptAll(uint32_t snaplen) {
+  ir::Builder b;
+  ir::Program p = std::move(b.program());
+  p.entry = 0;
+  p.blocks.push_back(ir::Block{{}, ir::TermKind::Return, detail::op::insn(0x06, snaplen)});
+  return p;
+}
+}  // namespace
+
+Expected<ir::Program> lower(const ast::Tree& tree, const LowerOptions& options) {
+  const LinkLayer* link = findLinkLayer(options.linktype);
+  if (!link) {
+    // The empty expression needs nothing from the link layer.
+    if (!tree.root) return acceptAll(options.snaplen);
+    std::string name = linktypeName(options.linktype);
+    bool known = name != std::to_string(options.linktype);
+    Span all{0, static_cast<uint32_t>(tree.source.size())};
+    if (known) return Diagnostic::error(all, "filters on DLT_" + name + " are not supported yet");
+    return Diagnostic::error(all, "unknown data link type " + std::to_string(options.linktype));
+  }
+  detail::Lowerer lw(*link, options);
+  if (!tree.root) return acceptAll(options.snaplen);
+  ir::Fragment f = lw.node(*tree.root);
+  if (lw.error) return std::move(*lw.error);
+  return lw.builder.finish(std::move(f), options.snaplen);
+}
+
+}  // namespace sift::compiler

@@ -1,0 +1,279 @@
+// Lowering of arithmetic: relations (`expr relop expr`), packet access
+// (`proto[index : size]`), `len`, `less` and `greater`.
+//
+// A Value is code that leaves the result in A plus the protocol checks that
+// must pass first (libpcap runs all of an expression's checks, left operand
+// first, before any of its arithmetic). Constant operands are folded as
+// they are built; a right operand that is not constant is computed first
+// into X when the left one leaves X alone, else the left one is kept in a
+// scratch cell (Sethi-Ullman numbering bounds how many are needed, at most
+// bpf::kMemWords).
+#include <string>
+
+#include "compiler/lower_internal.h"
+
+namespace sift::compiler::detail {
+
+namespace {
+
+constexpr uint32_t kMaxIndexFold = 0xffffffffu - 64 - 0xffff;  // leaves room for header lengths
+
+uint16_t aluCode(ast::ArithOp o) {
+  switch (o) {
+    case ast::ArithOp::Add: return op::kAdd;
+    case ast::ArithOp::Sub: return op::kSub;
+    case ast::ArithOp::Mul: return op::kMul;
+    case ast::ArithOp::Div: return op::kDiv;
+    case ast::ArithOp::Mod: return op::kMod;
+    case ast::ArithOp::And: return op::kAnd;
+    case ast::ArithOp::Or: return op::kOr;
+    case ast::ArithOp::Xor: return op::kXor;
+    case ast::ArithOp::Lsh: return op::kLsh;
+    case ast::ArithOp::Rsh: return op::kRsh;
+  }
+  return op::kAdd;
+}
+
+uint32_t fold(ast::ArithOp o, uint32_t a, uint32_t b) {
+  switch (o) {
+    case ast::ArithOp::Add: return a + b;
+    case ast::ArithOp::Sub: return a - b;
+    case ast::ArithOp::Mul: return a * b;
+    case ast::ArithOp::Div: return a / b;
+    case ast::ArithOp::Mod: return a % b;
+    case ast::ArithOp::And: return a & b;
+    case ast::ArithOp::Or: return a | b;
+    case ast::ArithOp::Xor: return a ^ b;
+    case ast::ArithOp::Lsh: return a << b;
+    case ast::ArithOp::Rsh: return a >> b;
+  }
+  return 0;
+}
+
+void append(std::vector<bpf::Insn>& to, const std::vector<bpf::Insn>& from) {
+  to.insert(to.end(), from.begin(), from.end());
+}
+
+/// The code of `v`, materialising a constant with `ld #k`.
+std::vector<bpf::Insn> codeOf(const Value& v) {
+  if (v.constant) return {op::insn(op::kLdImm, *v.constant)};
+  return v.code;
+}
+
+}  // namespace
+
+namespace {
+
+/// Puts `lhs` in A and `rhs` in X, then appends `tail` (an ALU op or
+/// nothing: the caller's jump uses the registers). Returns false when
+/// scratch memory runs out.
+bool combine(const Value& lhs, const Value& rhs, Value& out) {
+  if (!lhs.writesX) {
+    out.code = codeOf(rhs);
+    out.code.push_back(op::insn(op::kTax));
+    append(out.code, codeOf(lhs));
+    out.scratchCells = std::max(lhs.scratchCells, rhs.scratchCells);
+  } else {
+    const uint32_t cell = rhs.scratchCells;  // above every cell rhs uses
+    if (cell >= bpf::kMemWords) return false;
+    out.code = codeOf(lhs);
+    out.code.push_back(op::insn(op::kSt, cell));
+    append(out.code, codeOf(rhs));
+    out.code.push_back(op::insn(op::kTax));
+    out.code.push_back(op::insn(op::kLdMem, cell));
+    out.scratchCells = std::max(lhs.scratchCells, cell + 1);
+  }
+  out.writesX = true;
+  return true;
+}
+
+}  // namespace
+
+Value Lowerer::arith(const ast::Arith& a) {
+  Value v;
+  if (failed()) return v;
+  switch (a.kind) {
+    case ast::ArithKind::Number:
+      v.constant = a.value;
+      return v;
+    case ast::ArithKind::Length:
+      v.code = {op::insn(op::kLdLen)};
+      return v;
+    case ast::ArithKind::Negate: {
+      Value inner = arith(*a.lhs);
+      if (inner.constant) {
+        v.constant = 0u - *inner.constant;
+        return v;
+      }
+      inner.code.push_back(op::insn(op::kAluK | op::kNeg));
+      return inner;
+    }
+    case ast::ArithKind::Binary: {
+      Value lhs = arith(*a.lhs);
+      Value rhs = arith(*a.rhs);
+      if (failed()) return v;
+      if (rhs.constant) {
+        const uint32_t k = *rhs.constant;
+        const Span where = a.rhs->span;
+        if (a.op == ast::ArithOp::Div && k == 0) {
+          fail(where, "division by zero");
+          return v;
+        }
+        if (a.op == ast::ArithOp::Mod && k == 0) {
+          fail(where, "modulus by zero");
+          return v;
+        }
+        if ((a.op == ast::ArithOp::Lsh || a.op == ast::ArithOp::Rsh) && k > 31) {
+          fail(where, "shift by more than 31 bits");
+          return v;
+        }
+        if (lhs.constant) {
+          v.constant = fold(a.op, *lhs.constant, k);
+          return v;
+        }
+        lhs.code.push_back(op::insn(op::kAluK | aluCode(a.op), k));
+        return lhs;
+      }
+      if (!combine(lhs, rhs, v)) {
+        fail(a.span, "too many registers needed to evaluate expression");
+        return Value{};
+      }
+      v.code.push_back(op::insn(op::kAluX | aluCode(a.op)));
+      if (lhs.checks && rhs.checks)
+        v.checks = both(std::move(*lhs.checks), std::move(*rhs.checks));
+      else if (lhs.checks)
+        v.checks = std::move(lhs.checks);
+      else
+        v.checks = std::move(rhs.checks);
+      return v;
+    }
+    case ast::ArithKind::Load:
+      break;
+  }
+
+  // proto[index : size]
+  if (a.size != 1 && a.size != 2 && a.size != 4) {
+    fail(a.sizeSpan.empty() ? a.span : a.sizeSpan, "data size must be 1, 2 or 4, not " + std::to_string(a.size));
+    return v;
+  }
+  Value index = arith(*a.lhs);
+  if (failed()) return v;
+  const std::string name = a.protoText.empty() ? ast::protoName(a.proto) : a.protoText;
+  const Span protoSpan = a.protoSpan.empty() ? a.span : a.protoSpan;
+
+  enum class Base { Link, Network, Ipv4Transport, Icmp6 } base;
+  std::optional<ast::Proto> abbrevProto;
+  switch (a.proto) {
+    case ast::Proto::Link: base = Base::Link; break;
+    case ast::Proto::Ip: case ast::Proto::Ip6: case ast::Proto::Arp: case ast::Proto::Rarp:
+      base = Base::Network;
+      abbrevProto = a.proto;
+      break;
+    case ast::Proto::Tcp: case ast::Proto::Udp: case ast::Proto::Sctp: case ast::Proto::Icmp:
+    case ast::Proto::Igmp: case ast::Proto::Igrp: case ast::Proto::Pim: case ast::Proto::Vrrp:
+    case ast::Proto::Carp:
+      base = Base::Ipv4Transport;
+      abbrevProto = a.proto;
+      break;
+    case ast::Proto::Icmp6: base = Base::Icmp6; break;
+    default:
+      fail(protoSpan, "'" + name + "' does not support the index operation");
+      return v;
+  }
+
+  const uint8_t size = a.size;
+  uint32_t baseOffset = 0;
+  switch (base) {
+    case Base::Link: baseOffset = 0; break;
+    case Base::Network: case Base::Ipv4Transport: baseOffset = link.netOffset; break;
+    case Base::Icmp6: baseOffset = link.netOffset + kIp6HeaderLength; break;
+  }
+  const bool foldable = index.constant && *index.constant <= kMaxIndexFold;
+  if (base == Base::Ipv4Transport) {
+    // X = the IPv4 header length.
+    if (foldable) {
+      v.code = {op::insn(op::kLdxMsh, link.netOffset), op::insn(op::loadInd(size), baseOffset + *index.constant)};
+    } else {
+      v.code = codeOf(index);
+      v.code.push_back(op::insn(op::kLdxMsh, link.netOffset));
+      v.code.push_back(op::insn(op::kAluX | op::kAdd));
+      v.code.push_back(op::insn(op::kTax));
+      v.code.push_back(op::insn(op::loadInd(size), baseOffset));
+    }
+    v.writesX = true;
+  } else if (foldable) {
+    v.code = {op::insn(op::loadAbs(size), baseOffset + *index.constant)};
+  } else {
+    v.code = codeOf(index);
+    v.code.push_back(op::insn(op::kTax));
+    v.code.push_back(op::insn(op::loadInd(size), baseOffset));
+    v.writesX = true;
+  }
+  v.scratchCells = index.scratchCells;
+
+  // The protocol checks, in libpcap's order: [ip], the index's own checks,
+  // the protocol, [not a fragment | next header is ICMPv6].
+  std::optional<ir::Fragment> checks;
+  auto add = [&](ir::Fragment f) { checks = checks ? both(std::move(*checks), std::move(f)) : std::move(f); };
+  if (base == Base::Ipv4Transport) add(linkProto(kEtherTypeIp));
+  if (base == Base::Icmp6) add(linkProto(kEtherTypeIp6));
+  if (index.checks) add(std::move(*index.checks));
+  switch (base) {
+    case Base::Link: break;
+    case Base::Network: add(abbrev(*abbrevProto, protoSpan, name)); break;
+    case Base::Ipv4Transport:
+      add(abbrev(*abbrevProto, protoSpan, name));
+      add(notFragment());
+      break;
+    case Base::Icmp6:
+      add(loadTest(link.netOffset + kIp6NextHeaderOffset, 1, 0xff, op::kJeq, 58));
+      break;
+  }
+  v.checks = std::move(checks);
+  return v;
+}
+
+ir::Fragment Lowerer::relation(const ast::Node& n) {
+  Value lhs = arith(*n.lhs);
+  Value rhs = arith(*n.rhs);
+  if (failed()) return always(false);
+
+  uint16_t jump = op::kJeq;
+  bool negated = false;
+  switch (n.relOp) {
+    case ast::RelOp::Eq: jump = op::kJeq; break;
+    case ast::RelOp::Ne: jump = op::kJeq; negated = true; break;
+    case ast::RelOp::Gt: jump = op::kJgt; break;
+    case ast::RelOp::Ge: jump = op::kJge; break;
+    case ast::RelOp::Lt: jump = op::kJge; negated = true; break;
+    case ast::RelOp::Le: jump = op::kJgt; negated = true; break;
+  }
+
+  if (lhs.constant && rhs.constant) {
+    const uint32_t a = *lhs.constant, b = *rhs.constant;
+    bool holds = jump == op::kJeq ? a == b : jump == op::kJgt ? a > b : a >= b;
+    return always(holds != negated);
+  }
+  ir::Fragment test;
+  if (rhs.constant) {
+    test = builder.test(codeOf(lhs), jump, *rhs.constant);
+  } else {
+    Value both;
+    if (!combine(lhs, rhs, both)) return fail(n.span, "too many registers needed to evaluate expression");
+    test = builder.test(std::move(both.code), jump | op::kJumpX, 0);
+  }
+  if (negated) test = negate(std::move(test));
+  std::optional<ir::Fragment> checks;
+  if (lhs.checks) checks = std::move(lhs.checks);
+  if (rhs.checks) checks = checks ? this->both(std::move(*checks), std::move(*rhs.checks)) : std::move(*rhs.checks);
+  if (checks) return this->both(std::move(*checks), std::move(test));
+  return test;
+}
+
+ir::Fragment Lowerer::lengthTest(const ast::Node& n) {
+  std::vector<bpf::Insn> load{op::insn(op::kLdLen)};
+  if (n.kind == ast::NodeKind::Less) return negate(builder.test(std::move(load), op::kJgt, n.number));
+  return builder.test(std::move(load), op::kJge, n.number);
+}
+
+}  // namespace sift::compiler::detail

@@ -1,0 +1,153 @@
+// Lowering internals shared by compiler/lower*.cpp: the per-compile
+// Lowerer (builder, link-layer row, options, first error), the cBPF opcodes
+// lowering emits, and the arithmetic Value.
+//
+// Each lower_*.cpp file implements one protocol family's members:
+//   lower.cpp            the driver: nodes, and/or/not, leaf tests, errors
+//   lower_link.cpp       link-layer type tests, MAC addresses, broadcast
+//   lower_ip.cpp         ip/ip6/arp/rarp: protocols, hosts, nets, multicast
+//   lower_transport.cpp  port and portrange
+//   lower_arith.cpp      relations, packet access, len, less/greater
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/link_layer.h"
+#include "compiler/lower.h"
+
+namespace sift::compiler::detail {
+
+/// The cBPF encodings lowering emits (struct sock_filter `code` values).
+namespace op {
+inline constexpr uint16_t kLdAbsW = 0x20, kLdAbsH = 0x28, kLdAbsB = 0x30;
+inline constexpr uint16_t kLdIndW = 0x40, kLdIndH = 0x48, kLdIndB = 0x50;
+inline constexpr uint16_t kLdImm = 0x00, kLdLen = 0x80, kLdMem = 0x60;
+inline constexpr uint16_t kLdxMsh = 0xb1;  // ldxb 4*([k]&0xf)
+inline constexpr uint16_t kSt = 0x02;
+inline constexpr uint16_t kTax = 0x07;
+inline constexpr uint16_t kAluK = 0x04, kAluX = 0x0c;  // | one of the kAlu* operations
+inline constexpr uint16_t kAdd = 0x00, kSub = 0x10, kMul = 0x20, kDiv = 0x30, kOr = 0x40,
+                          kAnd = 0x50, kLsh = 0x60, kRsh = 0x70, kNeg = 0x80, kMod = 0x90,
+                          kXor = 0xa0;
+inline constexpr uint16_t kJeq = 0x15, kJgt = 0x25, kJge = 0x35, kJset = 0x45;  // against #k
+inline constexpr uint16_t kJumpX = 0x08;  // | a jump: against x instead
+
+constexpr bpf::Insn insn(uint16_t code, uint32_t k = 0) { return bpf::Insn{code, 0, 0, k}; }
+/// The absolute / indirect load of 1, 2 or 4 bytes.
+uint16_t loadAbs(uint8_t size);
+uint16_t loadInd(uint8_t size);
+}  // namespace op
+
+/// An arithmetic value under construction: code that leaves it in A, and
+/// the protocol checks that must hold before that code may run.
+struct Value {
+  std::optional<uint32_t> constant;  // set when the value is known now
+  std::vector<bpf::Insn> code;       // leaves the value in A (empty for a constant)
+  bool writesX = false;              // the code clobbers X
+  uint32_t scratchCells = 0;         // M[0..n-1] the code uses
+  std::optional<ir::Fragment> checks;
+};
+
+/// The IPv4 and IPv6 header fields lowering reads, relative to the
+/// network-layer header.
+inline constexpr uint32_t kIpProtoOffset = 9, kIpFragOffset = 6, kIpSrcOffset = 12,
+                          kIpDstOffset = 16;
+inline constexpr uint32_t kIp6NextHeaderOffset = 6, kIp6SrcOffset = 8, kIp6DstOffset = 24,
+                          kIp6HeaderLength = 40;
+inline constexpr uint32_t kArpSrcOffset = 14, kArpDstOffset = 24;  // sender / target IPv4
+inline constexpr uint32_t kEtherTypeIp = 0x0800, kEtherTypeIp6 = 0x86dd, kEtherTypeArp = 0x0806,
+                          kEtherTypeRarp = 0x8035;
+
+class Lowerer {
+ public:
+  Lowerer(const LinkLayer& link, const LowerOptions& options) : link(link), options(options) {}
+
+  ir::Builder builder;
+  const LinkLayer& link;
+  const LowerOptions& options;
+  std::optional<Diagnostic> error;
+
+  // ---- lower.cpp: driver and leaf tests ----
+  ir::Fragment node(const ast::Node& n);
+  /// Records the first error and returns a placeholder fragment.
+  ir::Fragment fail(Span span, std::string message);
+  bool failed() const { return error.has_value(); }
+  /// `ld{,h,b} [offset]`, `and #mask` unless the mask is all ones, then
+  /// the jump against #k.
+  ir::Fragment loadTest(uint32_t offset, uint8_t size, uint32_t mask, uint16_t jump, uint32_t k);
+  ir::Fragment always(bool value) { return builder.constant(value); }
+  ir::Fragment both(ir::Fragment a, ir::Fragment b) { return builder.makeAnd(std::move(a), std::move(b)); }
+  ir::Fragment either(ir::Fragment a, ir::Fragment b) { return builder.makeOr(std::move(a), std::move(b)); }
+  static ir::Fragment negate(ir::Fragment a) { return ir::Builder::makeNot(std::move(a)); }
+  /// The directional combination of a source and a destination test.
+  template <class Leg>
+  ir::Fragment directional(ast::Dir dir, Span span, Leg leg);
+  std::string linkName() const { return "DLT_" + std::string(link.name); }
+
+  // ---- lower_link.cpp ----
+  /// The link-layer type test for an EtherType (libpcap's gen_linktype).
+  ir::Fragment linkProto(uint32_t etherType);
+  ir::Fragment macHost(const ast::Node& n);
+  ir::Fragment linkBroadcast(Span span);
+  ir::Fragment linkMulticast(Span span);
+  bool requireMac(Span span, const std::string& what);
+
+  // ---- lower_ip.cpp ----
+  ir::Fragment ipProto(uint32_t proto);
+  ir::Fragment ip6Proto(uint32_t proto);
+  ir::Fragment notFragment();
+  ir::Fragment abbrev(ast::Proto proto, Span span, const std::string& text);
+  ir::Fragment protoPrimitive(const ast::Node& n);
+  ir::Fragment hostOrNet(const ast::Node& n);
+  ir::Fragment broadcast(const ast::Node& n);
+  ir::Fragment multicast(const ast::Node& n);
+
+  // ---- lower_transport.cpp ----
+  ir::Fragment port(const ast::Node& n);
+
+  // ---- lower_arith.cpp ----
+  ir::Fragment relation(const ast::Node& n);
+  ir::Fragment lengthTest(const ast::Node& n);
+  Value arith(const ast::Arith& a);
+};
+
+template <class Leg>
+ir::Fragment Lowerer::directional(ast::Dir dir, Span span, Leg leg) {
+  switch (dir) {
+    case ast::Dir::Src: return leg(true);
+    case ast::Dir::Dst: return leg(false);
+    case ast::Dir::Default:
+    case ast::Dir::SrcOrDst: {
+      ir::Fragment src = leg(true);
+      return either(std::move(src), leg(false));
+    }
+    case ast::Dir::SrcAndDst: {
+      ir::Fragment src = leg(true);
+      return both(std::move(src), leg(false));
+    }
+    default:
+      return fail(span, "'" + std::string(ast::dirName(dir)) + "' is valid for 802.11 link types only, not " +
+                            linkName());
+  }
+}
+
+/// The qualifiers a node ends up with: resolve's when it ran, else as written.
+inline const ast::Qualifiers& finalQuals(const ast::Node& n) {
+  return n.isResolved ? n.resolved.quals : n.quals;
+}
+
+/// Where to point an error about a node's protocol qualifier.
+inline Span protoSpanOf(const ast::Node& n) {
+  const ast::Qualifiers& q = finalQuals(n);
+  if (!q.protoSpan.empty()) return q.protoSpan;
+  if (!n.quals.protoSpan.empty()) return n.quals.protoSpan;
+  return n.span;
+}
+
+/// The spelling of a node's protocol qualifier for messages.
+std::string protoText(const ast::Node& n);
+
+}  // namespace sift::compiler::detail

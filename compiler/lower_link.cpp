@@ -1,0 +1,131 @@
+// Lowering of the link layer: the link-type test behind `ether proto N`
+// and every protocol abbreviation (read from the row's TypeField), MAC
+// address tests, link-layer broadcast and multicast.
+#include <bit>
+#include <string>
+
+#include "compiler/lower_internal.h"
+
+namespace sift::compiler::detail {
+
+namespace {
+
+constexpr uint32_t kEtherMtu = 1500;           // larger type values are EtherTypes
+constexpr uint32_t kLlcSapIso = 0xfe, kLlcSapNetbeui = 0xf0, kLlcSapIpx = 0xe0;
+constexpr uint32_t kEtherTypeIpx = 0x8137;
+constexpr uint32_t kSllProto8023 = 1, kSllProto8022 = 4;  // Linux pseudo protocols
+constexpr uint32_t kSnapIpxHead = 0xaaaa0300, kSnapIpxTail = 0x00008137;
+
+uint32_t hostOrder(uint32_t v) {
+  if constexpr (std::endian::native == std::endian::little)
+    return (v >> 24) | (v >> 8 & 0xff00) | (v << 8 & 0xff0000) | (v << 24);
+  return v;
+}
+
+}  // namespace
+
+ir::Fragment Lowerer::linkProto(uint32_t etherType) {
+  const uint32_t t = link.typeOffset;
+  switch (link.typeField) {
+    case TypeField::EtherType: {
+      if (etherType > kEtherMtu) return loadTest(t, 2, 0xffff, op::kJeq, etherType);
+      // An 802.3 frame (length field) with an LLC header.
+      auto is8023 = [&] { return negate(loadTest(t, 2, 0xffff, op::kJgt, kEtherMtu)); };
+      const uint32_t llc = link.llcOffset;
+      if (etherType == kLlcSapIso || etherType == kLlcSapNetbeui) {
+        ir::Fragment len = is8023();
+        return both(std::move(len), loadTest(llc, 2, 0xffff, op::kJeq, etherType << 8 | etherType));
+      }
+      if (etherType == kLlcSapIpx) {
+        // Ethernet II IPX, or 802.3 with SNAP IPX, an IPX DSAP or raw 802.3.
+        ir::Fragment e2 = loadTest(t, 2, 0xffff, op::kJeq, kEtherTypeIpx);
+        ir::Fragment len = is8023();
+        ir::Fragment snapTail = loadTest(llc + 4, 4, 0xffffffff, op::kJeq, kSnapIpxTail);
+        ir::Fragment snap = both(std::move(snapTail), loadTest(llc, 4, 0xffffffff, op::kJeq, kSnapIpxHead));
+        ir::Fragment dsap = loadTest(llc, 1, 0xff, op::kJeq, kLlcSapIpx);
+        ir::Fragment raw = loadTest(llc, 2, 0xffff, op::kJeq, 0xffff);
+        ir::Fragment llcIpx = either(either(std::move(snap), std::move(dsap)), std::move(raw));
+        return either(std::move(e2), both(std::move(len), std::move(llcIpx)));
+      }
+      ir::Fragment len = is8023();
+      return both(std::move(len), loadTest(llc, 1, 0xff, op::kJeq, etherType));
+    }
+    case TypeField::LinuxSllProtocol: {
+      if (etherType > kEtherMtu) return loadTest(t, 2, 0xffff, op::kJeq, etherType);
+      const uint32_t llc = link.llcOffset;
+      if (etherType == kLlcSapIpx) {
+        ir::Fragment e2 = loadTest(t, 2, 0xffff, op::kJeq, kEtherTypeIpx);
+        ir::Fragment raw = loadTest(t, 2, 0xffff, op::kJeq, kSllProto8023);
+        ir::Fragment is8022 = loadTest(t, 2, 0xffff, op::kJeq, kSllProto8022);
+        ir::Fragment dsap = loadTest(llc, 1, 0xff, op::kJeq, kLlcSapIpx);
+        ir::Fragment snapTail = loadTest(llc + 4, 4, 0xffffffff, op::kJeq, kSnapIpxTail);
+        ir::Fragment snap = both(std::move(snapTail), loadTest(llc, 4, 0xffffffff, op::kJeq, kSnapIpxHead));
+        ir::Fragment llcIpx = both(std::move(is8022), either(std::move(dsap), std::move(snap)));
+        return either(either(std::move(e2), std::move(raw)), std::move(llcIpx));
+      }
+      ir::Fragment is8022 = loadTest(t, 2, 0xffff, op::kJeq, kSllProto8022);
+      if (etherType == kLlcSapIso || etherType == kLlcSapNetbeui)
+        return both(std::move(is8022), loadTest(llc, 2, 0xffff, op::kJeq, etherType << 8 | etherType));
+      return both(std::move(is8022), loadTest(llc, 1, 0xff, op::kJeq, etherType));
+    }
+    case TypeField::EtherTypePlain:
+      return loadTest(t, 2, 0xffff, op::kJeq, etherType);
+    case TypeField::PppProtocol:
+      return loadTest(t, 2, 0xffff, op::kJeq, pppProtocolFor(etherType));
+    case TypeField::AfHostOrder:
+    case TypeField::AfNetworkOrder: {
+      uint32_t af = etherType == kEtherTypeIp ? kAfInet : etherType == kEtherTypeIp6 ? kAfInet6 : 0;
+      if (af == 0) return always(false);
+      if (link.typeField == TypeField::AfHostOrder) af = hostOrder(af);
+      return loadTest(t, 4, 0xffffffff, op::kJeq, af);
+    }
+    case TypeField::VersionNibble:
+      if (etherType == kEtherTypeIp) return loadTest(t, 1, 0xf0, op::kJeq, 0x40);
+      if (etherType == kEtherTypeIp6) return loadTest(t, 1, 0xf0, op::kJeq, 0x60);
+      return always(false);
+    case TypeField::Fixed:
+      return always(etherType == link.fixedEtherType);
+    case TypeField::None:
+      break;
+  }
+  return always(false);
+}
+
+bool Lowerer::requireMac(Span span, const std::string& what) {
+  if (link.mac) return true;
+  fail(span, what + " is not supported on " + linkName() +
+                 ": its frames have no MAC addresses (Ethernet-like link types have them)");
+  return false;
+}
+
+ir::Fragment Lowerer::macHost(const ast::Node& n) {
+  const ast::Qualifiers& q = finalQuals(n);
+  if (!n.resolved.mac) return fail(n.id.span, "'" + n.id.text + "' is not a MAC address, which '" + protoText(n) + " host' needs");
+  if (q.kind == ast::AddrKind::Net)
+    return fail(q.kindSpan.empty() ? n.span : q.kindSpan, "'" + protoText(n) + " net' is not valid: link-layer addresses have no networks");
+  if (!requireMac(n.span, "'" + protoText(n) + " host'")) return always(false);
+  const std::array<uint8_t, 6>& m = *n.resolved.mac;
+  const uint32_t head = uint32_t{m[0]} << 8 | m[1];
+  const uint32_t tail = uint32_t{m[2]} << 24 | uint32_t{m[3]} << 16 | uint32_t{m[4]} << 8 | m[5];
+  return directional(q.dir, q.dirSpan.empty() ? n.span : q.dirSpan, [&](bool src) {
+    uint32_t off = src ? link.mac->srcOffset : link.mac->dstOffset;
+    // The last four bytes first, as libpcap does.
+    ir::Fragment last = loadTest(off + 2, 4, 0xffffffff, op::kJeq, tail);
+    return both(std::move(last), loadTest(off, 2, 0xffff, op::kJeq, head));
+  });
+}
+
+ir::Fragment Lowerer::linkBroadcast(Span span) {
+  if (!requireMac(span, "'broadcast'")) return always(false);
+  const uint32_t dst = link.mac->dstOffset;
+  ir::Fragment last = loadTest(dst + 2, 4, 0xffffffff, op::kJeq, 0xffffffff);
+  return both(std::move(last), loadTest(dst, 2, 0xffff, op::kJeq, 0xffff));
+}
+
+ir::Fragment Lowerer::linkMulticast(Span span) {
+  if (!requireMac(span, "'multicast'")) return always(false);
+  // The group bit of the destination address.
+  return loadTest(link.mac->dstOffset, 1, 0xff, op::kJset, 0x01);
+}
+
+}  // namespace sift::compiler::detail

@@ -1,0 +1,77 @@
+// Lowering of `port` and `portrange` for tcp, udp and sctp.
+//
+// As libpcap 1.10.3 does: the IPv6 branch first (the ports at the fixed
+// offset 40, right after the IPv6 header, the next-header field naming the
+// transport), then the IPv4 branch (protocol field, not a fragment, the
+// header length from `ldxb 4*([nl]&0xf)`); without a transport qualifier
+// the transports are tried in the order sctp, tcp, udp.
+#include <string>
+#include <vector>
+
+#include "compiler/lower_internal.h"
+
+namespace sift::compiler::detail {
+
+namespace {
+
+constexpr uint32_t kTcp = 6, kUdp = 17, kSctp = 132;
+
+}  // namespace
+
+ir::Fragment Lowerer::port(const ast::Node& n) {
+  const ast::Qualifiers& q = finalQuals(n);
+  const ast::Node::Resolved& r = n.resolved;
+  const bool range = q.kind == ast::AddrKind::PortRange;
+  const Span dirSpan = q.dirSpan.empty() ? n.span : q.dirSpan;
+
+  ast::Proto which = q.proto;
+  if (which == ast::Proto::Default) which = r.portProto;
+  std::vector<uint32_t> transports;
+  switch (which) {
+    case ast::Proto::Default: transports = {kSctp, kTcp, kUdp}; break;
+    case ast::Proto::Tcp: transports = {kTcp}; break;
+    case ast::Proto::Udp: transports = {kUdp}; break;
+    case ast::Proto::Sctp: transports = {kSctp}; break;
+    default:
+      return fail(protoSpanOf(n), "'" + protoText(n) + " " + (range ? "portrange" : "port") +
+                                      "' is not valid: ports take tcp, udp or sctp");
+  }
+  const uint32_t low = std::min(r.portLow, r.portHigh), high = std::max(r.portLow, r.portHigh);
+
+  // One port field test; `loadPort` emits the load of the 16-bit field.
+  auto fieldTest = [&](auto loadPort) {
+    if (!range || low == high) return builder.test(loadPort(), op::kJeq, low);
+    ir::Fragment atLeast = builder.test(loadPort(), op::kJge, low);
+    return both(std::move(atLeast), negate(builder.test(loadPort(), op::kJgt, high)));
+  };
+
+  const uint32_t nl = link.netOffset;
+  auto branch = [&](bool v6) {
+    std::optional<ir::Fragment> all;
+    for (uint32_t t : transports) {
+      ir::Fragment f = v6 ? loadTest(nl + kIp6NextHeaderOffset, 1, 0xff, op::kJeq, t)
+                          : both(loadTest(nl + kIpProtoOffset, 1, 0xff, op::kJeq, t), notFragment());
+      ir::Fragment ports = directional(q.dir, dirSpan, [&](bool src) {
+        const uint32_t field = src ? 0 : 2;
+        if (v6)
+          return fieldTest([&] {
+            return std::vector<bpf::Insn>{op::insn(op::kLdAbsH, nl + kIp6HeaderLength + field)};
+          });
+        return fieldTest([&] {
+          return std::vector<bpf::Insn>{op::insn(op::kLdxMsh, nl), op::insn(op::kLdIndH, nl + field)};
+        });
+      });
+      f = both(std::move(f), std::move(ports));
+      all = all ? either(std::move(*all), std::move(f)) : std::move(f);
+    }
+    return std::move(*all);
+  };
+
+  ir::Fragment ip6 = linkProto(kEtherTypeIp6);
+  ir::Fragment v6 = both(std::move(ip6), branch(true));
+  ir::Fragment ip = linkProto(kEtherTypeIp);
+  ir::Fragment v4 = both(std::move(ip), branch(false));
+  return either(std::move(v6), std::move(v4));
+}
+
+}  // namespace sift::compiler::detail
