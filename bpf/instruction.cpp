@@ -243,7 +243,7 @@ Expected<Program> encode(std::span<const Instruction> instructions) {
   return p;
 }
 
-std::string toString(const Instruction& instruction) {
+std::string toText(const Instruction& instruction) {
   auto insn = encode(instruction);
   if (!insn) return "<invalid: " + insn.error().message + ">";
   std::string s = imageLine(*insn, 0).substr(6);

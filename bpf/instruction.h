@@ -144,6 +144,6 @@ std::vector<Instruction> decode(const Program& p);
 Expected<Program> encode(std::span<const Instruction> instructions);
 
 /// The -d text of the instruction without the pc column, e.g. "ldh [12]".
-std::string toString(const Instruction& instruction);
+std::string toText(const Instruction& instruction);
 
 }  // namespace sift::bpf

@@ -38,21 +38,28 @@ std::string operandText(const OpInfo& info, const Insn& insn, size_t pc) {
   return buf;
 }
 
+// Class BPF_JMP with an operation other than ja.
+bool isJumpClassConditional(uint16_t code) { return (code & 0x07) == 0x05 && (code & 0xf0) != 0x00; }
+
 }  // namespace
 
 std::string imageLine(const Insn& insn, size_t pc) {
   char buf[160];
   const OpInfo* info = opInfo(insn.code);
   int n = static_cast<int>(pc);
-  if (!info || !info->image) {
-    char operand[16];
-    std::snprintf(operand, sizeof operand, "0x%x", insn.code);
-    std::snprintf(buf, sizeof buf, "(%03d) %-8s %s", n, "unimp", operand);
-    return buf;
+  std::string mnemonic, operand;
+  if (info && info->image) {
+    mnemonic = info->mnemonic;
+    operand = operandText(*info, insn, pc);
+  } else {
+    char code[16];
+    std::snprintf(code, sizeof code, "0x%x", insn.code);
+    mnemonic = "unimp";
+    operand = code;
   }
-  std::string mnemonic(info->mnemonic);
-  std::string operand = operandText(*info, insn, pc);
-  if (info->isConditional()) {
+  // libpcap picks the layout from the code's bits, so an unknown code in
+  // the jump class with a conditional op also gets "jt/jf" columns.
+  if (isJumpClassConditional(insn.code)) {
     std::snprintf(buf, sizeof buf, "(%03d) %-8s %-16s jt %d\tjf %d", n, mnemonic.c_str(), operand.c_str(),
                   n + 1 + insn.jt, n + 1 + insn.jf);
   } else {
