@@ -1,0 +1,463 @@
+// The LLVM backend of the JIT: classic BPF -> LLVM IR -> native code.
+//
+// What it does: FilterEmitter walks a validated program once and emits one
+// LLVM function `uint32_t f(const uint8_t* packet, uint32_t capturedLength,
+// uint32_t wireLength)`, with one case per Shape of the opcode table
+// (bpf/opcodes.def). Every cBPF pc gets its own basic block; straight
+// line instructions fall through to the next pc's block, jt/jf become a
+// conditional branch, `ret` a return. A, X and the 16 scratch cells are
+// allocas in the entry block, zeroed there; SROA turns them into SSA
+// values, so the scratch memory costs nothing unless it is used. Every
+// failing run-time check (a packet load past the captured bytes, division
+// or modulo by X == 0) branches to one shared block that returns 0.
+//
+// How it is compiled: the module runs through the new pass manager's
+// default O1/O2 pipeline, built with the host TargetMachine so the cost
+// model is the real one, and is then added to a fresh ORC LLJIT as a
+// ThreadSafeModule; looking the function up compiles and links it.
+//
+// What it keeps: each CompiledFilter owns its LLJIT (and so its code
+// memory), so filters are independent: compiles on different threads share
+// nothing but LLVM's native-target registration, done once under a
+// function-local static. No process symbols are linked in: the generated
+// code calls nothing. Every llvm::Error is turned into a sift Diagnostic
+// here, at the jit/ boundary.
+#include <array>
+#include <cstdio>
+#include <optional>
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/MDBuilder.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/Error.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include "bpf/opcodes.h"
+#include "sift/jit.h"
+
+namespace sift::jit {
+
+struct CompiledFilter::Impl {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+};
+
+CompiledFilter::CompiledFilter(std::unique_ptr<Impl> impl, Function function)
+    : impl_(std::move(impl)), function_(function) {}
+
+CompiledFilter::~CompiledFilter() = default;
+
+namespace {
+
+constexpr const char* kFunctionName = "sift_filter";
+
+// How many backward jumps one run may take before it rejects the packet:
+// the interpreter's budget (vm/interpreter.cpp), so both engines stop a
+// looping program at the same point. tests/unit/jit checks they agree.
+constexpr uint32_t kBackwardJumpBudget = 1u << 24;
+
+using Clock = std::chrono::steady_clock;
+
+Diagnostic llvmFailure(std::string_view stage, llvm::Error error) {
+  return Diagnostic::error("JIT " + std::string(stage) + " failed: " +
+                           llvm::toString(std::move(error)));
+}
+
+// LLVM's native target is registered once per process. A function-local
+// static makes the first call thread-safe; later calls only read it.
+struct HostTarget {
+  bool ok = false;
+  std::string error;
+  std::optional<llvm::orc::JITTargetMachineBuilder> machine;  // the host's CPU and features
+};
+
+const HostTarget& hostTarget() {
+  static const HostTarget target = [] {
+    HostTarget t;
+    if (llvm::InitializeNativeTarget() || llvm::InitializeNativeTargetAsmPrinter()) {
+      t.error = "no native code generator for this host";
+      return t;
+    }
+    auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!jtmb) {
+      t.error = llvm::toString(jtmb.takeError());
+      return t;
+    }
+    t.machine = std::move(*jtmb);
+    t.ok = true;
+    return t;
+  }();
+  return target;
+}
+
+// Emits the LLVM function for one program.
+class FilterEmitter {
+ public:
+  FilterEmitter(llvm::Module& module, const std::vector<bpf::Insn>& insns)
+      : ctx_(module.getContext()), module_(module), insns_(insns), b_(ctx_) {}
+
+  Status emit() {
+    auto* i32 = b_.getInt32Ty();
+    auto* fnType = llvm::FunctionType::get(i32, {b_.getPtrTy(), i32, i32}, false);
+    fn_ = llvm::Function::Create(fnType, llvm::Function::ExternalLinkage, kFunctionName,
+                                 module_);
+    fn_->setDoesNotThrow();
+    fn_->setOnlyAccessesArgMemory();
+    packet_ = fn_->getArg(0);
+    capturedLength_ = fn_->getArg(1);
+    wireLength_ = fn_->getArg(2);
+    packet_->setName("packet");
+    capturedLength_->setName("caplen");
+    wireLength_->setName("wirelen");
+    fn_->addParamAttr(0, llvm::Attribute::NoCapture);
+    fn_->addParamAttr(0, llvm::Attribute::ReadOnly);
+    fn_->addParamAttr(0, llvm::Attribute::NoAlias);
+
+    unlikely_ = llvm::MDBuilder(ctx_).createBranchWeights(1, 1 << 20);
+
+    auto* entry = llvm::BasicBlock::Create(ctx_, "entry", fn_);
+    b_.SetInsertPoint(entry);
+    a_ = b_.CreateAlloca(i32, nullptr, "A");
+    x_ = b_.CreateAlloca(i32, nullptr, "X");
+    for (uint32_t i = 0; i < bpf::kMemWords; ++i)
+      mem_[i] = b_.CreateAlloca(i32, nullptr, "M" + std::to_string(i));
+    b_.CreateStore(b_.getInt32(0), a_);
+    b_.CreateStore(b_.getInt32(0), x_);
+    for (auto* cell : mem_) b_.CreateStore(b_.getInt32(0), cell);
+    backwardJumps_ = b_.CreateAlloca(i32, nullptr, "backward");
+    b_.CreateStore(b_.getInt32(0), backwardJumps_);
+
+    blocks_.reserve(insns_.size());
+    for (size_t pc = 0; pc < insns_.size(); ++pc)
+      blocks_.push_back(llvm::BasicBlock::Create(ctx_, "pc" + std::to_string(pc), fn_));
+    b_.CreateBr(blocks_.empty() ? reject() : blocks_[0]);
+
+    for (size_t pc = 0; pc < insns_.size(); ++pc) {
+      pc_ = pc;
+      b_.SetInsertPoint(blocks_[pc]);
+      if (auto s = emitInsn(insns_[pc]); !s) return s;
+    }
+    std::string why;
+    llvm::raw_string_ostream os(why);
+    if (llvm::verifyFunction(*fn_, &os))
+      return Diagnostic::error("JIT emitted invalid IR: " + os.str());
+    return okStatus();
+  }
+
+ private:
+  llvm::BasicBlock* reject() {
+    if (!reject_) {
+      auto saved = b_.saveIP();
+      reject_ = llvm::BasicBlock::Create(ctx_, "reject", fn_);
+      b_.SetInsertPoint(reject_);
+      b_.CreateRet(b_.getInt32(0));
+      b_.restoreIP(saved);
+    }
+    return reject_;
+  }
+
+  Diagnostic unsupported(const bpf::Insn& insn) {
+    char code[8];
+    std::snprintf(code, sizeof code, "0x%02x", insn.code);
+    return Diagnostic::error("JIT cannot compile pc " + std::to_string(pc_) + ": opcode " +
+                             code + " is not a classic BPF instruction");
+  }
+
+  // The block for absolute pc `target`, or nullptr when it is past the end.
+  llvm::BasicBlock* blockAt(uint64_t target) {
+    return target < blocks_.size() ? blocks_[target] : nullptr;
+  }
+
+  Diagnostic badTarget(uint64_t target) {
+    return Diagnostic::error("JIT cannot compile pc " + std::to_string(pc_) + ": jump target " +
+                             std::to_string(target) + " past end of " +
+                             std::to_string(insns_.size()) + "-instruction program");
+  }
+
+  llvm::Value* getA() { return b_.CreateLoad(b_.getInt32Ty(), a_, "a"); }
+  llvm::Value* getX() { return b_.CreateLoad(b_.getInt32Ty(), x_, "x"); }
+  void setA(llvm::Value* v) { b_.CreateStore(v, a_); }
+  void setX(llvm::Value* v) { b_.CreateStore(v, x_); }
+
+  // Leaves the current block on `failed`, continuing in a fresh block.
+  void rejectIf(llvm::Value* failed, const char* name) {
+    auto* cont = llvm::BasicBlock::Create(ctx_, "pc" + std::to_string(pc_) + "." + name, fn_,
+                                          blockAt(pc_ + 1));
+    b_.CreateCondBr(failed, reject(), cont, unlikely_);
+    b_.SetInsertPoint(cont);
+  }
+
+  // A big-endian load of `size` bytes at `base + k` (base is X for the
+  // indirect modes, nullptr for the absolute ones). Computed in 64 bits,
+  // so `x + k + size` cannot wrap: past the captured bytes rejects.
+  llvm::Value* loadPacket(llvm::Value* base, uint32_t k, unsigned size) {
+    auto* i64 = b_.getInt64Ty();
+    llvm::Value* offset = b_.getInt64(k);
+    if (base) offset = b_.CreateAdd(b_.CreateZExt(base, i64), offset, "offset", true, true);
+    auto* end = b_.CreateAdd(offset, b_.getInt64(size), "end", true, true);
+    rejectIf(b_.CreateICmpUGT(end, b_.CreateZExt(capturedLength_, i64)), "load");
+    auto* ptr = b_.CreateInBoundsGEP(b_.getInt8Ty(), packet_, offset);
+    auto* type = b_.getIntNTy(8 * size);
+    llvm::Value* v = b_.CreateAlignedLoad(type, ptr, llvm::MaybeAlign(1));
+    if (size > 1) v = b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, v);
+    return b_.CreateZExt(v, b_.getInt32Ty());
+  }
+
+  // Falls through to the next pc.
+  Status next() {
+    auto* to = blockAt(pc_ + 1);
+    if (!to)
+      return Diagnostic::error("JIT cannot compile pc " + std::to_string(pc_) +
+                               ": program falls off its end");
+    b_.CreateBr(to);
+    return okStatus();
+  }
+
+  // The register an opcode's Arg column names (A or X).
+  llvm::AllocaInst* reg(bpf::Arg arg) { return arg == bpf::Arg::X ? x_ : a_; }
+  llvm::Value* get(bpf::Arg arg) { return b_.CreateLoad(b_.getInt32Ty(), reg(arg)); }
+
+  // One case per shape of the opcode table (bpf/opcodes.def).
+  Status emitInsn(const bpf::Insn& insn) {
+    using bpf::Shape;
+    const bpf::OpInfo* info = bpf::opInfo(insn.code);
+    if (!info) return unsupported(insn);
+    const uint32_t k = insn.k;
+    switch (info->shape) {
+      case Shape::LoadImm: b_.CreateStore(b_.getInt32(k), reg(info->arg)); return next();
+      case Shape::LoadAbs: setA(loadPacket(nullptr, k, info->loadSize())); return next();
+      case Shape::LoadInd: setA(loadPacket(getX(), k, info->loadSize())); return next();
+      case Shape::LoadMem: return loadCell(k, reg(info->arg));
+      case Shape::LoadLen: b_.CreateStore(wireLength_, reg(info->arg)); return next();
+      case Shape::LoadMsh:
+        setX(b_.CreateShl(b_.CreateAnd(loadPacket(nullptr, k, 1), 0xf), 2));
+        return next();
+      case Shape::Store: return storeCell(k, get(info->arg));
+      case Shape::AluK: return emitAlu(info->arg, b_.getInt32(k));
+      case Shape::AluX: return emitAlu(info->arg, getX());
+      case Shape::Negate: setA(b_.CreateNeg(getA())); return next();
+      case Shape::Jump: {
+        // The target wraps in 32 bits, as bpf_validate computes it.
+        const uint64_t target = static_cast<uint32_t>(pc_ + 1 + k);
+        auto* to = blockAt(target);
+        if (!to) return badTarget(target);
+        if (k >= 0x80000000u) countBackwardJump();
+        b_.CreateBr(to);
+        return okStatus();
+      }
+      case Shape::JumpK: return emitJump(insn, info->arg, b_.getInt32(k));
+      case Shape::JumpX: return emitJump(insn, info->arg, getX());
+      case Shape::ReturnK: b_.CreateRet(b_.getInt32(k)); return okStatus();
+      case Shape::ReturnReg: b_.CreateRet(get(info->arg)); return okStatus();
+      case Shape::Move:
+        b_.CreateStore(get(info->arg == bpf::Arg::X ? bpf::Arg::A : bpf::Arg::X),
+                       reg(info->arg));
+        return next();
+    }
+    return unsupported(insn);
+  }
+
+  // A backward ja (the libpcap profile lets k wrap around) may loop
+  // forever. Like the interpreter, reject the packet once the program
+  // has taken more than kBackwardJumpBudget of them.
+  void countBackwardJump() {
+    auto* taken = b_.CreateAdd(b_.CreateLoad(b_.getInt32Ty(), backwardJumps_), b_.getInt32(1));
+    b_.CreateStore(taken, backwardJumps_);
+    rejectIf(b_.CreateICmpUGT(taken, b_.getInt32(kBackwardJumpBudget)), "budget");
+  }
+
+  Status loadCell(uint32_t k, llvm::AllocaInst* into) {
+    if (k >= bpf::kMemWords) return cellOutOfRange(k);
+    b_.CreateStore(b_.CreateLoad(b_.getInt32Ty(), mem_[k], "m"), into);
+    return next();
+  }
+
+  Status storeCell(uint32_t k, llvm::Value* v) {
+    if (k >= bpf::kMemWords) return cellOutOfRange(k);
+    b_.CreateStore(v, mem_[k]);
+    return next();
+  }
+
+  Diagnostic cellOutOfRange(uint32_t k) {
+    return Diagnostic::error("JIT cannot compile pc " + std::to_string(pc_) + ": scratch cell " +
+                             std::to_string(k) + " out of range");
+  }
+
+  Status emitAlu(bpf::Arg operation, llvm::Value* rhs) {
+    using bpf::Arg;
+    llvm::Value* a = getA();
+    llvm::Value* result = nullptr;
+    switch (operation) {
+      case Arg::Add: result = b_.CreateAdd(a, rhs); break;
+      case Arg::Sub: result = b_.CreateSub(a, rhs); break;
+      case Arg::Mul: result = b_.CreateMul(a, rhs); break;
+      case Arg::Or: result = b_.CreateOr(a, rhs); break;
+      case Arg::And: result = b_.CreateAnd(a, rhs); break;
+      case Arg::Xor: result = b_.CreateXor(a, rhs); break;
+      case Arg::Div:
+      case Arg::Mod:
+        // Division by zero rejects the packet. The validator refuses
+        // `div #0`, so for #k this check folds away.
+        rejectIf(b_.CreateICmpEQ(rhs, b_.getInt32(0)), "divzero");
+        result = operation == Arg::Div ? b_.CreateUDiv(a, rhs) : b_.CreateURem(a, rhs);
+        break;
+      case Arg::Lsh:
+      case Arg::Rsh: {
+        // Shifting by 32 or more gives 0 (LLVM would give poison). The
+        // masked amount keeps the unselected shift well defined too.
+        auto* amount = b_.CreateAnd(rhs, 31);
+        auto* shifted = operation == Arg::Lsh ? b_.CreateShl(a, amount) : b_.CreateLShr(a, amount);
+        result = b_.CreateSelect(b_.CreateICmpUGE(rhs, b_.getInt32(32)), b_.getInt32(0), shifted);
+        break;
+      }
+      default:
+        return Diagnostic::error("JIT cannot compile pc " + std::to_string(pc_) +
+                                 ": unknown arithmetic operation");
+    }
+    setA(result);
+    return next();
+  }
+
+  Status emitJump(const bpf::Insn& insn, bpf::Arg condition, llvm::Value* rhs) {
+    using bpf::Arg;
+    const uint64_t trueTarget = pc_ + 1 + insn.jt;
+    const uint64_t falseTarget = pc_ + 1 + insn.jf;
+    auto* onTrue = blockAt(trueTarget);
+    auto* onFalse = blockAt(falseTarget);
+    if (!onTrue) return badTarget(trueTarget);
+    if (!onFalse) return badTarget(falseTarget);
+    if (onTrue == onFalse) {
+      b_.CreateBr(onTrue);
+      return okStatus();
+    }
+    llvm::Value* a = getA();
+    llvm::Value* taken = nullptr;
+    switch (condition) {
+      case Arg::Eq: taken = b_.CreateICmpEQ(a, rhs); break;
+      case Arg::Gt: taken = b_.CreateICmpUGT(a, rhs); break;
+      case Arg::Ge: taken = b_.CreateICmpUGE(a, rhs); break;
+      case Arg::Set: taken = b_.CreateICmpNE(b_.CreateAnd(a, rhs), b_.getInt32(0)); break;
+      default:
+        return Diagnostic::error("JIT cannot compile pc " + std::to_string(pc_) +
+                                 ": unknown jump condition");
+    }
+    b_.CreateCondBr(taken, onTrue, onFalse);
+    return okStatus();
+  }
+
+  llvm::LLVMContext& ctx_;
+  llvm::Module& module_;
+  const std::vector<bpf::Insn>& insns_;
+  llvm::IRBuilder<> b_;
+  llvm::Function* fn_ = nullptr;
+  llvm::Value* packet_ = nullptr;
+  llvm::Value* capturedLength_ = nullptr;
+  llvm::Value* wireLength_ = nullptr;
+  llvm::AllocaInst* a_ = nullptr;
+  llvm::AllocaInst* x_ = nullptr;
+  llvm::AllocaInst* backwardJumps_ = nullptr;
+  std::array<llvm::AllocaInst*, bpf::kMemWords> mem_{};
+  std::vector<llvm::BasicBlock*> blocks_;
+  llvm::BasicBlock* reject_ = nullptr;
+  llvm::MDNode* unlikely_ = nullptr;
+  size_t pc_ = 0;
+};
+
+// Runs the new pass manager's default pipeline over `module`.
+void optimize(llvm::Module& module, llvm::TargetMachine& tm, OptLevel level) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(&tm);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  auto pipeline = pb.buildPerModuleDefaultPipeline(level == OptLevel::O1
+                                                       ? llvm::OptimizationLevel::O1
+                                                       : llvm::OptimizationLevel::O2);
+  pipeline.run(module, mam);
+}
+
+llvm::CodeGenOptLevel codegenLevel(OptLevel level) {
+  switch (level) {
+    case OptLevel::O0: return llvm::CodeGenOptLevel::None;
+    case OptLevel::O1: return llvm::CodeGenOptLevel::Less;
+    case OptLevel::O2: return llvm::CodeGenOptLevel::Default;
+  }
+  return llvm::CodeGenOptLevel::Default;
+}
+
+}  // namespace
+
+bool available() { return hostTarget().ok; }
+
+Expected<std::unique_ptr<CompiledFilter>> compile(const bpf::ValidatedProgram& program,
+                                                  const CompileOptions& options) {
+  const HostTarget& host = hostTarget();
+  if (!host.ok) return Diagnostic::error("JIT not available on this host: " + host.error);
+  CompileStats stats;
+  auto started = Clock::now();
+
+  std::optional<llvm::orc::JITTargetMachineBuilder> jtmb = host.machine;
+  jtmb->setCodeGenOptLevel(codegenLevel(options.optLevel));
+  auto tm = jtmb->createTargetMachine();
+  if (!tm) return llvmFailure("target machine creation", tm.takeError());
+
+  auto context = std::make_unique<llvm::LLVMContext>();
+  auto module = std::make_unique<llvm::Module>("sift_filter", *context);
+  module->setDataLayout((*tm)->createDataLayout());
+  module->setTargetTriple((*tm)->getTargetTriple().str());
+  if (auto s = FilterEmitter(*module, program.insns()).emit(); !s) return s.takeError();
+  auto emitted = Clock::now();
+  stats.buildIr = emitted - started;
+
+  if (options.optLevel != OptLevel::O0) optimize(*module, **tm, options.optLevel);
+  auto optimized = Clock::now();
+  stats.optimize = optimized - emitted;
+
+  std::string ir;
+  if (options.keepIr) {
+    llvm::raw_string_ostream os(ir);
+    module->print(os, nullptr);
+  }
+
+  auto jit = llvm::orc::LLJITBuilder()
+                 .setJITTargetMachineBuilder(std::move(*jtmb))
+                 .setDataLayout(module->getDataLayout())
+                 .setLinkProcessSymbolsByDefault(false)
+                 .setPlatformSetUp(llvm::orc::setUpInactivePlatform)
+                 .create();
+  if (!jit) return llvmFailure("setup", jit.takeError());
+  if (auto e = (*jit)->addIRModule(
+          llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
+    return llvmFailure("module registration", std::move(e));
+  auto address = (*jit)->lookup(kFunctionName);
+  if (!address) return llvmFailure("code generation", address.takeError());
+  stats.codegen = Clock::now() - optimized;
+
+  auto impl = std::make_unique<CompiledFilter::Impl>();
+  impl->jit = std::move(*jit);
+  std::unique_ptr<CompiledFilter> filter(
+      new CompiledFilter(std::move(impl), address->toPtr<CompiledFilter::Function>()));
+  filter->stats_ = stats;
+  filter->ir_ = std::move(ir);
+  filter->programSize_ = program.size();
+  return filter;
+}
+
+}  // namespace sift::jit
