@@ -103,6 +103,32 @@ std::optional<bool> Facts::evaluate(const ValueTable& values, uint16_t code, Val
   }
 }
 
+namespace {
+/// The end offset of an absolute load, 0 if `v` is not one.
+uint64_t loadEnd(const ValueTable& values, ValueId v) {
+  const ValueKey& k = values.key(v);
+  if (k.kind == ValueKind::Load) return uint64_t{k.a} + k.b;
+  if (k.kind == ValueKind::Msh) return uint64_t{k.a} + 1;
+  return 0;
+}
+}  // namespace
+
+void Facts::proveSucceeded(const ValueTable& values, ValueId v) {
+  if (uint64_t end = loadEnd(values, v)) {
+    if (end > maxEnd_) {
+      undo_.push_back(Undo{UndoKind::MaxEnd, 0, false, {}, maxEnd_, {}});
+      maxEnd_ = end;
+    }
+    return;
+  }
+  if (proven_.insert(v).second) undo_.push_back(Undo{UndoKind::Proven, v, false, {}, 0, {}});
+}
+
+bool Facts::succeeded(const ValueTable& values, ValueId v) const {
+  if (uint64_t end = loadEnd(values, v)) return end <= maxEnd_;
+  return proven_.count(v) != 0;
+}
+
 void Facts::rewind(size_t mark) {
   while (undo_.size() > mark) {
     const Undo& u = undo_.back();
@@ -113,6 +139,8 @@ void Facts::rewind(size_t mark) {
         break;
       case UndoKind::NotEqual: notEqual_.erase(u.notEqualKey); break;
       case UndoKind::Exact: exact_.erase(u.exactKey); break;
+      case UndoKind::Proven: proven_.erase(u.a); break;
+      case UndoKind::MaxEnd: maxEnd_ = u.notEqualKey; break;
     }
     undo_.pop_back();
   }

@@ -21,6 +21,13 @@ class Facts {
   /// The outcome of the test if the facts decide it.
   std::optional<bool> evaluate(const ValueTable& values, uint16_t jmpCode, ValueId a, ValueId operand) const;
 
+  /// Records that the computation of `v` (a packet load, or a division by
+  /// X) has run and succeeded on every path to this point.
+  void proveSucceeded(const ValueTable& values, ValueId v);
+  /// True when computing `v` here cannot reject: it, or a load reaching at
+  /// least as far into the packet, has already succeeded.
+  bool succeeded(const ValueTable& values, ValueId v) const;
+
   size_t mark() const { return undo_.size(); }
   void rewind(size_t mark);
 
@@ -39,7 +46,7 @@ class Facts {
       return (static_cast<size_t>(k.a) * 0x9E3779B97F4A7C15ull) ^ (static_cast<size_t>(k.operand) << 17) ^ k.code;
     }
   };
-  enum class UndoKind : uint8_t { Range, NotEqual, Exact };
+  enum class UndoKind : uint8_t { Range, NotEqual, Exact, Proven, MaxEnd };
   struct Undo {
     UndoKind kind;
     ValueId a;
@@ -56,6 +63,8 @@ class Facts {
   std::unordered_set<uint64_t> notEqual_;
   std::unordered_map<ExactKey, bool, ExactHash> exact_;
   std::vector<Undo> undo_;
+  std::unordered_set<ValueId> proven_;
+  uint64_t maxEnd_ = 0;  // the captured length is known to be at least this
 };
 
 /// Evaluates a conditional jump on constants (nullopt if not constant).

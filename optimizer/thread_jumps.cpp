@@ -46,8 +46,9 @@ ValueId operandOf(ValueTable& values, const State& s, const bpf::Insn& term) {
 }
 
 /// Follows decided blocks from `start`, arriving with state `s`.
-EdgePlan walk(const ir::Program& p, ValueTable& values, const Facts& facts, ir::BlockId start, State s) {
+EdgePlan walk(const ir::Program& p, ValueTable& values, Facts& facts, ir::BlockId start, State s) {
   EdgePlan plan;
+  const size_t mark = facts.mark();
   ir::BlockId cur = start;
   for (;;) {
     const ir::Block& b = p.blocks[cur];
@@ -57,7 +58,7 @@ EdgePlan walk(const ir::Program& p, ValueTable& values, const Facts& facts, ir::
     for (const auto& insn : b.stmts) {
       State before = t;
       StepResult r = step(values, t, insn);
-      if (r.mayReject && !available(before, r.value)) {
+      if (r.mayReject && !available(before, r.value) && !facts.succeeded(values, r.value)) {
         blocked = true;
         break;
       }
@@ -76,6 +77,7 @@ EdgePlan walk(const ir::Program& p, ValueTable& values, const Facts& facts, ir::
     s = t;
     cur = next;
   }
+  facts.rewind(mark);
   return plan;
 }
 
@@ -149,6 +151,14 @@ bool threadJumps(ir::Program& p) {
       }
     }
     const ir::Block& b = p.blocks[id];
+    // Reaching the end of this block means its loads succeeded.
+    {
+      State s = entry[id];
+      for (const auto& insn : b.stmts) {
+        StepResult r = step(values, s, insn);
+        if (r.mayReject) facts.proveSucceeded(values, r.value);
+      }
+    }
     if (b.termKind == ir::TermKind::Branch) {
       const State& s = exitState[id];
       ValueId a = s.reg[kRegA], operand = operandOf(values, s, b.term);
@@ -176,7 +186,8 @@ bool threadJumps(ir::Program& p) {
   // The entry itself can be skipped when its outcome is decided by constants.
   State initial;
   initial.reg.fill(values.constant(0));
-  EdgePlan entryPlan = walk(p, values, Facts{}, p.entry, initial);
+  Facts none;
+  EdgePlan entryPlan = walk(p, values, none, p.entry, initial);
 
   // Bottom-up: apply, keeping exact "relied upon" registers per block.
   bool changed = false;

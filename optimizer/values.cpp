@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "bpf/opcodes.h"
+
 namespace sift::optimizer {
 
 namespace {
@@ -148,42 +150,25 @@ StepResult step(ValueTable& values, State& s, const bpf::Insn& insn) {
   return r;
 }
 
+namespace {
+RegMask toMask(uint8_t flags, uint32_t k) {
+  RegMask m = 0;
+  if (flags & bpf::fx::A) m |= bit(kRegA);
+  if (flags & bpf::fx::X) m |= bit(kRegX);
+  if (flags & bpf::fx::Mem) m |= bit(memReg(k));
+  return m;
+}
+}  // namespace
+
+// Def/use facts come from the opcode table (bpf/opcodes.def).
 RegMask usesOf(const bpf::Insn& insn) {
-  const uint16_t c = insn.code;
-  switch (cls(c)) {
-    case kLd:
-      if (mode(c) == kInd) return bit(kRegX);
-      if (mode(c) == kMem) return bit(memReg(insn.k));
-      return 0;
-    case kLdx: return mode(c) == kMem ? bit(memReg(insn.k)) : 0;
-    case kSt: return bit(kRegA);
-    case kStx: return bit(kRegX);
-    case kAlu:
-      if (aluOp(c) == kNeg) return bit(kRegA);
-      return bit(kRegA) | (srcX(c) ? bit(kRegX) : 0);
-    case kJmp:
-      if ((c & 0xf0) == 0) return 0;
-      return bit(kRegA) | (srcX(c) ? bit(kRegX) : 0);
-    case kRet:
-      if ((c & 0x18) == 0x10) return bit(kRegA);
-      if ((c & 0x18) == 0x08) return bit(kRegX);
-      return 0;
-    case kMisc: return (c & 0xf8) == 0x80 ? bit(kRegX) : bit(kRegA);
-  }
-  return 0;
+  const bpf::OpInfo* info = bpf::opInfo(insn.code);
+  return info ? toMask(info->uses, insn.k) : bit(kRegA) | bit(kRegX);
 }
 
 RegMask defsOf(const bpf::Insn& insn) {
-  const uint16_t c = insn.code;
-  switch (cls(c)) {
-    case kLd: return bit(kRegA);
-    case kLdx: return bit(kRegX);
-    case kSt:
-    case kStx: return bit(memReg(insn.k));
-    case kAlu: return bit(kRegA);
-    case kMisc: return (c & 0xf8) == 0x80 ? bit(kRegA) : bit(kRegX);
-    default: return 0;
-  }
+  const bpf::OpInfo* info = bpf::opInfo(insn.code);
+  return info ? toMask(info->defs, insn.k) : 0;
 }
 
 bool available(const State& s, ValueId v) {

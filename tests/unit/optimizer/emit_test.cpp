@@ -1,0 +1,82 @@
+// Tests of the IR builder's jump lists and of the emitter's layout and long
+// jumps: programs built by hand, emitted, validated and run in the VM.
+#include <doctest/doctest.h>
+
+#include <random>
+#include <vector>
+
+#include "compiler/emit.h"
+#include "ir/ir.h"
+#include "sift/vm.h"
+
+using namespace sift;
+
+namespace {
+
+constexpr uint16_t kLdb = 0x30;   // ldb [k]
+constexpr uint16_t kJeqK = 0x15;  // jeq #k
+
+ir::Fragment byteIs(ir::Builder& b, uint32_t off, uint32_t value) {
+  return b.test({bpf::Insn{kLdb, 0, 0, off}}, kJeqK, value);
+}
+
+uint32_t runProgram(const bpf::Program& p, const std::vector<uint8_t>& pkt) {
+  auto v = bpf::validate(p, bpf::Profile::Libpcap);
+  REQUIRE_MESSAGE(v.ok(), (v.ok() ? "" : v.error().message));
+  return vm::run(*v, pkt);
+}
+
+}  // namespace
+
+TEST_CASE("and, or and not patch their jump lists") {
+  // (b0 == 1 and not b1 == 2) or b2 == 3
+  ir::Builder b;
+  auto f = b.makeOr(b.makeAnd(byteIs(b, 0, 1), ir::Builder::makeNot(byteIs(b, 1, 2))), byteIs(b, 2, 3));
+  ir::Program prog = b.finish(f, 99);
+  CHECK(ir::verify(prog).empty());
+  auto out = compiler::emit(prog);
+  REQUIRE(out.ok());
+  for (int x = 0; x < 8; ++x) {
+    std::vector<uint8_t> pkt{uint8_t(x & 1 ? 1 : 0), uint8_t(x & 2 ? 2 : 0), uint8_t(x & 4 ? 3 : 0)};
+    bool expect = ((x & 1) && !(x & 2)) || (x & 4);
+    CHECK(runProgram(*out, pkt) == (expect ? 99u : 0u));
+  }
+}
+
+TEST_CASE("branches further than 255 instructions go through ja") {
+  // b[0]==0 or b[0]==1 or ... or b[0]==299: the early true exits are far
+  // from the accepting return.
+  ir::Builder b;
+  ir::Fragment f = byteIs(b, 0, 0);
+  for (uint32_t i = 1; i < 300; ++i) f = b.makeOr(f, b.test({bpf::Insn{0x20, 0, 0, 0}}, kJeqK, i));
+  ir::Program prog = b.finish(f, 1);
+  auto out = compiler::emit(prog);
+  REQUIRE(out.ok());
+  size_t jas = 0;
+  for (const auto& insn : out->insns) jas += insn.code == 0x05;
+  CHECK(jas > 0);
+  // Each test is 2 instructions, each ja 1: the program stays linear in size.
+  CHECK(out->insns.size() < 300 * 3 + 2);
+  std::mt19937 rng(7);
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<uint8_t> pkt(4);
+    for (auto& byte : pkt) byte = uint8_t(rng() % 4 == 0 ? 0 : rng());
+    uint32_t word = (uint32_t(pkt[0]) << 24) | (uint32_t(pkt[1]) << 16) | (uint32_t(pkt[2]) << 8) | pkt[3];
+    bool expect = pkt[0] == 0 || (word >= 1 && word < 300);
+    CHECK(runProgram(*out, pkt) == (expect ? 1u : 0u));
+  }
+}
+
+TEST_CASE("a plain jump to the next block costs nothing") {
+  ir::Builder b;
+  auto t = byteIs(b, 0, 1);
+  ir::Program prog = b.finish(t, 5);
+  // Make the test block a jump straight to the accepting return.
+  prog.blocks[prog.entry].jf = prog.blocks[prog.entry].jt;
+  auto out = compiler::emit(prog);
+  REQUIRE(out.ok());
+  // ldb [0] then ret #5: the jump vanished.
+  REQUIRE(out->insns.size() == 2);
+  CHECK(out->insns[1].code == 0x06);
+  CHECK(out->insns[1].k == 5);
+}

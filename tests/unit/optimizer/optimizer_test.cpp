@@ -1,0 +1,174 @@
+// Optimizer tests: hand-made cases for each pass, and a randomized check
+// that optimized and unoptimized programs give the same verdict on every
+// packet.
+#include <doctest/doctest.h>
+
+#include <random>
+#include <vector>
+
+#include "compiler/emit.h"
+#include "ir/ir.h"
+#include "optimizer/pipeline.h"
+#include "sift/vm.h"
+
+using namespace sift;
+
+namespace {
+
+constexpr uint16_t kLdh = 0x28, kLdb = 0x30, kLd = 0x20, kLdImm = 0x00, kLdxImm = 0x01;
+constexpr uint16_t kJeqK = 0x15, kJgtK = 0x25, kJgeK = 0x35, kJsetK = 0x45, kJeqX = 0x1d;
+constexpr uint16_t kAndK = 0x54, kAddX = 0x0c, kDivX = 0x3c, kSt = 0x02, kLdMem = 0x60, kTax = 0x07;
+constexpr uint16_t kLdxMsh = 0xb1, kLdIndB = 0x50;
+
+bpf::Program emitOrFail(const ir::Program& p) {
+  auto out = compiler::emit(p);
+  REQUIRE_MESSAGE(out.ok(), (out.ok() ? "" : out.error().message));
+  return *out;
+}
+
+uint32_t runProgram(const bpf::Program& p, const std::vector<uint8_t>& pkt) {
+  auto v = bpf::validate(p, bpf::Profile::Libpcap);
+  REQUIRE_MESSAGE(v.ok(), (v.ok() ? "" : v.error().message));
+  return vm::run(*v, pkt);
+}
+
+ir::Program optimized(ir::Program p, int level = 1) {
+  optimizer::Options o;
+  o.level = level;
+  o.verify = true;
+  auto s = optimizer::optimize(p, o);
+  REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+  return p;
+}
+
+// An "ethertype is T" test like lowering makes.
+ir::Fragment etherIs(ir::Builder& b, uint32_t t) { return b.test({bpf::Insn{kLdh, 0, 0, 12}}, kJeqK, t); }
+ir::Fragment byteIs(ir::Builder& b, uint32_t off, uint32_t v) {
+  return b.test({bpf::Insn{kLdb, 0, 0, off}}, kJeqK, v);
+}
+
+}  // namespace
+
+TEST_CASE("a second test of the same value is threaded away") {
+  // (ip and tcp) or (ip and udp)
+  ir::Builder b;
+  auto left = b.makeAnd(etherIs(b, 0x800), byteIs(b, 23, 6));
+  auto right = b.makeAnd(etherIs(b, 0x800), byteIs(b, 23, 17));
+  ir::Program raw = b.finish(b.makeOr(std::move(left), std::move(right)), 1);
+  ir::Program opt = optimized(raw);
+  bpf::Program before = emitOrFail(raw), after = emitOrFail(opt);
+  // ldh [12]; jeq; ldb [23]; jeq #6; jeq #17; ret; ret
+  CHECK(after.insns.size() == 7);
+  CHECK(after.insns.size() < before.insns.size());
+}
+
+TEST_CASE("contradictory tests leave nothing that accepts") {
+  // ip and arp
+  ir::Builder b;
+  ir::Program raw = b.finish(b.makeAnd(etherIs(b, 0x800), etherIs(b, 0x806)), 1);
+  ir::Program opt = optimized(raw);
+  bpf::Program after = emitOrFail(opt);
+  for (const auto& insn : after.insns)
+    if (insn.code == 0x06) CHECK(insn.k == 0);
+}
+
+TEST_CASE("constant branches fold and the entry moves past them") {
+  ir::Builder b;
+  // (1 == 1) and b[0] == 4
+  ir::Program raw = b.finish(b.makeAnd(b.constant(true), byteIs(b, 0, 4)), 7);
+  bpf::Program after = emitOrFail(optimized(raw));
+  CHECK(after.insns.size() == 4);  // ldb, jeq, ret, ret
+  CHECK(runProgram(after, {4}) == 7);
+  CHECK(runProgram(after, {5}) == 0);
+}
+
+TEST_CASE("loads that may reject are never dropped") {
+  // ld [100] (result unused) then ld #1; jeq #1: still rejects short packets.
+  ir::Builder b;
+  auto f = b.test({bpf::Insn{kLd, 0, 0, 100}, bpf::Insn{kLdImm, 0, 0, 1}}, kJeqK, 1);
+  ir::Program raw = b.finish(f, 9);
+  bpf::Program after = emitOrFail(optimized(raw));
+  CHECK(runProgram(after, std::vector<uint8_t>(10)) == 0);
+  CHECK(runProgram(after, std::vector<uint8_t>(200)) == 9);
+}
+
+TEST_CASE("jset with all bits is a real test") {
+  ir::Builder b;
+  ir::Program raw = b.finish(b.test({bpf::Insn{kLdb, 0, 0, 0}}, kJsetK, 0xffffffff), 3);
+  bpf::Program after = emitOrFail(optimized(raw));
+  CHECK(runProgram(after, {0}) == 0);
+  CHECK(runProgram(after, {1}) == 3);
+}
+
+namespace {
+
+/// Random programs shaped like compiled filters: tests of a few packet
+/// fields against a few constants, combined with and/or/not, with some
+/// arithmetic, scratch use and indirect loads.
+ir::Fragment randomLeaf(ir::Builder& b, std::mt19937& rng) {
+  static const uint32_t offsets[] = {0, 1, 2, 4, 6, 8, 12};
+  static const uint32_t consts[] = {0, 1, 2, 4, 6, 17, 0x10, 0x800};
+  uint32_t off = offsets[rng() % std::size(offsets)];
+  uint32_t k = consts[rng() % std::size(consts)];
+  std::vector<bpf::Insn> stmts;
+  switch (rng() % 8) {
+    case 0: stmts = {{kLdh, 0, 0, off}}; break;
+    case 1: stmts = {{kLdb, 0, 0, off}, {kAndK, 0, 0, 0x0f}}; break;
+    case 2: stmts = {{kLdxMsh, 0, 0, off}, {kLdIndB, 0, 0, 1}}; break;
+    case 3: stmts = {{kLdb, 0, 0, off}, {kSt, 0, 0, 3}, {kLdxImm, 0, 0, 2}, {kLdMem, 0, 0, 3}, {kAddX, 0, 0, 0}}; break;
+    case 4: stmts = {{kLdb, 0, 0, off}, {kTax, 0, 0, 0}, {kLdb, 0, 0, off + 1}, {kDivX, 0, 0, 0}}; break;
+    case 5: stmts = {{kLdImm, 0, 0, k}}; break;
+    case 6: stmts = {{kLd, 0, 0, off}}; break;
+    default: stmts = {{kLdb, 0, 0, off}}; break;
+  }
+  static const uint16_t jumps[] = {kJeqK, kJeqK, kJgtK, kJgeK, kJsetK};
+  if (rng() % 10 == 0) {
+    stmts.push_back({kLdxImm, 0, 0, k});
+    return b.test(std::move(stmts), kJeqX, 0);
+  }
+  return b.test(std::move(stmts), jumps[rng() % std::size(jumps)], k);
+}
+
+ir::Fragment randomExpr(ir::Builder& b, std::mt19937& rng, int depth) {
+  if (depth == 0 || rng() % 4 == 0) {
+    auto leaf = randomLeaf(b, rng);
+    return rng() % 5 == 0 ? ir::Builder::makeNot(std::move(leaf)) : leaf;
+  }
+  auto l = randomExpr(b, rng, depth - 1);
+  auto r = randomExpr(b, rng, depth - 1);
+  auto f = rng() % 2 ? b.makeAnd(std::move(l), std::move(r)) : b.makeOr(std::move(l), std::move(r));
+  return rng() % 6 == 0 ? ir::Builder::makeNot(std::move(f)) : f;
+}
+
+}  // namespace
+
+TEST_CASE("optimized and unoptimized random programs agree on every packet") {
+  std::mt19937 rng(20261201);
+  const int programs = 1500;
+  size_t totalBefore = 0, totalAfter = 0;
+  for (int i = 0; i < programs; ++i) {
+    ir::Builder b;
+    ir::Program raw = b.finish(randomExpr(b, rng, 4), 0x40000);
+    for (int level : {1, 2}) {
+      ir::Program opt = optimized(raw, level);
+      bpf::Program before = emitOrFail(raw), after = emitOrFail(opt);
+      if (level == 1) totalBefore += before.insns.size(), totalAfter += after.insns.size();
+      CHECK(after.insns.size() <= before.insns.size());
+      for (int j = 0; j < 40; ++j) {
+        std::vector<uint8_t> pkt(rng() % 18);
+        for (auto& byte : pkt) {
+          uint32_t r = rng() % 6;
+          byte = r == 0 ? 0 : r == 1 ? 1 : r == 2 ? 6 : r == 3 ? 0x08 : uint8_t(rng());
+        }
+        uint32_t want = runProgram(before, pkt), got = runProgram(after, pkt);
+        if (want != got) {
+          FAIL_CHECK("program " << i << " level " << level << " packet " << j << ": unoptimized " << want
+                                << ", optimized " << got);
+          break;
+        }
+      }
+    }
+  }
+  MESSAGE("random programs: " << totalBefore << " instructions unoptimized, " << totalAfter << " optimized");
+  CHECK(totalAfter < totalBefore);
+}
