@@ -1,0 +1,222 @@
+// Command-line parsing for `sift`: tcpdump-style bundled short options with
+// GNU-style permutation, a few long options, and the checks that need the
+// whole command line (which options go together).
+#include "cli/options.h"
+
+#include <charconv>
+
+namespace sift::cli {
+namespace {
+
+Diagnostic usage(std::string message) { return Diagnostic::error(std::move(message)); }
+
+std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+template <class T>
+std::optional<T> parseNumber(std::string_view text) {
+  T value{};
+  if (text.empty()) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+/// Options that take a value, by their short letter.
+bool takesValue(char letter) {
+  switch (letter) {
+    case 'r': case 'w': case 'c': case 's': case 'y': case 'F': case 'i': return true;
+    default: return false;
+  }
+}
+
+class Parser {
+ public:
+  explicit Parser(std::span<const std::string_view> args) : args_(args) {}
+
+  Expected<Options> run() {
+    for (index_ = 0; index_ < args_.size(); ++index_) {
+      std::string_view arg = args_[index_];
+      if (arg == "--") {
+        for (++index_; index_ < args_.size(); ++index_) opts_.expressionWords.emplace_back(args_[index_]);
+        break;
+      }
+      Status status = okStatus();
+      if (arg.starts_with("--"))
+        status = longOption(arg.substr(2));
+      else if (arg.size() > 1 && arg[0] == '-')
+        status = shortOptions(arg.substr(1));
+      else
+        opts_.expressionWords.emplace_back(arg);
+      if (!status) return status.takeError();
+    }
+    if (Status status = checkCombination(); !status) return status.takeError();
+    return std::move(opts_);
+  }
+
+ private:
+  /// The value of an option: the rest of this argument or the next one.
+  Expected<std::string_view> value(std::string_view rest, std::string_view name) {
+    if (!rest.empty()) return rest;
+    if (index_ + 1 >= args_.size()) return usage("option " + quoted(name) + " needs an argument");
+    return args_[++index_];
+  }
+
+  Status shortOptions(std::string_view letters) {
+    for (size_t i = 0; i < letters.size(); ++i) {
+      char letter = letters[i];
+      std::string name = std::string("-") + letter;
+      if (takesValue(letter)) {
+        auto v = value(letters.substr(i + 1), name);
+        if (!v) return v.takeError();
+        return withValue(letter, *v);
+      }
+      switch (letter) {
+        case 'd': ++opts_.dumpLevel; break;
+        case 'O': {
+          if (i + 1 < letters.size() && letters[i + 1] >= '0' && letters[i + 1] <= '9') {
+            char level = letters[++i];
+            if (level > '2')
+              return usage("unknown optimization level " + quoted(std::string("-O") + level) +
+                           " (use -O, -O0, -O1 or -O2)");
+            opts_.optimizeLevel = level - '0';
+          } else {
+            opts_.optimizeLevel = 0;  // tcpdump: -O turns the optimizer off
+          }
+          break;
+        }
+        case 't': ++timestampFlags_; break;
+        case 'n': case 'q': break;  // sift prints numbers and the short form anyway
+        case 'h': help_ = true; break;
+        default: return usage("unknown option " + quoted(name));
+      }
+    }
+    return okStatus();
+  }
+
+  Status longOption(std::string_view text) {
+    std::string_view name = text, inlineValue;
+    bool hasInlineValue = false;
+    if (size_t eq = text.find('='); eq != std::string_view::npos) {
+      name = text.substr(0, eq);
+      inlineValue = text.substr(eq + 1);
+      hasInlineValue = true;
+    }
+    std::string display = "--" + std::string(name);
+    auto needValue = [&]() -> Expected<std::string_view> {
+      if (hasInlineValue) return inlineValue;
+      if (index_ + 1 >= args_.size()) return usage("option " + quoted(display) + " needs an argument");
+      return args_[++index_];
+    };
+    auto noValue = [&](bool& flag) -> Status {
+      if (hasInlineValue) return usage("option " + quoted(display) + " takes no argument");
+      flag = true;
+      return okStatus();
+    };
+    if (name == "help") return noValue(help_);
+    if (name == "version") return noValue(version_);
+    if (name == "list-linktypes") return noValue(listLinktypes_);
+    if (name == "no-optimize") {
+      bool ignored = false;
+      if (Status s = noValue(ignored); !s) return s;
+      opts_.optimizeLevel = 0;
+      return okStatus();
+    }
+    char letter = 0;
+    if (name == "linktype") letter = 'y';
+    else if (name == "snapshot-length") letter = 's';
+    else if (name == "engine") letter = 'E';
+    if (!letter) return usage("unknown option " + quoted(display));
+    auto v = needValue();
+    if (!v) return v.takeError();
+    return withValue(letter, *v);
+  }
+
+  Status withValue(char letter, std::string_view v) {
+    switch (letter) {
+      case 'r': opts_.readFile = std::string(v); break;
+      case 'w': opts_.writeFile = std::string(v); break;
+      case 'F': opts_.filterFile = std::string(v); break;
+      case 'y': opts_.linktype = std::string(v); break;
+      case 'c': {
+        auto n = parseNumber<uint64_t>(v);
+        if (!n || *n == 0) return usage("invalid packet count " + quoted(v) + " (must be a positive number)");
+        opts_.count = *n;
+        break;
+      }
+      case 's': {
+        auto n = parseNumber<uint32_t>(v);
+        if (!n || *n > kMaxSnaplen)
+          return usage("invalid snaplen " + quoted(v) + " (must be a number from 0 to 262144)");
+        opts_.snaplen = *n == 0 ? kMaxSnaplen : *n;
+        break;
+      }
+      case 'E':
+        if (v == "vm") opts_.engine = Engine::Vm;
+        else if (v == "jit") opts_.engine = Engine::Jit;
+        else return usage("unknown engine " + quoted(v) + " (use 'vm' or 'jit')");
+        break;
+      case 'i':
+        return usage("live capture (" + quoted("-i " + std::string(v)) +
+                     ") is not supported; read a capture file with -r");
+      default: break;
+    }
+    return okStatus();
+  }
+
+  Status checkCombination() {
+    if (timestampFlags_ > 2)
+      return usage("option " + quoted("-" + std::string(timestampFlags_, 't')) +
+                   " is not supported (use -t or -tt)");
+    if (timestampFlags_ == 1) opts_.timestamps = TimestampStyle::None;
+    if (timestampFlags_ == 2) opts_.timestamps = TimestampStyle::Epoch;
+    if (help_) opts_.mode = Mode::Help;
+    else if (version_) opts_.mode = Mode::Version;
+    else if (listLinktypes_) opts_.mode = Mode::ListLinktypes;
+    else if (opts_.readFile) opts_.mode = Mode::Read;
+    if (opts_.mode != Mode::Compile && opts_.mode != Mode::Read) return okStatus();
+
+    if (opts_.writeFile && !opts_.readFile)
+      return usage("option '-w' needs an input file given with '-r'");
+    if (opts_.readFile && opts_.linktype)
+      return usage("option '-y' cannot be used with '-r': the link type comes from the file");
+    if (opts_.writeFile && opts_.dumpLevel > 0)
+      return usage("options '-d' and '-w' cannot be used together");
+    if (opts_.filterFile && !opts_.expressionWords.empty()) {
+      opts_.warnings.push_back("expression on the command line ignored because of '-F'");
+      opts_.expressionWords.clear();
+    }
+    return okStatus();
+  }
+
+  std::span<const std::string_view> args_;
+  size_t index_ = 0;
+  Options opts_;
+  int timestampFlags_ = 0;
+  bool help_ = false, version_ = false, listLinktypes_ = false;
+};
+
+}  // namespace
+
+Expected<Options> parseOptions(std::span<const std::string_view> args) { return Parser(args).run(); }
+
+std::string joinExpression(const std::vector<std::string>& words) {
+  std::string text;
+  for (const auto& word : words) {
+    if (!text.empty()) text += ' ';
+    text += word;
+  }
+  return text;
+}
+
+std::string stripFilterComments(std::string text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '#') continue;
+    while (i < text.size() && text[i] != '\n') text[i++] = ' ';
+  }
+  // A trailing newline is not part of the expression; keep inner ones so
+  // spans still point at the right line.
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+}  // namespace sift::cli
