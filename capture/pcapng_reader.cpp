@@ -127,8 +127,10 @@ Expected<Block> PcapNgReader::readBlock() {
     return fail("truncated block" + at + ": header says " + str(length) + " bytes, " + str(remaining) +
                 " remain");
   }
+  // Like libpcap, the trailer of the file's first section header is not
+  // checked (its length field was checked above and the rest follows).
   uint32_t trailer = load32(p + length - 4, bigEndian_);
-  if (trailer != length) {
+  if (trailer != length && offset_ != 0) {
     return fail("block" + at + ": length " + str(length) + " in the header differs from " + str(trailer) +
                 " in the trailer");
   }

@@ -1,0 +1,295 @@
+// Differential tests against the installed libpcap: every capture listed in
+// the shared MANIFEST.tsv, and every truncation of small hand-made files,
+// must give the same packets (count, lengths, bytes, time stamps, link
+// type) and fail where libpcap fails.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "capture_test_util.h"
+
+#ifdef SIFT_HAVE_LIBPCAP
+#include <pcap/pcap.h>
+#endif
+
+using namespace sift::capture;
+
+namespace {
+
+const std::string kPcapsDir = std::string(SIFT_SHARED_DIR) + "/pcaps";
+
+struct ManifestEntry {
+  std::string file;
+  std::string format;
+  uint64_t packets = 0;
+};
+
+// Reads MANIFEST.tsv; an empty result means the shared captures are absent.
+std::vector<ManifestEntry> readManifest() {
+  std::vector<ManifestEntry> entries;
+  std::ifstream in(kPcapsDir + "/MANIFEST.tsv");
+  std::string line;
+  bool header = true;
+  while (std::getline(in, line)) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    std::vector<std::string> cols;
+    std::stringstream ss(line);
+    for (std::string col; std::getline(ss, col, '\t');) cols.push_back(col);
+    if (cols.size() < 4) continue;
+    entries.push_back({cols[0], cols[1], std::stoull(cols[3])});
+  }
+  return entries;
+}
+
+#ifdef SIFT_HAVE_LIBPCAP
+struct OraclePacket {
+  int64_t totalNanoseconds;
+  uint32_t captureLength, wireLength;
+  std::vector<uint8_t> data;
+};
+
+struct OracleRun {
+  bool opened = false;
+  int dlt = 0;
+  int snaplen = 0;
+  std::vector<OraclePacket> packets;
+  std::string error;  // empty when libpcap read the whole file
+};
+
+// Time stamps are compared in nanoseconds since the epoch. pcap stores
+// unsigned 32-bit seconds and fractions; libpcap reads both as signed, so
+// its values are reinterpreted as unsigned here before comparing (sift
+// carries a fraction of a second or more into the seconds).
+// `fractionScale` is 1000 for microsecond pcap, 1 for nanosecond pcap and
+// 0 for pcapng, whose time stamps libpcap computes in 64 bits.
+int64_t oracleNanoseconds(const struct pcap_pkthdr* h, int fractionScale) {
+  if (fractionScale == 0) return int64_t(h->ts.tv_sec) * 1000000000 + int64_t(h->ts.tv_usec);
+  int64_t seconds = int64_t(uint32_t(h->ts.tv_sec));
+  int64_t fraction = int64_t(h->ts.tv_usec);
+  if (fraction < 0) fraction = int64_t(uint32_t(int32_t(fraction / fractionScale))) * fractionScale;
+  return seconds * 1000000000 + fraction;
+}
+
+int fractionScaleOf(const std::vector<uint8_t>& head) {
+  if (head.size() < 4) return 0;
+  uint32_t le = uint32_t(head[0]) | uint32_t(head[1]) << 8 | uint32_t(head[2]) << 16 | uint32_t(head[3]) << 24;
+  uint32_t be = uint32_t(head[3]) | uint32_t(head[2]) << 8 | uint32_t(head[1]) << 16 | uint32_t(head[0]) << 24;
+  if (le == 0xa1b23c4d || be == 0xa1b23c4d) return 1;
+  if (le == 0x0a0d0d0a) return 0;
+  return 1000;
+}
+
+OracleRun readWithLibpcap(pcap_t* p, const char* openError, int fractionScale) {
+  OracleRun run;
+  if (!p) {
+    run.error = openError;
+    return run;
+  }
+  run.opened = true;
+  run.dlt = pcap_datalink(p);
+  run.snaplen = pcap_snapshot(p);
+  struct pcap_pkthdr* h;
+  const u_char* data;
+  int rc;
+  while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+    run.packets.push_back({oracleNanoseconds(h, fractionScale), h->caplen, h->len,
+                           std::vector<uint8_t>(data, data + h->caplen)});
+  }
+  if (rc == -1) run.error = pcap_geterr(p);
+  pcap_close(p);
+  return run;
+}
+
+OracleRun libpcapFile(const std::string& path) {
+  std::vector<uint8_t> head(4);
+  std::ifstream in(path, std::ios::binary);
+  in.read(reinterpret_cast<char*>(head.data()), 4);
+  head.resize(size_t(in.gcount()));
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  return readWithLibpcap(p, errbuf, fractionScaleOf(head));
+}
+
+OracleRun libpcapMemory(const std::vector<uint8_t>& bytes) {
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  // fmemopen refuses a zero-length buffer; an empty tmpfile stands in.
+  FILE* f = bytes.empty() ? std::tmpfile() : fmemopen(const_cast<uint8_t*>(bytes.data()), bytes.size(), "rb");
+  if (!f) return OracleRun{false, 0, 0, {}, "cannot open buffer"};
+  pcap_t* p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (!p) std::fclose(f);
+  return readWithLibpcap(p, errbuf, fractionScaleOf(bytes));
+}
+
+struct SiftRun {
+  bool opened = false;
+  uint32_t linktype = 0, snaplen = 0;
+  test::Drained drained;
+};
+
+SiftRun siftRead(sift::Expected<std::unique_ptr<Reader>> r) {
+  SiftRun run;
+  if (!r) {
+    run.drained.error = r.error().message;
+    return run;
+  }
+  run.opened = true;
+  run.linktype = (*r)->linktype();
+  run.snaplen = (*r)->snaplen();
+  run.drained = test::drain(**r);
+  return run;
+}
+
+// Returns an empty string when sift and libpcap agree, else the first difference.
+std::string compare(const SiftRun& s, const OracleRun& o) {
+  const auto& d = s.drained;
+  // libpcap 1.10 refuses pcapng interfaces whose link type or snapshot
+  // length differ from the first interface's; sift reads on, so only the
+  // packets before libpcap stopped are compared.
+  bool libpcapLimit = o.error.find("different from the") != std::string::npos;
+  if (libpcapLimit && d.headers.size() > o.packets.size()) {
+    SiftRun prefix = s;
+    prefix.drained.headers.resize(o.packets.size());
+    prefix.drained.payloads.resize(o.packets.size());
+    prefix.drained.error = "stopped";
+    return compare(prefix, o);
+  }
+  if (o.opened && s.opened) {
+    if (uint32_t(o.dlt) != s.linktype)
+      return "link type " + std::to_string(s.linktype) + " vs libpcap " + std::to_string(o.dlt);
+    if (uint32_t(o.snaplen) != s.snaplen)
+      return "snaplen " + std::to_string(s.snaplen) + " vs libpcap " + std::to_string(o.snaplen);
+  }
+  if (d.headers.size() != o.packets.size()) {
+    return "sift read " + std::to_string(d.headers.size()) + " packets (" +
+           (d.error.empty() ? "clean end" : d.error) + "), libpcap " + std::to_string(o.packets.size()) + " (" +
+           (o.error.empty() ? "clean end" : o.error) + ")";
+  }
+  for (size_t i = 0; i < d.headers.size(); ++i) {
+    const auto& h = d.headers[i];
+    const auto& p = o.packets[i];
+    std::string at = "packet " + std::to_string(i + 1) + ": ";
+    if (h.captureLength != p.captureLength) return at + "captured length differs";
+    if (h.wireLength != p.wireLength) return at + "wire length differs";
+    if (d.payloads[i] != p.data) return at + "bytes differ";
+    if (h.seconds * 1000000000 + h.nanoseconds != p.totalNanoseconds) return at + "time stamp differs";
+    if (h.linktype != uint32_t(o.dlt)) return at + "link type differs";
+  }
+  if (d.error.empty() != o.error.empty() && !libpcapLimit) {
+    return "sift: " + (d.error.empty() ? std::string("clean end") : d.error) +
+           "; libpcap: " + (o.error.empty() ? std::string("clean end") : o.error);
+  }
+  return "";
+}
+#endif
+
+}  // namespace
+
+TEST_CASE("shared captures: sift reads every file the manifest lists") {
+  auto entries = readManifest();
+  if (entries.empty()) {
+    MESSAGE("skipped: no shared captures at '" << kPcapsDir << "/MANIFEST.tsv'");
+    return;
+  }
+  size_t agree = 0;
+  uint64_t packets = 0;
+  for (const auto& e : entries) {
+    INFO("file: " << e.file);
+    auto r = openFile(kPcapsDir + "/" + e.file);
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    CHECK(((*r)->format() == FileFormat::PcapNg) == (e.format == "pcapng"));
+    auto d = test::drain(**r);
+    CHECK(d.error == "");
+    CHECK(d.headers.size() == e.packets);
+    if (d.error.empty() && d.headers.size() == e.packets) ++agree;
+    packets += d.headers.size();
+  }
+  MESSAGE(agree << " of " << entries.size() << " shared captures read whole with the manifest's packet count ("
+                << packets << " packets)");
+  CHECK(agree == entries.size());
+}
+
+#ifdef SIFT_HAVE_LIBPCAP
+TEST_CASE("shared captures: sift agrees with libpcap on every packet") {
+  auto entries = readManifest();
+  if (entries.empty()) {
+    MESSAGE("skipped: no shared captures at '" << kPcapsDir << "/MANIFEST.tsv'");
+    return;
+  }
+  size_t agree = 0, libpcapErrors = 0;
+  for (const auto& e : entries) {
+    std::string path = kPcapsDir + "/" + e.file;
+    auto o = libpcapFile(path);
+    auto s = siftRead(openFile(path));
+    std::string difference = compare(s, o);
+    INFO("file: " << e.file);
+    CHECK(difference == "");
+    if (difference.empty()) ++agree;
+    if (!o.error.empty()) ++libpcapErrors;
+  }
+  MESSAGE(agree << " of " << entries.size() << " shared captures agree with libpcap (" << std::string(pcap_lib_version()) << ", "
+                << libpcapErrors << " refused by libpcap)");
+}
+
+TEST_CASE("hand-made files: every truncation agrees with libpcap") {
+  test::Bytes pcap;
+  pcap.pcapHeader(0xa1b2c3d4, 200).pcapRecord(1, 2, 60, 60, 60).pcapRecord(3, 4, 1, 9, 1).pcapRecord(5, 6, 0, 0, 0);
+  test::Bytes pcapBe(true);
+  pcapBe.pcapHeader(0xa1b23c4d, 200).pcapRecord(1, 2, 6, 60, 6).pcapRecord(3, 4, 1, 9, 1);
+  test::Bytes ng;
+  ng.shb().idb(1, 100);
+  ng.endBlock(ng.block(0x99).fill(6));
+  ng.epb(0, 1234567, 10, 12, 10);
+  ng.endBlock(ng.block(3).u32(4).fill(4));
+  ng.endBlock(ng.block(2).u16(0).u16(0).u32(0).u32(1).u32(2).u32(2).fill(2));
+  test::Bytes ngBe(true);
+  ngBe.shb().idb(101, 0).epb(0, 5, 3, 3, 3).epb(0, 6, 0, 0, 0);
+
+  size_t cases = 0;
+  for (const auto* file : {&pcap, &pcapBe, &ng, &ngBe}) {
+    for (size_t n = 0; n <= file->data.size(); ++n) {
+      std::vector<uint8_t> prefix(file->data.begin(), file->data.begin() + n);
+      auto o = libpcapMemory(prefix);
+      auto s = siftRead(openMemory(prefix, "prefix"));
+      INFO("file " << cases << ", " << n << " of " << file->data.size() << " bytes");
+      CHECK(compare(s, o) == "");
+    }
+    ++cases;
+  }
+}
+
+TEST_CASE("hand-made files: damaged bytes agree with libpcap") {
+  // Overwrite each byte of small files with a few values; sift must fail
+  // where libpcap fails and read the same packets otherwise.
+  test::Bytes pcap;
+  pcap.pcapHeader(0xa1b2c3d4, 64).pcapRecord(1, 2, 8, 60, 8).pcapRecord(3, 4, 1, 9, 1);
+  test::Bytes ng;
+  ng.shb().idb(1, 100).epb(0, 1234567, 10, 12, 10).epb(0, 7, 1, 1, 1);
+  size_t cases = 0, differ = 0;
+  for (const auto* file : {&pcap, &ng}) {
+    for (size_t i = 0; i < file->data.size(); ++i) {
+      for (uint8_t v : {uint8_t(0x00), uint8_t(0x01), uint8_t(0x7f), uint8_t(0xff)}) {
+        std::vector<uint8_t> bytes = file->data;
+        if (bytes[i] == v) continue;
+        bytes[i] = v;
+        auto o = libpcapMemory(bytes);
+        auto s = siftRead(openMemory(bytes, "damaged"));
+        std::string difference = compare(s, o);
+        INFO("byte " << i << " set to " << int(v));
+        CHECK(difference == "");
+        ++cases;
+        if (!difference.empty()) ++differ;
+      }
+    }
+  }
+  MESSAGE((cases - differ) << " of " << cases << " damaged files agree with libpcap");
+}
+#else
+TEST_CASE("libpcap agreement") { MESSAGE("skipped: built without libpcap"); }
+#endif
