@@ -1,0 +1,621 @@
+// sift-difftest: the differential test of sift against the installed
+// libpcap. For every corpus expression and link type it compiles with both;
+// where libpcap refuses, sift must refuse too; where both accept, both
+// programs run over every generated packet of that link type and every
+// packet of the shared real captures with the same link type, and the
+// returned values must be identical. With --sizes it instead prints sift's
+// instruction counts next to libpcap's. See docs/testing.md.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "oracle.h"
+#include "packet_gen.h"
+#include "sift/bpf.h"
+#include "sift/compile.h"
+#include "sift/vm.h"
+
+namespace fs = std::filesystem;
+
+namespace sift::difftest {
+namespace {
+
+constexpr uint32_t kSnaplen = 262144;
+
+struct Options {
+  std::vector<std::string> corpusPaths;
+  std::string sharedDir = SIFT_SHARED_DIR;
+  std::vector<uint32_t> linktypes;
+  std::string match;
+  std::vector<std::string> expressions;
+  size_t packetsPerLinktype = 3000;
+  uint64_t seed = 1;
+  bool useShared = true;
+  bool sizes = false;
+  bool markdown = false;
+  bool quiet = false;
+  size_t maxReports = 5;
+  unsigned jobs = 0;
+};
+
+struct Expression {
+  std::string text;
+  std::string origin;  // file:line
+};
+
+struct TestPacket {
+  std::vector<uint8_t> data;
+  uint32_t wireLength = 0;
+  uint32_t source = 0;  // index into PacketSet::sources
+  uint32_t index = 0;   // packet number within that source
+};
+
+struct PacketSet {
+  uint32_t dlt = 0;
+  std::string name;
+  std::vector<std::string> sources;  // "generated", "pcaps/tcpdump-tests/x.pcap"
+  std::vector<TestPacket> packets;
+  size_t generated = 0, shared = 0, files = 0;
+};
+
+// ---- command line -------------------------------------------------------
+
+int usage(const char* why) {
+  if (why) std::fprintf(stderr, "sift-difftest: %s\n", why);
+  std::fprintf(stderr,
+               "usage: sift-difftest [--corpus PATH]... [--linktypes A,B] [--match TEXT] [-e EXPR]...\n"
+               "                     [--packets N] [--seed N] [--no-shared] [--shared DIR] [--jobs N]\n"
+               "                     [--reports N] [--quiet] [--sizes [--markdown]]\n"
+               "environment: SIFT_DIFF_LINKTYPES, SIFT_DIFF_MATCH, SIFT_DIFF_PACKETS, SIFT_DIFF_NO_SHARED\n");
+  return 64;
+}
+
+std::vector<std::string> splitList(std::string_view text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text) {
+    if (c == ',' || c == ' ') {
+      if (!cur.empty()) out.push_back(cur), cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+bool parseLinktypes(std::string_view text, std::vector<uint32_t>& out) {
+  for (const auto& name : splitList(text)) {
+    auto dlt = gen::parseGenLinktype(name);
+    if (!dlt) {
+      std::fprintf(stderr, "sift-difftest: unknown or ungenerated link type '%s'\n", name.c_str());
+      return false;
+    }
+    out.push_back(*dlt);
+  }
+  return true;
+}
+
+std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
+  Options o;
+  if (const char* v = std::getenv("SIFT_DIFF_LINKTYPES"); v && *v && !parseLinktypes(v, o.linktypes)) {
+    exitCode = 64;
+    return std::nullopt;
+  }
+  if (const char* v = std::getenv("SIFT_DIFF_MATCH")) o.match = v;
+  if (const char* v = std::getenv("SIFT_DIFF_PACKETS"); v && *v) o.packetsPerLinktype = std::strtoul(v, nullptr, 10);
+  if (const char* v = std::getenv("SIFT_DIFF_NO_SHARED"); v && *v && std::string_view(v) != "0") o.useShared = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    const char* v = nullptr;
+    if (a == "--corpus" && (v = value())) {
+      o.corpusPaths.push_back(v);
+    } else if (a == "--linktypes" && (v = value())) {
+      o.linktypes.clear();
+      if (!parseLinktypes(v, o.linktypes)) {
+        exitCode = 64;
+        return std::nullopt;
+      }
+    } else if (a == "--match" && (v = value())) {
+      o.match = v;
+    } else if ((a == "-e" || a == "--expr") && (v = value())) {
+      o.expressions.push_back(v);
+    } else if (a == "--packets" && (v = value())) {
+      o.packetsPerLinktype = std::strtoul(v, nullptr, 10);
+    } else if (a == "--seed" && (v = value())) {
+      o.seed = std::strtoull(v, nullptr, 10);
+    } else if (a == "--shared" && (v = value())) {
+      o.sharedDir = v;
+    } else if (a == "--jobs" && (v = value())) {
+      o.jobs = static_cast<unsigned>(std::strtoul(v, nullptr, 10));
+    } else if (a == "--reports" && (v = value())) {
+      o.maxReports = std::strtoul(v, nullptr, 10);
+    } else if (a == "--no-shared") {
+      o.useShared = false;
+    } else if (a == "--sizes") {
+      o.sizes = true;
+    } else if (a == "--markdown") {
+      o.markdown = true;
+    } else if (a == "--quiet") {
+      o.quiet = true;
+    } else if (a == "-h" || a == "--help") {
+      exitCode = usage(nullptr);
+      return std::nullopt;
+    } else {
+      exitCode = usage(("bad argument '" + std::string(a) + "'").c_str());
+      return std::nullopt;
+    }
+  }
+  if (o.corpusPaths.empty() && o.expressions.empty()) o.corpusPaths.push_back(std::string(SIFT_SOURCE_DIR) + "/corpus/filters");
+  if (o.linktypes.empty())
+    for (const auto& l : gen::generatorLinktypes()) o.linktypes.push_back(l.dlt);
+  if (o.jobs == 0) o.jobs = std::max(1u, std::thread::hardware_concurrency());
+  return o;
+}
+
+// ---- the corpus ---------------------------------------------------------
+
+std::string trim(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(" \t\r");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+bool readCorpusFile(const fs::path& path, std::vector<Expression>& out) {
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "sift-difftest: cannot read corpus file '%s'\n", path.string().c_str());
+    return false;
+  }
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    std::string text = trim(line.substr(0, line.find('#')));
+    if (!text.empty()) out.push_back({text, path.filename().string() + ":" + std::to_string(n)});
+  }
+  return true;
+}
+
+bool loadCorpus(const Options& o, std::vector<Expression>& out) {
+  for (const auto& e : o.expressions) out.push_back({e, "command line"});
+  for (const auto& p : o.corpusPaths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<fs::path> files;
+      for (const auto& entry : fs::directory_iterator(p))
+        if (entry.path().extension() == ".txt") files.push_back(entry.path());
+      std::sort(files.begin(), files.end());
+      for (const auto& f : files)
+        if (!readCorpusFile(f, out)) return false;
+    } else if (!readCorpusFile(p, out)) {
+      return false;
+    }
+  }
+  // Drop repeats (keeping the first) and apply --match.
+  std::set<std::string> seen;
+  std::vector<Expression> kept;
+  for (auto& e : out) {
+    if (!o.match.empty() && e.text.find(o.match) == std::string::npos) continue;
+    if (!seen.insert(e.text).second) continue;
+    kept.push_back(std::move(e));
+  }
+  out = std::move(kept);
+  return true;
+}
+
+// ---- packets --------------------------------------------------------------
+
+// Capture files name link types by LINKTYPE_ value; these differ from the DLT.
+uint32_t dltOfLinktypeNumber(uint32_t linktype) {
+  switch (linktype) {
+    case 101: return 12;  // LINKTYPE_RAW
+    default: return linktype;
+  }
+}
+
+struct SharedCaptures {
+  bool available = false;
+  std::string note;
+  size_t filesRead = 0, filesFailed = 0;
+};
+
+SharedCaptures loadShared(const Options& o, std::vector<PacketSet>& sets) {
+  SharedCaptures info;
+  if (!o.useShared) {
+    info.note = "shared captures skipped (--no-shared)";
+    return info;
+  }
+  fs::path dir = fs::path(o.sharedDir) / "pcaps";
+  std::ifstream manifest(dir / "MANIFEST.tsv");
+  if (!manifest) {
+    info.note = "shared captures skipped: no " + (dir / "MANIFEST.tsv").string();
+    return info;
+  }
+  info.available = true;
+  std::string line;
+  std::getline(manifest, line);  // header: file format linktype packets bytes note
+  while (std::getline(manifest, line)) {
+    std::vector<std::string> cols;
+    std::stringstream ss(line);
+    std::string col;
+    while (std::getline(ss, col, '\t')) cols.push_back(col);
+    if (cols.size() < 3) continue;
+    // pcapng files may list one link type per interface ("1,1").
+    bool wanted = false;
+    for (const auto& lt : splitList(cols[2])) {
+      uint32_t dlt = dltOfLinktypeNumber(static_cast<uint32_t>(std::strtoul(lt.c_str(), nullptr, 10)));
+      for (const auto& s : sets) wanted = wanted || s.dlt == dlt;
+    }
+    if (!wanted) continue;
+    CaptureFile file = oracleReadFile((dir / cols[0]).string());
+    if (!file.opened) {
+      ++info.filesFailed;
+      continue;
+    }
+    ++info.filesRead;
+    for (auto& s : sets) {
+      if (s.dlt != file.linktype || file.packets.empty()) continue;
+      uint32_t source = static_cast<uint32_t>(s.sources.size());
+      s.sources.push_back("pcaps/" + cols[0]);
+      ++s.files;
+      for (size_t i = 0; i < file.packets.size(); ++i) {
+        s.packets.push_back({std::move(file.packets[i].data), file.packets[i].wireLength, source,
+                             static_cast<uint32_t>(i)});
+        ++s.shared;
+      }
+    }
+  }
+  return info;
+}
+
+std::vector<PacketSet> loadPackets(const Options& o, SharedCaptures& shared) {
+  std::vector<PacketSet> sets;
+  for (uint32_t dlt : o.linktypes) {
+    PacketSet s;
+    s.dlt = dlt;
+    s.name = gen::genLinktypeName(dlt);
+    s.sources.push_back("generated");
+    auto packets = gen::generatePackets({dlt, o.packetsPerLinktype, o.seed});
+    for (size_t i = 0; i < packets.size(); ++i)
+      s.packets.push_back({std::move(packets[i].data), packets[i].wireLength, 0, static_cast<uint32_t>(i)});
+    s.generated = packets.size();
+    sets.push_back(std::move(s));
+  }
+  shared = loadShared(o, sets);
+  return sets;
+}
+
+// ---- one expression on one link type -----------------------------------
+
+enum class Outcome : uint8_t {
+  BothReject,
+  Compared,
+  SiftRejects,    // libpcap compiles it, sift refuses: failure
+  SiftAccepts,    // libpcap refuses it, sift compiles: failure
+  SiftInvalid,    // sift's program fails its own validator or libpcap's: failure
+};
+
+struct Disagreement {
+  size_t packet;  // index into PacketSet::packets
+  uint32_t oracle, sift;
+};
+
+struct ItemResult {
+  Outcome outcome = Outcome::BothReject;
+  std::string oracleError, siftError;
+  std::vector<bpf::Insn> oracleInsns, siftInsns;
+  size_t agree = 0, disagree = 0, accepted = 0, rejected = 0;
+  std::vector<Disagreement> samples;
+};
+
+std::string renderError(const Diagnostic& d, std::string_view source) {
+  std::string s = render(d, source);
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+ItemResult runItem(const Expression& e, const PacketSet& set, bool runPackets) {
+  ItemResult r;
+  OracleProgram oracle = oracleCompile(e.text, set.dlt, kSnaplen, true);
+  CompileOptions options;
+  options.linktype = set.dlt;
+  options.snaplen = kSnaplen;
+  auto compiled = compile(e.text, options);
+  if (!oracle.ok) r.oracleError = oracle.error;
+  if (!compiled) r.siftError = renderError(compiled.error(), e.text);
+  if (!oracle.ok && !compiled) return r;
+  if (!oracle.ok) {
+    r.outcome = Outcome::SiftAccepts;
+    r.siftInsns = compiled->insns;
+    return r;
+  }
+  r.oracleInsns = oracle.insns;
+  if (!compiled) {
+    r.outcome = Outcome::SiftRejects;
+    return r;
+  }
+  r.siftInsns = compiled->insns;
+  auto validated = bpf::validate(*compiled, bpf::Profile::Libpcap);
+  if (!validated) {
+    r.outcome = Outcome::SiftInvalid;
+    r.siftError = "sift's validator refuses sift's program: " + validated.error().message;
+    return r;
+  }
+  if (!oracleValidate(r.siftInsns)) {
+    r.outcome = Outcome::SiftInvalid;
+    r.siftError = "libpcap's bpf_validate refuses sift's program";
+    return r;
+  }
+  r.outcome = Outcome::Compared;
+  if (!runPackets) return r;
+  for (size_t i = 0; i < set.packets.size(); ++i) {
+    const TestPacket& p = set.packets[i];
+    uint32_t caplen = static_cast<uint32_t>(p.data.size());
+    uint32_t want = oracleRun(r.oracleInsns, p.data.data(), caplen, p.wireLength);
+    uint32_t got = vm::run(*validated, std::span<const uint8_t>(p.data.data(), p.data.size()), p.wireLength);
+    if (want != 0) {
+      ++r.accepted;
+    } else {
+      ++r.rejected;
+    }
+    if (want == got) {
+      ++r.agree;
+    } else {
+      ++r.disagree;
+      if (r.samples.size() < 3) r.samples.push_back({i, want, got});
+    }
+  }
+  return r;
+}
+
+// Runs every (expression, link type) pair on `jobs` threads; results come
+// back in a fixed order so the report is the same on every run.
+std::vector<ItemResult> runAll(const std::vector<Expression>& exprs, const std::vector<PacketSet>& sets,
+                               bool runPackets, unsigned jobs) {
+  size_t total = exprs.size() * sets.size();
+  std::vector<ItemResult> results(total);
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < total;)
+      results[i] = runItem(exprs[i / sets.size()], sets[i % sets.size()], runPackets);
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  return results;
+}
+
+// ---- reporting ------------------------------------------------------------
+
+std::string hexDump(const std::vector<uint8_t>& data, size_t limit = 128) {
+  std::string out;
+  char buf[8];
+  for (size_t i = 0; i < data.size() && i < limit; i += 16) {
+    std::snprintf(buf, sizeof buf, "  %04zx:", i);
+    out += buf;
+    for (size_t j = i; j < i + 16 && j < data.size() && j < limit; ++j) {
+      std::snprintf(buf, sizeof buf, " %02x", data[j]);
+      out += buf;
+    }
+    out += '\n';
+  }
+  if (data.size() > limit) out += "  ... (" + std::to_string(data.size()) + " bytes in all)\n";
+  return out;
+}
+
+std::string indent(const std::string& text, const char* prefix = "    ") {
+  std::string out;
+  std::stringstream ss(text);
+  std::string line;
+  while (std::getline(ss, line)) out += prefix + line + "\n";
+  return out;
+}
+
+std::string listingOf(const std::vector<bpf::Insn>& insns) {
+  return indent(bpf::listing(bpf::Program{insns}, bpf::ListingFormat::Image));
+}
+
+void reportFailure(const Expression& e, const PacketSet& set, const ItemResult& r) {
+  std::printf("FAIL %s on %s (%s)\n", e.text.c_str(), set.name.c_str(), e.origin.c_str());
+  switch (r.outcome) {
+    case Outcome::SiftRejects:
+      std::printf("  libpcap compiles it, sift refuses it:\n%s", indent(r.siftError).c_str());
+      std::printf("  libpcap's program:\n%s", listingOf(r.oracleInsns).c_str());
+      break;
+    case Outcome::SiftAccepts:
+      std::printf("  libpcap refuses it (%s), sift compiles it:\n%s", r.oracleError.c_str(),
+                  listingOf(r.siftInsns).c_str());
+      break;
+    case Outcome::SiftInvalid:
+      std::printf("  %s\n  sift's program:\n%s", r.siftError.c_str(), listingOf(r.siftInsns).c_str());
+      break;
+    case Outcome::Compared: {
+      std::printf("  %zu of %zu packets disagree\n", r.disagree, r.agree + r.disagree);
+      for (const auto& d : r.samples) {
+        const TestPacket& p = set.packets[d.packet];
+        std::printf("  packet %s #%u (caplen %zu, wirelen %u): libpcap returns %u, sift returns %u\n",
+                    set.sources[p.source].c_str(), p.index, p.data.size(), p.wireLength, d.oracle, d.sift);
+        std::printf("%s", hexDump(p.data).c_str());
+      }
+      std::printf("  libpcap's program:\n%s", listingOf(r.oracleInsns).c_str());
+      std::printf("  sift's program:\n%s", listingOf(r.siftInsns).c_str());
+      break;
+    }
+    case Outcome::BothReject:
+      break;
+  }
+}
+
+bool isFailure(const ItemResult& r) {
+  return r.outcome == Outcome::SiftRejects || r.outcome == Outcome::SiftAccepts ||
+         r.outcome == Outcome::SiftInvalid || (r.outcome == Outcome::Compared && r.disagree > 0);
+}
+
+const char* outcomeName(Outcome o) {
+  switch (o) {
+    case Outcome::SiftRejects: return "sift refuses what libpcap compiles";
+    case Outcome::SiftAccepts: return "sift compiles what libpcap refuses";
+    case Outcome::SiftInvalid: return "sift's program is invalid";
+    case Outcome::Compared: return "verdicts differ";
+    case Outcome::BothReject: return "both reject";
+  }
+  return "";
+}
+
+int runDifferential(const Options& o, const std::vector<Expression>& exprs) {
+  auto t0 = std::chrono::steady_clock::now();
+  SharedCaptures shared;
+  std::vector<PacketSet> sets = loadPackets(o, shared);
+  if (!o.quiet) {
+    std::printf("oracle: %s\n", oracleVersion().c_str());
+    if (!shared.available) std::printf("%s\n", shared.note.c_str());
+    else std::printf("shared captures: %zu files read, %zu refused by libpcap\n", shared.filesRead, shared.filesFailed);
+    for (const auto& s : sets)
+      std::printf("  %-10s %5zu generated + %5zu from %3zu shared files\n", s.name.c_str(), s.generated, s.shared,
+                  s.files);
+  }
+  auto results = runAll(exprs, sets, true, o.jobs);
+  size_t verdicts = 0, agree = 0, disagree = 0, bothReject = 0, failures = 0, reported = 0;
+  std::map<Outcome, size_t> failureKinds;
+  std::vector<std::string> failureIndex;
+  struct Coverage {
+    size_t accepted = 0, rejected = 0, compared = 0;
+  };
+  std::vector<Coverage> coverage(exprs.size());
+  for (size_t i = 0; i < results.size(); ++i) {
+    const ItemResult& r = results[i];
+    const Expression& e = exprs[i / sets.size()];
+    const PacketSet& s = sets[i % sets.size()];
+    verdicts += r.agree + r.disagree;
+    agree += r.agree;
+    disagree += r.disagree;
+    if (r.outcome == Outcome::BothReject) ++bothReject;
+    if (r.outcome == Outcome::Compared) {
+      Coverage& c = coverage[i / sets.size()];
+      c.accepted += r.accepted, c.rejected += r.rejected, ++c.compared;
+    }
+    if (!isFailure(r)) continue;
+    ++failures;
+    ++failureKinds[r.outcome];
+    failureIndex.push_back(s.name + "\t" + e.text + "\t" + outcomeName(r.outcome) +
+                           (r.outcome == Outcome::Compared ? " (" + std::to_string(r.disagree) + " packets)" : ""));
+    if (reported++ < o.maxReports) reportFailure(e, s, r);
+  }
+  if (failures > 0) {
+    std::printf("\n%zu failing (expression, link type) pairs:\n", failures);
+    for (const auto& f : failureIndex) std::printf("  %s\n", f.c_str());
+    for (const auto& [kind, n] : failureKinds) std::printf("  %zu: %s\n", n, outcomeName(kind));
+  }
+  if (!o.quiet) {
+    std::vector<std::string> neverAccept, neverReject;
+    for (size_t i = 0; i < exprs.size(); ++i) {
+      if (coverage[i].compared == 0) continue;
+      if (coverage[i].accepted == 0) neverAccept.push_back(exprs[i].text);
+      if (coverage[i].rejected == 0) neverReject.push_back(exprs[i].text);
+    }
+    std::printf("\ncoverage: %zu expressions accept no packet on any link type, %zu reject none\n",
+                neverAccept.size(), neverReject.size());
+    for (const auto& t : neverAccept) std::printf("  never accepts: %s\n", t.c_str());
+    for (const auto& t : neverReject) std::printf("  never rejects: %s\n", t.c_str());
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("differential: %zu expressions x %zu linktypes, %zu packet verdicts, %zu agree, %zu disagree, "
+              "%zu both-reject, %zu failing pairs (%.1f s)\n",
+              exprs.size(), sets.size(), verdicts, agree, disagree, bothReject, failures, seconds);
+  return failures == 0 ? 0 : 1;
+}
+
+// ---- --sizes ----------------------------------------------------------------
+
+int runSizes(const Options& o, const std::vector<Expression>& exprs) {
+  std::vector<PacketSet> sets;
+  for (uint32_t dlt : o.linktypes) {
+    PacketSet s;
+    s.dlt = dlt;
+    s.name = gen::genLinktypeName(dlt);
+    sets.push_back(std::move(s));
+  }
+  auto results = runAll(exprs, sets, false, o.jobs);
+  struct Summary {
+    size_t count = 0, oracleTotal = 0, siftTotal = 0, smaller = 0, equal = 0, larger = 0;
+    double logSum = 0;
+  };
+  std::vector<Summary> summaries(sets.size());
+  if (!o.markdown) std::printf("%-10s %7s %7s %7s  %s\n", "linktype", "libpcap", "sift", "ratio", "expression");
+  for (size_t i = 0; i < results.size(); ++i) {
+    const ItemResult& r = results[i];
+    if (r.outcome != Outcome::Compared) continue;
+    Summary& s = summaries[i % sets.size()];
+    size_t a = r.oracleInsns.size(), b = r.siftInsns.size();
+    double ratio = static_cast<double>(b) / static_cast<double>(a);
+    ++s.count, s.oracleTotal += a, s.siftTotal += b, s.logSum += std::log(ratio);
+    if (b < a) ++s.smaller;
+    else if (b == a) ++s.equal;
+    else ++s.larger;
+    if (!o.markdown)
+      std::printf("%-10s %7zu %7zu %7.3f  %s\n", sets[i % sets.size()].name.c_str(), a, b, ratio,
+                  exprs[i / sets.size()].text.c_str());
+  }
+  if (o.markdown) {
+    std::printf("| link type | expressions | libpcap insns | sift insns | total ratio | geomean ratio | sift smaller | equal | sift larger |\n");
+    std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  } else {
+    std::printf("\n");
+  }
+  Summary all;
+  for (size_t i = 0; i < sets.size(); ++i) {
+    const Summary& s = summaries[i];
+    all.count += s.count, all.oracleTotal += s.oracleTotal, all.siftTotal += s.siftTotal, all.logSum += s.logSum;
+    all.smaller += s.smaller, all.equal += s.equal, all.larger += s.larger;
+  }
+  auto line = [&](const std::string& name, const Summary& s) {
+    if (s.count == 0) return;
+    double total = static_cast<double>(s.siftTotal) / static_cast<double>(s.oracleTotal);
+    double geo = std::exp(s.logSum / static_cast<double>(s.count));
+    if (o.markdown)
+      std::printf("| %s | %zu | %zu | %zu | %.3f | %.3f | %zu | %zu | %zu |\n", name.c_str(), s.count, s.oracleTotal,
+                  s.siftTotal, total, geo, s.smaller, s.equal, s.larger);
+    else
+      std::printf("sizes %-10s %4zu expressions: libpcap %6zu insns, sift %6zu insns, total ratio %.3f, geomean "
+                  "ratio %.3f (sift smaller %zu, equal %zu, larger %zu)\n",
+                  name.c_str(), s.count, s.oracleTotal, s.siftTotal, total, geo, s.smaller, s.equal, s.larger);
+  };
+  for (size_t i = 0; i < sets.size(); ++i) line(sets[i].name, summaries[i]);
+  line("all", all);
+  return 0;
+}
+
+}  // namespace
+}  // namespace sift::difftest
+
+int main(int argc, char** argv) {
+  using namespace sift::difftest;
+  int exitCode = 0;
+  auto options = parseOptions(argc, argv, exitCode);
+  if (!options) return exitCode;
+  std::vector<Expression> exprs;
+  if (!loadCorpus(*options, exprs)) return 66;
+  if (exprs.empty()) {
+    std::fprintf(stderr, "sift-difftest: no expressions to test\n");
+    return 66;
+  }
+  return options->sizes ? runSizes(*options, exprs) : runDifferential(*options, exprs);
+}
