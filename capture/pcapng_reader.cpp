@@ -166,7 +166,13 @@ std::optional<Diagnostic> PcapNgReader::interfaceDescription(const Block& b) {
   while (b.body.size() - pos >= 4) {
     uint16_t code = load16(p + pos, bigEndian_);
     uint16_t length = load16(p + pos + 2, bigEndian_);
-    if (code == kOptEnd) break;
+    if (code == kOptEnd) {
+      if (length != 0) {
+        return fail("interface description block" + at(b) + ": opt_endofopt option has length " +
+                    str(length) + ", expected 0");
+      }
+      break;
+    }
     size_t padded = (size_t(length) + 3) & ~size_t(3);
     size_t optionOffset = b.offset + 8 + pos;
     if (padded > b.body.size() - pos - 4) {
@@ -268,12 +274,10 @@ Expected<Step> PcapNgReader::packet(const Block& b, Packet& out) {
     return fail(std::string(kind) + at(b) + " is too short: captured length " + str(captureLength) +
                 ", " + str(room) + " bytes of data");
   }
-  out.header.seconds = 0;
-  out.header.nanoseconds = 0;
-  if (b.type != kSimplePacket) {
-    splitTimestamp(ticks, i.resolution, out.header.seconds, out.header.nanoseconds);
-    out.header.seconds += i.offsetSeconds;
-  }
+  // A simple packet block has no time stamp: zero ticks, plus the
+  // interface's offset, as libpcap reports it.
+  splitTimestamp(ticks, i.resolution, out.header.seconds, out.header.nanoseconds);
+  out.header.seconds += i.offsetSeconds;
   out.header.captureLength = captureLength;
   out.header.wireLength = wireLength;
   out.header.linktype = i.dlt;

@@ -269,19 +269,30 @@ TEST_CASE("hand-made files: damaged bytes agree with libpcap") {
   // where libpcap fails and read the same packets otherwise.
   test::Bytes pcap;
   pcap.pcapHeader(0xa1b2c3d4, 64).pcapRecord(1, 2, 8, 60, 8).pcapRecord(3, 4, 1, 9, 1);
+  test::Bytes pcapNs(true);
+  pcapNs.pcapHeader(0xa1b23c4d, 0, 101, 2, 3).pcapRecord(1, 2, 8, 60, 8).pcapRecord(3, 4, 1, 9, 1);
   test::Bytes ng;
   ng.shb().idb(1, 100).epb(0, 1234567, 10, 12, 10).epb(0, 7, 1, 1, 1);
-  size_t cases = 0, differ = 0;
-  for (const auto* file : {&pcap, &ng}) {
+  test::Bytes ngOptions(true);
+  ngOptions.shb();
+  ngOptions.endBlock(ngOptions.block(1).u16(1).u16(0).u32(0).u16(9).u16(1).u8(9).pad4().u16(14).u16(8).u64(3).u32(0));
+  ngOptions.endBlock(ngOptions.block(3).u32(3).fill(3));
+  ngOptions.endBlock(ngOptions.block(2).u16(0).u16(0).u32(0).u32(1).u32(2).u32(2).fill(2));
+  ngOptions.epb(0, 1234567, 2, 2, 2);
+  size_t cases = 0, differ = 0, fileIndex = 0;
+  for (const auto* file : {&pcap, &pcapNs, &ng, &ngOptions}) {
+    ++fileIndex;
+    CHECK(compare(siftRead(openMemory(file->data, "undamaged")), libpcapMemory(file->data)) == "");
     for (size_t i = 0; i < file->data.size(); ++i) {
-      for (uint8_t v : {uint8_t(0x00), uint8_t(0x01), uint8_t(0x7f), uint8_t(0xff)}) {
+      for (int value = 0; value < 256; ++value) {
+        uint8_t v = uint8_t(value);
         std::vector<uint8_t> bytes = file->data;
         if (bytes[i] == v) continue;
         bytes[i] = v;
         auto o = libpcapMemory(bytes);
         auto s = siftRead(openMemory(bytes, "damaged"));
         std::string difference = compare(s, o);
-        INFO("byte " << i << " set to " << int(v));
+        INFO("file " << fileIndex << ": byte " << i << " set to " << int(v));
         CHECK(difference == "");
         ++cases;
         if (!difference.empty()) ++differ;
@@ -289,6 +300,44 @@ TEST_CASE("hand-made files: damaged bytes agree with libpcap") {
     }
   }
   MESSAGE((cases - differ) << " of " << cases << " damaged files agree with libpcap");
+}
+TEST_CASE("shared captures: randomly damaged copies agree with libpcap") {
+  auto entries = readManifest();
+  if (entries.empty()) {
+    MESSAGE("skipped: no shared captures at '" << kPcapsDir << "/MANIFEST.tsv'");
+    return;
+  }
+  // A few files of each format; damage lands mostly in the first blocks.
+  std::vector<std::string> chosen;
+  size_t pcapng = 0, pcap = 0;
+  for (const auto& e : entries) {
+    bool ng = e.format == "pcapng";
+    if (ng ? pcapng++ < 6 : (e.format == "pcap-be" || pcap++ < 4)) chosen.push_back(e.file);
+  }
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  auto random = [&state](uint64_t bound) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return (state >> 33) % bound;
+  };
+  size_t cases = 0, differ = 0;
+  for (const auto& name : chosen) {
+    std::ifstream in(kPcapsDir + "/" + name, std::ios::binary);
+    std::vector<uint8_t> original((std::istreambuf_iterator<char>(in)), {});
+    if (original.size() < 64) continue;
+    for (int iteration = 0; iteration < 400; ++iteration) {
+      std::vector<uint8_t> bytes = original;
+      uint64_t window = bytes.size() < 600 ? bytes.size() : 600;
+      for (uint64_t k = 1 + random(3); k > 0; --k) bytes[random(window)] = uint8_t(random(256));
+      if (random(4) == 0) bytes.resize(random(bytes.size()));
+      std::string difference = compare(siftRead(openMemory(bytes, "damaged")), libpcapMemory(bytes));
+      INFO(name << ", iteration " << iteration);
+      CHECK(difference == "");
+      ++cases;
+      if (!difference.empty()) ++differ;
+    }
+  }
+  MESSAGE((cases - differ) << " of " << cases << " randomly damaged copies of " << chosen.size()
+                           << " shared captures agree with libpcap");
 }
 #else
 TEST_CASE("libpcap agreement") { MESSAGE("skipped: built without libpcap"); }
