@@ -89,7 +89,8 @@ const std::vector<uint32_t>& v4Pool() {
       ipv4(172, 16, 1, 2),     ipv4(172, 16, 255, 254), ipv4(172, 31, 0, 5),    ipv4(8, 8, 8, 8),
       ipv4(1, 2, 3, 4),        ipv4(127, 0, 0, 1),      ipv4(224, 0, 0, 1),     ipv4(224, 0, 0, 251),
       ipv4(239, 255, 255, 250), ipv4(255, 255, 255, 255), ipv4(0, 0, 0, 0),     ipv4(100, 64, 0, 1),
-      ipv4(198, 51, 100, 7),   ipv4(203, 0, 113, 9),
+      ipv4(198, 51, 100, 7),   ipv4(203, 0, 113, 9),   ipv4(224, 0, 0, 18),    ipv4(127, 0, 0, 0),
+      ipv4(169, 254, 0, 0),    ipv4(10, 0, 0, 0),
   };
   return pool;
 }
@@ -134,9 +135,9 @@ const std::vector<Mac>& macPool() {
 
 const std::vector<uint16_t>& portPool() {
   static const std::vector<uint16_t> pool = {
-      0,   7,    20,   21,   22,   23,   25,   53,   67,   68,   80,   110,  123,  137,   143,   161,
-      179, 443,  514,  993,  999,  1000, 1023, 1024, 1500, 1999, 2000, 2001, 3306, 5060,  5353,  6000,
-      8000, 8080, 8443, 65534, 65535,
+      0,    7,    20,   21,   22,   23,   25,   53,   67,   68,   80,   88,   110,  123,  137,  143,
+      161,  179,  443,  500,  514,  546,  547,  993,  999,  1000, 1023, 1024, 1500, 1999, 2000, 2001,
+      3306, 4500, 5060, 5353, 6000, 8000, 8080, 8443, 65534, 65535,
   };
   return pool;
 }
@@ -174,9 +175,10 @@ Bytes makeTcp(Rng& rng) {
   static const std::vector<uint8_t> flags = {0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x14,
                                              0x30, 0x00, 0xff, 0xc2, 0x01, 0x29, 0x08};
   Bytes b;
+  uint16_t dstPort = pickPort(rng);
   put16(b, pickPort(rng));
-  put16(b, pickPort(rng));
-  put32(b, rng.u32());
+  put16(b, dstPort);
+  put32(b, rng.chance(10) ? 0 : rng.u32());
   put32(b, rng.chance(20) ? 0 : rng.u32());
   uint32_t offset = rng.chance(20) ? rng.range(6, 15) : 5;
   put8(b, (offset << 4) | (rng.chance(5) ? rng.below(16) : 0));
@@ -185,6 +187,10 @@ Bytes makeTcp(Rng& rng) {
   put16(b, rng.u16());
   put16(b, rng.chance(80) ? 0 : rng.u16());
   for (uint32_t i = 5; i < offset; ++i) put32(b, rng.chance(50) ? 0x01010101 : rng.u32());
+  if ((dstPort == 80 || dstPort == 8080) && rng.chance(40)) {
+    std::string_view request = "GET / HTTP/1.1\r\n\r\n";
+    b.insert(b.end(), request.begin(), request.end());
+  }
   putPayload(b, rng);
   return b;
 }
@@ -307,7 +313,11 @@ Bytes makeTransport(Rng& rng, uint8_t proto, bool v6, int depth) {
     case 51: return depth < 2 ? makeAh(rng, v6, depth) : makeEsp(rng);
     case 50: return makeEsp(rng);
     case 112: return makeVrrp(rng);             // VRRP and CARP share the number
-    case 9: return makeShortHeader(rng, 12);    // IGRP
+    case 9: {                                   // IGRP: version 1, type 1 or 2
+      Bytes b = makeShortHeader(rng, 12);
+      b[0] = rng.chance(60) ? 0x11 : 0x12;
+      return b;
+    }
     case 47: return makeShortHeader(rng, 4);    // GRE
     case 89: return makeShortHeader(rng, 24);   // OSPF
     case 4: return depth < 1 ? makeIpv4Packet(rng, std::nullopt, depth + 1) : makeEsp(rng);
@@ -494,7 +504,8 @@ NetworkPacket makeNetwork(Rng& rng, Network kind) {
     case Network::Other: break;
   }
   static const std::vector<uint16_t> others = {0x88cc, 0x8847, 0x8863, 0x8864, 0x809b, 0x80f3,
-                                               0x6003, 0x6004, 0x8137, 0x88e5, 0x0801, 0x86de};
+                                               0x6003, 0x6004, 0x8137, 0x88e5, 0x0801, 0x86de,
+                                               0x9000, 0x6001, 0x6002, 0x6007, 0x05dc, 0x0000};
   uint16_t type = rng.chance(30) ? rng.u16() : rng.pick(others);
   return {kind, type, makeShortHeader(rng, rng.below(40))};
 }
