@@ -221,31 +221,70 @@ pnum:     NUM
 
 %%
 
-/* Syntax errors name the token that did not fit and, when the list is
-   short, what would have. */
+/* Syntax errors name the token that did not fit and what would have: a
+   value where a qualifier was expected gets a hint, a keyword after 'proto'
+   gets the escape, short lists of expected tokens are spelled out. */
+static bool isValueToken(yysymbol_kind_t t) {
+  return t == YYSYMBOL_ID || t == YYSYMBOL_HID || t == YYSYMBOL_HID6 || t == YYSYMBOL_EID ||
+         t == YYSYMBOL_AID || t == YYSYMBOL_NUM;
+}
+
+static bool isProtoKeyword(yysymbol_kind_t t) {
+  switch (t) {
+    case YYSYMBOL_LINK: case YYSYMBOL_IP: case YYSYMBOL_IPV6: case YYSYMBOL_ARP:
+    case YYSYMBOL_RARP: case YYSYMBOL_TCP: case YYSYMBOL_UDP: case YYSYMBOL_SCTP:
+    case YYSYMBOL_ICMP: case YYSYMBOL_ICMPV6: case YYSYMBOL_IGMP: case YYSYMBOL_IGRP:
+    case YYSYMBOL_PIM: case YYSYMBOL_AH: case YYSYMBOL_ESP: case YYSYMBOL_VRRP:
+    case YYSYMBOL_CARP:
+      return true;
+    default:
+      return false;
+  }
+}
+
 static int yyreport_syntax_error(const yypcontext_t* ctx, void*, ParseState& st) {
   if (st.error) return 0;  // the scanner already explained itself
   const SIFT_YYLTYPE* loc = yypcontext_location(ctx);
-  std::string msg;
   yysymbol_kind_t tok = yypcontext_token(ctx);
+  yysymbol_kind_t expected[YYNTOKENS];
+  int n = yypcontext_expected_tokens(ctx, expected, YYNTOKENS);
+  if (n < 0) n = 0;
+  auto expects = [&](yysymbol_kind_t k) {
+    for (int i = 0; i < n; ++i)
+      if (expected[i] == k) return true;
+    return false;
+  };
+  const std::string text(st.text(*loc));
+  Span span = toSpan(*loc);
+  std::string msg;
   if (tok == YYSYMBOL_YYEOF) {
+    span = Span{uint32_t(st.source.size()), uint32_t(st.source.size())};
     msg = "unexpected end of expression";
+    if (expects(YYSYMBOL_ID)) {
+      st.fail(span, msg + "; expected a name, number or address");
+      return 0;
+    }
   } else {
-    std::string_view text = st.text(*loc);
-    msg = "unexpected '" + std::string(text) + "'";
+    msg = "unexpected '" + text + "'";
+    if (isValueToken(tok) && expects(YYSYMBOL_HOST)) {
+      st.fail(span, "'" + text + "' needs a qualifier before it, such as 'host " + text +
+                        "', 'net " + text + "' or 'port " + text + "'");
+      return 0;
+    }
+    if (isProtoKeyword(tok) && expects(YYSYMBOL_ID)) {
+      st.fail(span, "'" + text + "' is a keyword; to use it as a name here, escape it as '\\" +
+                        text + "'");
+      return 0;
+    }
   }
-  enum { MaxExpected = 6 };
-  yysymbol_kind_t expected[MaxExpected];
-  int n = yypcontext_expected_tokens(ctx, expected, MaxExpected);
-  if (n > 0 && n < MaxExpected) {
+  enum { MaxListed = 5 };
+  if (n > 0 && n <= MaxListed) {
     msg += "; expected ";
     for (int i = 0; i < n; ++i) {
       if (i) msg += (i + 1 == n) ? " or " : ", ";
       msg += expected[i] == YYSYMBOL_YYEOF ? "end of expression" : yysymbol_name(expected[i]);
     }
   }
-  Span span = toSpan(*loc);
-  if (tok == YYSYMBOL_YYEOF) span = Span{uint32_t(st.source.size()), uint32_t(st.source.size())};
   st.fail(span, msg);
   return 0;
 }

@@ -1,0 +1,805 @@
+// The resolve pass (see resolve.h): qualifier inheritance, defaults, address
+// parsing, name lookup and libpcap's qualifier and range checks.
+//
+// Inheritance follows libpcap's grammar, where every bare id takes the
+// qualifiers "current" at its left: an and/or/not hands on what was current
+// before it; a primitive with written qualifiers makes those current; a
+// parenthesised expression hands on what was current before its '(' (not
+// what it ended with); an abbreviation, relation, broadcast, multicast,
+// less or greater leaves nothing current, so a bare id after one is an
+// error. The walk needs nothing but the tree and Node::parenthesized.
+//
+// Needs: a parsed tree. Keeps: the tree shape; writes only `resolved` and
+// `isResolved`.
+#include "compiler/resolve.h"
+
+#include <arpa/inet.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace sift::compiler {
+
+namespace {
+
+using ast::AddrKind;
+using ast::Arith;
+using ast::ArithKind;
+using ast::ArithOp;
+using ast::Dir;
+using ast::IdForm;
+using ast::Node;
+using ast::NodeKind;
+using ast::Proto;
+using ast::Qualifiers;
+
+/// The qualifiers a bare id would inherit, or none ("qerr" in libpcap).
+struct Current {
+  bool valid = false;
+  Qualifiers quals;
+};
+
+std::string quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+bool isIpv4Proto(Proto p) {
+  return p == Proto::Default || p == Proto::Ip || p == Proto::Arp || p == Proto::Rarp;
+}
+bool isPortProto(Proto p) {
+  return p == Proto::Default || p == Proto::Tcp || p == Proto::Udp || p == Proto::Sctp;
+}
+bool isIndexable(Proto p) {
+  switch (p) {
+    case Proto::Link: case Proto::Ip: case Proto::Ip6: case Proto::Arp: case Proto::Rarp:
+    case Proto::Tcp: case Proto::Udp: case Proto::Sctp: case Proto::Icmp: case Proto::Icmp6:
+    case Proto::Igmp: case Proto::Igrp: case Proto::Pim: case Proto::Vrrp: case Proto::Carp:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// libpcap's EtherType names (pcap_nametoeproto) and LLC SAP names
+/// (pcap_nametollc) for 'ether proto \name'.
+std::optional<uint32_t> etherProtoByName(std::string_view name) {
+  struct Entry {
+    const char* name;
+    uint32_t value;
+  };
+  static const Entry table[] = {
+      {"ip", 0x0800},     {"ip6", 0x86dd},   {"arp", 0x0806},   {"rarp", 0x8035},
+      {"atalk", 0x809b},  {"aarp", 0x80f3},  {"decnet", 0x6003}, {"sca", 0x6007},
+      {"lat", 0x6004},    {"mopdl", 0x6001}, {"moprc", 0x6002}, {"loopback", 0x9000},
+      {"iso", 0xfe},      {"stp", 0x42},     {"ipx", 0xe0},     {"netbeui", 0xf0},
+  };
+  for (const Entry& e : table)
+    if (name == e.name) return e.value;
+  return std::nullopt;
+}
+
+/// A dotted IPv4 address of 1 to 4 decimal parts, as libpcap reads them:
+/// the value right-justified and its length in bits.
+struct PartialV4 {
+  uint32_t value = 0;
+  uint32_t bits = 0;
+};
+std::optional<PartialV4> parsePartialV4(std::string_view text) {
+  PartialV4 r;
+  size_t i = 0;
+  int parts = 0;
+  while (true) {
+    if (i >= text.size() || text[i] < '0' || text[i] > '9') return std::nullopt;
+    uint32_t n = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      n = n * 10 + uint32_t(text[i] - '0');
+      if (n > 255) return std::nullopt;
+      ++i;
+    }
+    r.value = (r.value << 8) | n;
+    r.bits += 8;
+    if (++parts > 4) return std::nullopt;
+    if (i == text.size()) return r;
+    if (text[i] != '.') return std::nullopt;
+    ++i;
+  }
+}
+
+std::optional<std::array<uint8_t, 6>> parseMac(std::string_view text) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::array<uint8_t, 6> mac{};
+  std::string digits;
+  std::vector<std::string> groups(1);
+  for (char c : text) {
+    if (c == ':' || c == '-' || c == '.') {
+      groups.emplace_back();
+    } else if (hex(c) < 0) {
+      return std::nullopt;
+    } else {
+      groups.back() += c;
+    }
+  }
+  if (groups.size() == 1 && groups[0].size() == 12) {
+    digits = groups[0];
+  } else if (groups.size() == 3) {
+    for (const auto& g : groups) {
+      if (g.size() != 4) return std::nullopt;
+      digits += g;
+    }
+  } else if (groups.size() == 6) {
+    for (const auto& g : groups) {
+      if (g.empty() || g.size() > 2) return std::nullopt;
+      digits += g.size() == 1 ? "0" + g : g;
+    }
+  } else {
+    return std::nullopt;
+  }
+  for (int i = 0; i < 6; ++i) mac[i] = uint8_t(hex(digits[2 * i]) << 4 | hex(digits[2 * i + 1]));
+  return mac;
+}
+
+/// Left-justifies a network number the way libpcap does for 'net 10' and
+/// network names: shift out leading zero bytes, narrowing the mask.
+Node::Resolved::NetV4 leftJustify(uint32_t v) {
+  uint32_t mask = 0xffffffff;
+  while (v && (v & 0xff000000) == 0) {
+    v <<= 8;
+    mask <<= 8;
+  }
+  return {v, mask};
+}
+
+const char* kindWord(AddrKind k) { return k == AddrKind::Net ? "net" : "host"; }
+
+class Resolver {
+ public:
+  Resolver(std::string_view source, const NameResolver& names) : source_(source), names_(names) {}
+
+  std::optional<Diagnostic> error;
+
+  Current node(Node& n, const Current& in) {
+    if (error) return {};
+    Current out = visit(n, in);
+    n.isResolved = true;
+    return n.parenthesized ? in : out;
+  }
+
+ private:
+  std::string_view source_;
+  const NameResolver& names_;
+
+  void fail(Span span, std::string message) {
+    if (!error) error = Diagnostic::error(span, std::move(message));
+  }
+  std::string text(Span s) const {
+    if (s.end > source_.size() || s.begin > s.end) return {};
+    return std::string(source_.substr(s.begin, s.size()));
+  }
+
+  Current visit(Node& n, const Current& in) {
+    switch (n.kind) {
+      case NodeKind::And:
+      case NodeKind::Or: {
+        Current mid = node(*n.children[0], in);
+        return node(*n.children[1], mid);
+      }
+      case NodeKind::Not:
+        return node(*n.children[0], in);
+      case NodeKind::Primitive:
+        return primitive(n, in);
+      case NodeKind::Abbrev:
+        abbrev(n);
+        return {};
+      case NodeKind::Broadcast:
+      case NodeKind::Multicast:
+        cast(n);
+        return {};
+      case NodeKind::Less:
+      case NodeKind::Greater:
+        return {};
+      case NodeKind::Relation:
+        arith(*n.lhs);
+        arith(*n.rhs);
+        return {};
+      case NodeKind::Keyword:
+        fail(n.span, quote(n.keywordText) + " is not supported yet");
+        return {};
+    }
+    return {};
+  }
+
+  // ---- primitives ----
+
+  Current primitive(Node& n, const Current& in) {
+    Qualifiers q;
+    if (n.bareId) {
+      if (!in.valid) {
+        fail(n.id.span, quote(n.id.text) + " has no qualifier to inherit here; write 'host " +
+                            n.id.text + "', 'port " + n.id.text + "' or similar");
+        return {};
+      }
+      q = in.quals;
+      // Inherited qualifiers were not written here.
+      q.protoSpan = q.dirSpan = q.kindSpan = Span{};
+    } else {
+      q = n.quals;
+    }
+    // What later bare ids inherit: these qualifiers, without their spans.
+    Current out{true, q};
+    out.quals.protoSpan = out.quals.dirSpan = out.quals.kindSpan = Span{};
+    n.resolved.quals = q;
+    switch (n.id.form) {
+      case IdForm::Number: number(n, q); break;
+      case IdForm::Name: name(n, q); break;
+      case IdForm::IPv4: ipv4(n, q); break;
+      case IdForm::IPv4Prefix:
+      case IdForm::IPv4Mask: ipv4Net(n, q); break;
+      case IdForm::IPv6:
+      case IdForm::IPv6Prefix: ipv6(n, q); break;
+      case IdForm::Mac: mac(n, q); break;
+      case IdForm::ArcnetAddr: mac8(n, q); break;
+    }
+    return out;
+  }
+
+  /// Where to point for a qualifier problem: the qualifier if written here,
+  /// else the id.
+  Span protoSpan(const Node& n, const Qualifiers& q) const {
+    return q.protoSpan.empty() ? n.id.span : q.protoSpan;
+  }
+  Span kindSpan(const Node& n, const Qualifiers& q) const {
+    return q.kindSpan.empty() ? n.id.span : q.kindSpan;
+  }
+  std::string protoWord(const Qualifiers& q) const {
+    return q.protoText.empty() ? ast::protoName(q.proto) : q.protoText;
+  }
+
+  void setKind(Node& n, AddrKind k) { n.resolved.quals.kind = k; }
+
+  bool checkIpv4Proto(const Node& n, const Qualifiers& q, AddrKind kind) {
+    if (isIpv4Proto(q.proto)) return true;
+    if (q.proto == Proto::Link) {
+      fail(n.id.span, quote(protoWord(q)) + " needs a MAC address, not " + quote(n.id.text) +
+                          "; drop '" + protoWord(q) + "' to match an IPv4 " + kindWord(kind));
+    } else {
+      fail(protoSpan(n, q), quote(protoWord(q)) + " cannot qualify an IPv4 " + kindWord(kind) +
+                                "; use 'ip', 'arp', 'rarp' or no protocol");
+    }
+    return false;
+  }
+
+  bool checkIpv6Proto(const Node& n, const Qualifiers& q, AddrKind kind) {
+    if (q.proto == Proto::Default || q.proto == Proto::Ip6) return true;
+    if (q.proto == Proto::Link) {
+      fail(n.id.span, quote(protoWord(q)) + " needs a MAC address, not " + quote(n.id.text) +
+                          "; drop '" + protoWord(q) + "' to match an IPv6 " + kindWord(kind));
+    } else {
+      fail(protoSpan(n, q), quote(protoWord(q)) + " cannot qualify an IPv6 " + kindWord(kind) +
+                                "; use 'ip6' or no protocol");
+    }
+    return false;
+  }
+
+  bool checkPortProto(const Node& n, const Qualifiers& q) {
+    if (isPortProto(q.proto)) return true;
+    fail(protoSpan(n, q), quote(protoWord(q)) + " has no ports; '" +
+                              ast::addrKindName(q.kind) + "' takes 'tcp', 'udp', 'sctp' or no protocol");
+    return false;
+  }
+
+  bool checkPort(const Node& n, uint64_t port, Span span) {
+    if (port <= 65535) return true;
+    fail(span, "'" + std::string(ast::addrKindName(n.resolved.quals.kind)) +
+                   "' takes a number from 0 to 65535");
+    return false;
+  }
+
+  /// 'proto' needs ip, ip6, ether or nothing before it.
+  bool checkProtoQual(const Node& n, const Qualifiers& q) {
+    switch (q.proto) {
+      case Proto::Default: case Proto::Ip: case Proto::Ip6: case Proto::Link:
+        return true;
+      case Proto::Arp: case Proto::Rarp:
+        fail(protoSpan(n, q), quote(protoWord(q)) +
+                                  " does not carry another protocol; 'proto' takes 'ip', 'ip6', "
+                                  "'ether' or no protocol");
+        return false;
+      default:
+        fail(protoSpan(n, q), quote(protoWord(q) + " proto") +
+                                  " is not valid; 'proto' takes 'ip', 'ip6', 'ether' or no protocol");
+        return false;
+    }
+  }
+
+  void protoNumber(Node& n, const Qualifiers& q, uint32_t v) {
+    if (!checkProtoQual(n, q)) return;
+    uint32_t max = q.proto == Proto::Link ? 0xffff : 0xff;
+    if (v > max) {
+      fail(n.id.span, q.proto == Proto::Link
+                          ? "'ether proto' takes an EtherType from 0 to 65535 (0xffff)"
+                          : "'proto' takes an IP protocol number from 0 to 255");
+      return;
+    }
+    n.resolved.portLow = n.resolved.portHigh = v;
+  }
+
+  void rejectAddressFor(const Node& n, const Qualifiers& q, const char* what) {
+    fail(n.id.span, "'" + std::string(ast::addrKindName(q.kind)) + "' needs " +
+                        (q.kind == AddrKind::Proto ? "a protocol number or name"
+                                                   : "a port number or service name") +
+                        ", not " + what + " " + quote(n.id.text));
+  }
+
+  void number(Node& n, const Qualifiers& q) {
+    uint32_t v = n.id.number;
+    switch (q.kind) {
+      case AddrKind::Default:
+      case AddrKind::Host:
+      case AddrKind::Net: {
+        AddrKind k = q.kind == AddrKind::Net ? AddrKind::Net : AddrKind::Host;
+        if (!checkIpv4Proto(n, q, k)) return;
+        setKind(n, k);
+        // 'net 10' is 10.0.0.0/8; 'host 10' is 0.0.0.10.
+        if (k == AddrKind::Net) n.resolved.v4.push_back(leftJustify(v));
+        else n.resolved.v4.push_back({v, 0xffffffff});
+        return;
+      }
+      case AddrKind::Port:
+      case AddrKind::PortRange:
+        if (!checkPortProto(n, q) || !checkPort(n, v, n.id.span)) return;
+        n.resolved.portLow = n.resolved.portHigh = v;
+        return;
+      case AddrKind::Proto:
+        protoNumber(n, q, v);
+        return;
+      case AddrKind::Protochain:
+      case AddrKind::Gateway:
+        fail(kindSpan(n, q), quote(ast::addrKindName(q.kind)) + " is not supported yet");
+        return;
+    }
+  }
+
+  // ---- names ----
+
+  struct PortLookup {
+    bool found = false;
+    uint32_t port = 0;
+    Proto proto = Proto::Default;  // Default: the same number for tcp and udp
+  };
+
+  /// libpcap's pcap_nametoport: tcp first, then udp; a name with the same
+  /// number for both is not tied to either.
+  PortLookup lookupPort(std::string_view name) const {
+    NameResolver::Service s = names_.service(name);
+    PortLookup r;
+    if (s.tcp) {
+      r.found = true;
+      r.port = *s.tcp;
+      r.proto = Proto::Tcp;
+      if (s.udp && *s.udp == *s.tcp) r.proto = Proto::Default;
+    } else if (s.udp) {
+      r.found = true;
+      r.port = *s.udp;
+      r.proto = Proto::Udp;
+    }
+    return r;
+  }
+
+  void name(Node& n, const Qualifiers& q) {
+    const std::string& id = n.id.text;
+    switch (q.kind) {
+      case AddrKind::Net: {
+        if (!checkIpv4Proto(n, q, AddrKind::Net)) return;
+        std::optional<uint32_t> net = names_.network(id);
+        if (!net || *net == 0) {
+          fail(n.id.span, "unknown network " + quote(id) + " (not in the networks database)");
+          return;
+        }
+        Node::Resolved::NetV4 v = leftJustify(*net);
+        if (v.mask == 0xffffffff) {
+          // Already left-justified by the resolver: the mask covers the
+          // bytes up to the last nonzero one.
+          v.mask = 0xff000000;
+          while ((v.addr & ~v.mask) != 0) v.mask = (v.mask >> 8) | 0xff000000;
+        }
+        n.resolved.v4.push_back(v);
+        return;
+      }
+      case AddrKind::Default:
+      case AddrKind::Host: {
+        setKind(n, AddrKind::Host);
+        if (q.proto == Proto::Link) {
+          auto mac = names_.ether(id);
+          if (!mac) {
+            fail(n.id.span, "unknown ethernet host " + quote(id) + " (not in the ethers database)");
+            return;
+          }
+          n.resolved.mac = *mac;
+          return;
+        }
+        if (!isIpv4Proto(q.proto) && q.proto != Proto::Ip6) {
+          fail(protoSpan(n, q), quote(protoWord(q)) +
+                                    " cannot qualify a host; use 'ip', 'ip6', 'arp', 'rarp' or no "
+                                    "protocol");
+          return;
+        }
+        std::vector<uint32_t> v4 = names_.hostV4(id);
+        std::vector<std::array<uint8_t, 16>> v6 = names_.hostV6(id);
+        if (v4.empty() && v6.empty()) {
+          fail(n.id.span, "unknown host " + quote(id));
+          return;
+        }
+        if (q.proto == Proto::Ip6) v4.clear();
+        if (q.proto == Proto::Ip) v6.clear();
+        if ((q.proto == Proto::Arp || q.proto == Proto::Rarp) && !v6.empty()) {
+          fail(protoSpan(n, q), quote(protoWord(q)) + " cannot qualify host " + quote(id) +
+                                    ", which has IPv6 addresses; use 'ip host' instead");
+          return;
+        }
+        if (v4.empty() && v6.empty()) {
+          fail(n.id.span, "host " + quote(id) + " has no " +
+                              (q.proto == Proto::Ip6 ? "IPv6" : "IPv4") + " address");
+          return;
+        }
+        for (uint32_t a : v4) n.resolved.v4.push_back({a, 0xffffffff});
+        for (const auto& a : v6) n.resolved.v6.push_back({a, 128});
+        return;
+      }
+      case AddrKind::Port: {
+        if (!checkPortProto(n, q)) return;
+        PortLookup p = lookupPort(id);
+        if (!p.found) {
+          fail(n.id.span, "unknown port " + quote(id) + "; give a number or a service name");
+          return;
+        }
+        if (q.proto != Proto::Default && p.proto != Proto::Default && p.proto != q.proto) {
+          fail(n.id.span, "port " + quote(id) + " is " + ast::protoName(p.proto) + ", not " +
+                              protoWord(q) + "; write '" + ast::protoName(p.proto) +
+                              " port " + id + "' or a number");
+          return;
+        }
+        if (!checkPort(n, p.port, n.id.span)) return;
+        n.resolved.portLow = n.resolved.portHigh = p.port;
+        n.resolved.portProto = q.proto != Proto::Default ? q.proto : p.proto;
+        return;
+      }
+      case AddrKind::PortRange:
+        portRange(n, q);
+        return;
+      case AddrKind::Proto: {
+        if (!checkProtoQual(n, q)) return;
+        if (q.proto == Proto::Link) {
+          auto v = etherProtoByName(id);
+          if (!v) {
+            fail(n.id.span, "unknown ether protocol " + quote(id) +
+                                "; give an EtherType number or one of ip, ip6, arp, rarp, "
+                                "atalk, aarp, decnet, sca, lat, mopdl, moprc, loopback, iso, "
+                                "stp, ipx, netbeui");
+            return;
+          }
+          n.resolved.portLow = n.resolved.portHigh = *v;
+          return;
+        }
+        auto v = names_.protocol(id);
+        if (!v) {
+          fail(n.id.span, "unknown ip protocol " + quote(id) + " (not in the protocols database)");
+          return;
+        }
+        n.resolved.portLow = n.resolved.portHigh = *v;
+        return;
+      }
+      case AddrKind::Protochain:
+      case AddrKind::Gateway:
+        fail(kindSpan(n, q), quote(ast::addrKindName(q.kind)) + " is not supported yet");
+        return;
+    }
+  }
+
+  /// 'portrange LOW-HIGH': two decimal numbers (read like sscanf "%d-%d",
+  /// so trailing text after the second number is ignored), or two service
+  /// names separated by the first '-'.
+  void portRange(Node& n, const Qualifiers& q) {
+    if (!checkPortProto(n, q)) return;
+    const std::string& id = n.id.text;
+    auto readInt = [&](size_t& i, int64_t& out) {
+      size_t start = i;
+      bool neg = false;
+      if (i < id.size() && (id[i] == '-' || id[i] == '+')) neg = id[i++] == '-';
+      size_t digits = i;
+      int64_t v = 0;
+      while (i < id.size() && id[i] >= '0' && id[i] <= '9') {
+        if (v < (int64_t(1) << 40)) v = v * 10 + (id[i] - '0');
+        ++i;
+      }
+      if (i == digits) {
+        i = start;
+        return false;
+      }
+      out = neg ? -v : v;
+      return true;
+    };
+    int64_t lo = 0, hi = 0;
+    size_t i = 0;
+    bool numeric = readInt(i, lo) && i < id.size() && id[i] == '-' && (++i, readInt(i, hi));
+    if (!numeric) {
+      size_t dash = id.find('-');
+      if (dash == std::string::npos) {
+        fail(n.id.span, "'portrange' needs two ports joined by '-', like 1024-65535, not " +
+                            quote(id));
+        return;
+      }
+      for (int side = 0; side < 2; ++side) {
+        std::string part = side == 0 ? id.substr(0, dash) : id.substr(dash + 1);
+        PortLookup p = lookupPort(part);
+        if (!p.found) {
+          fail(n.id.span, "unknown port " + quote(part) + " in port range " + quote(id));
+          return;
+        }
+        (side == 0 ? lo : hi) = p.port;
+      }
+    }
+    for (int64_t v : {lo, hi}) {
+      if (v < 0 || v > 65535) {
+        fail(n.id.span, "'portrange' takes ports from 0 to 65535, not " + std::to_string(v));
+        return;
+      }
+    }
+    if (lo > hi) std::swap(lo, hi);
+    n.resolved.portLow = uint32_t(lo);
+    n.resolved.portHigh = uint32_t(hi);
+  }
+
+  // ---- addresses ----
+
+  void ipv4(Node& n, const Qualifiers& q) {
+    if (q.kind == AddrKind::Port || q.kind == AddrKind::PortRange || q.kind == AddrKind::Proto) {
+      rejectAddressFor(n, q, "IPv4 address");
+      return;
+    }
+    auto a = parsePartialV4(n.id.text);
+    if (!a) {
+      fail(n.id.span, "invalid IPv4 address " + quote(n.id.text) +
+                          "; write up to four decimal numbers from 0 to 255");
+      return;
+    }
+    AddrKind k = q.kind == AddrKind::Net ? AddrKind::Net : AddrKind::Host;
+    if (q.kind == AddrKind::Protochain || q.kind == AddrKind::Gateway) {
+      fail(kindSpan(n, q), quote(ast::addrKindName(q.kind)) + " is not supported yet");
+      return;
+    }
+    if (!checkIpv4Proto(n, q, k)) return;
+    setKind(n, k);
+    // "10.1" is 10.1.0.0/16, for host as for net.
+    uint32_t shift = 32 - a->bits;
+    uint32_t mask = shift == 32 ? 0 : 0xffffffffu << shift;
+    n.resolved.v4.push_back({shift == 32 ? 0 : a->value << shift, mask});
+  }
+
+  void ipv4Net(Node& n, const Qualifiers& q) {
+    const bool prefix = n.id.form == IdForm::IPv4Prefix;
+    if (q.kind == AddrKind::Port || q.kind == AddrKind::PortRange || q.kind == AddrKind::Proto) {
+      rejectAddressFor(n, q, prefix ? "network" : "network and mask");
+      return;
+    }
+    auto a = parsePartialV4(n.id.text);
+    if (!a) {
+      fail(n.id.span, "invalid IPv4 address " + quote(n.id.text) +
+                          "; write up to four decimal numbers from 0 to 255");
+      return;
+    }
+    uint32_t addr = a->value << (32 - a->bits);
+    uint32_t mask = 0;
+    if (prefix) {
+      if (n.id.number > 32) {
+        fail(n.id.numberSpan, "an IPv4 prefix length is 0 to 32, not " +
+                                  std::to_string(n.id.number));
+        return;
+      }
+      mask = n.id.number == 0 ? 0 : 0xffffffffu << (32 - n.id.number);
+    } else {
+      auto m = parsePartialV4(n.id.text2);
+      if (!m) {
+        fail(n.id.numberSpan, "invalid network mask " + quote(n.id.text2) +
+                                  "; write up to four decimal numbers from 0 to 255");
+        return;
+      }
+      mask = m->value << (32 - m->bits);
+    }
+    if ((addr & ~mask) != 0) {
+      fail(n.id.span, "non-network bits set in " + quote(text(n.id.span)) +
+                          "; the address has bits outside the mask");
+      return;
+    }
+    if (q.kind != AddrKind::Net) {
+      fail(n.id.span, quote(text(n.id.span)) + " is a network; write 'net " + text(n.id.span) +
+                          "'");
+      return;
+    }
+    if (!checkIpv4Proto(n, q, AddrKind::Net)) return;
+    n.resolved.v4.push_back({addr, mask});
+  }
+
+  void ipv6(Node& n, const Qualifiers& q) {
+    const bool prefix = n.id.form == IdForm::IPv6Prefix;
+    if (q.kind == AddrKind::Port || q.kind == AddrKind::PortRange || q.kind == AddrKind::Proto) {
+      rejectAddressFor(n, q, "IPv6 address");
+      return;
+    }
+    if (q.kind == AddrKind::Protochain || q.kind == AddrKind::Gateway) {
+      fail(kindSpan(n, q), quote(ast::addrKindName(q.kind)) + " is not supported yet");
+      return;
+    }
+    std::array<uint8_t, 16> addr{};
+    if (inet_pton(AF_INET6, n.id.text.c_str(), addr.data()) != 1) {
+      fail(n.id.span, "invalid IPv6 address " + quote(n.id.text));
+      return;
+    }
+    uint32_t len = prefix ? n.id.number : 128;
+    if (len > 128) {
+      fail(n.id.numberSpan, "an IPv6 prefix length is 0 to 128, not " + std::to_string(len));
+      return;
+    }
+    for (uint32_t bit = len; bit < 128; ++bit) {
+      if (addr[bit / 8] & (0x80 >> (bit % 8))) {
+        fail(n.id.span, "non-network bits set in " + quote(text(n.id.span)) +
+                            "; the address has bits outside the prefix");
+        return;
+      }
+    }
+    AddrKind k = q.kind == AddrKind::Net ? AddrKind::Net : AddrKind::Host;
+    if (k == AddrKind::Host && len != 128) {
+      fail(n.id.span, quote(text(n.id.span)) + " is a network; write 'net " + text(n.id.span) +
+                          "'");
+      return;
+    }
+    if (!checkIpv6Proto(n, q, k)) return;
+    setKind(n, k);
+    n.resolved.v6.push_back({addr, len});
+  }
+
+  void mac(Node& n, const Qualifiers& q) {
+    if (!((q.kind == AddrKind::Default || q.kind == AddrKind::Host) && q.proto == Proto::Link)) {
+      fail(n.id.span, "MAC address " + quote(n.id.text) +
+                          " needs 'ether host' (or 'ether src', 'ether dst')");
+      return;
+    }
+    auto m = parseMac(n.id.text);
+    if (!m) {
+      fail(n.id.span, "invalid MAC address " + quote(n.id.text));
+      return;
+    }
+    setKind(n, AddrKind::Host);
+    n.resolved.mac = *m;
+  }
+
+  void mac8(Node& n, const Qualifiers& q) {
+    if (!((q.kind == AddrKind::Default || q.kind == AddrKind::Host) && q.proto == Proto::Link)) {
+      fail(n.id.span, "station address " + quote(n.id.text) + " needs 'link host'");
+      return;
+    }
+    unsigned v = 0;
+    for (char c : std::string_view(n.id.text).substr(1))
+      v = v * 16 + unsigned(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    setKind(n, AddrKind::Host);
+    n.resolved.mac8 = uint8_t(v);
+  }
+
+  // ---- the other primitives ----
+
+  void abbrev(Node& n) {
+    if (n.proto == Proto::Link) {
+      fail(n.span, quote(n.protoText) + " cannot be used alone; write '" + n.protoText +
+                       " host', '" + n.protoText + " proto', '" + n.protoText +
+                       " broadcast' or '" + n.protoText + "[...]'");
+    }
+  }
+
+  void cast(Node& n) {
+    const bool bcast = n.kind == NodeKind::Broadcast;
+    bool ok = n.proto == Proto::Default || n.proto == Proto::Link || n.proto == Proto::Ip ||
+              (!bcast && n.proto == Proto::Ip6);
+    if (!ok) {
+      fail(n.quals.protoSpan.empty() ? n.span : n.quals.protoSpan,
+           quote(n.protoText + (bcast ? " broadcast" : " multicast")) + " is not valid; '" +
+               (bcast ? "broadcast' takes 'ether', 'ip' or no protocol"
+                      : "multicast' takes 'ether', 'ip', 'ip6' or no protocol"));
+    }
+  }
+
+  /// The value of a constant arithmetic expression (no loads, no len), as
+  /// 32-bit unsigned arithmetic; none if it is not constant or divides by
+  /// zero.
+  static std::optional<uint32_t> constant(const Arith& a) {
+    switch (a.kind) {
+      case ArithKind::Number: return a.value;
+      case ArithKind::Length:
+      case ArithKind::Load: return std::nullopt;
+      case ArithKind::Negate: {
+        auto v = constant(*a.lhs);
+        if (!v) return std::nullopt;
+        return uint32_t(0u - *v);
+      }
+      case ArithKind::Binary: {
+        auto l = constant(*a.lhs), r = constant(*a.rhs);
+        if (!l || !r) return std::nullopt;
+        switch (a.op) {
+          case ArithOp::Add: return *l + *r;
+          case ArithOp::Sub: return *l - *r;
+          case ArithOp::Mul: return *l * *r;
+          case ArithOp::Div: return *r ? std::optional<uint32_t>(*l / *r) : std::nullopt;
+          case ArithOp::Mod: return *r ? std::optional<uint32_t>(*l % *r) : std::nullopt;
+          case ArithOp::And: return *l & *r;
+          case ArithOp::Or: return *l | *r;
+          case ArithOp::Xor: return *l ^ *r;
+          case ArithOp::Lsh: return *r < 32 ? *l << *r : 0u;
+          case ArithOp::Rsh: return *r < 32 ? *l >> *r : 0u;
+        }
+        return std::nullopt;
+      }
+    }
+    return std::nullopt;
+  }
+
+  void arith(Arith& a) {
+    if (error) return;
+    switch (a.kind) {
+      case ArithKind::Number:
+      case ArithKind::Length:
+        return;
+      case ArithKind::Negate:
+        arith(*a.lhs);
+        return;
+      case ArithKind::Load:
+        if (!isIndexable(a.proto)) {
+          fail(a.protoSpan, quote(a.protoText) +
+                                " cannot be indexed; use ether, ip, ip6, arp, rarp, tcp, udp, "
+                                "sctp, icmp, icmp6, igmp, igrp, pim, vrrp or carp");
+          return;
+        }
+        if (a.size == 0) {
+          fail(a.sizeSpan, "a packet access size is 1, 2 or 4 bytes, not " +
+                               quote(text(a.sizeSpan)));
+          return;
+        }
+        arith(*a.lhs);
+        return;
+      case ArithKind::Binary: {
+        arith(*a.lhs);
+        arith(*a.rhs);
+        if (error) return;
+        auto r = constant(*a.rhs);
+        if (!r) return;
+        if ((a.op == ArithOp::Div || a.op == ArithOp::Mod) && *r == 0) {
+          fail(a.rhs->span, a.op == ArithOp::Div ? "division by zero" : "modulus by zero");
+        } else if ((a.op == ArithOp::Lsh || a.op == ArithOp::Rsh) && *r > 31 &&
+                   (a.rhs->kind == ArithKind::Number || !constant(*a.lhs))) {
+          fail(a.rhs->span, "shift by " + std::to_string(*r) +
+                                " bits; a shift amount is 0 to 31");
+        }
+        return;
+      }
+    }
+  }
+};
+
+}  // namespace
+
+Status resolve(ast::Tree& tree, const ResolveOptions& options) {
+  if (!tree.root) return okStatus();
+  std::unique_ptr<NameResolver> system;
+  const NameResolver* names = options.resolver;
+  if (!names) {
+    system = makeSystemResolver();
+    names = system.get();
+  }
+  Resolver r(tree.source, *names);
+  r.node(*tree.root, Current{});
+  if (r.error) return std::move(*r.error);
+  return okStatus();
+}
+
+}  // namespace sift::compiler
