@@ -16,8 +16,6 @@ namespace sift::compiler::detail {
 
 namespace {
 
-constexpr uint32_t kMaxIndexFold = 0xffffffffu - 64 - 0xffff;  // leaves room for header lengths
-
 uint16_t aluCode(ast::ArithOp o) {
   switch (o) {
     case ast::ArithOp::Add: return op::kAdd;
@@ -188,7 +186,10 @@ Value Lowerer::arith(const ast::Arith& a) {
     case Base::Network: case Base::Ipv4Transport: baseOffset = link.netOffset; break;
     case Base::Icmp6: baseOffset = link.netOffset + kIp6HeaderLength; break;
   }
-  const bool foldable = index.constant && *index.constant <= kMaxIndexFold;
+  // A constant index folds into the load's offset, modulo 2^32 as
+  // libpcap's optimizer folds it (so a huge index can wrap to a small
+  // offset, and `ether[4294967295]` is `ldb [-1]`, out of bounds).
+  const bool foldable = index.constant.has_value();
   if (base == Base::Ipv4Transport) {
     // X = the IPv4 header length.
     if (foldable) {

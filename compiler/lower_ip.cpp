@@ -128,6 +128,9 @@ ir::Fragment Lowerer::hostOrNet(const ast::Node& n) {
       for (const Layout& l : layouts) {
         add(directional(q.dir, dirSpan, [&](bool src) {
           ir::Fragment type = linkProto(l.etherType);
+          // A /0 net always matches: as libpcap's optimizer does, test the
+          // link type only.
+          if (a.mask == 0) return type;
           uint32_t off = link.netOffset + (src ? l.src : l.dst);
           return both(std::move(type), loadTest(off, 4, a.mask, op::kJeq, a.addr & a.mask));
         }));
@@ -146,7 +149,9 @@ ir::Fragment Lowerer::hostOrNet(const ast::Node& n) {
           uint32_t mask = bits >= 32 ? 0xffffffffu : bits == 0 ? 0u : ~(0xffffffffu >> bits);
           uint32_t word = uint32_t{a.addr[4 * w]} << 24 | uint32_t{a.addr[4 * w + 1]} << 16 |
                           uint32_t{a.addr[4 * w + 2]} << 8 | a.addr[4 * w + 3];
-          f = both(std::move(f), loadTest(off + 4 * w, 4, mask, op::kJeq, word & mask));
+          // A word the prefix does not reach always matches; libpcap's
+          // optimizer drops its load, so it is not emitted at all.
+          if (mask != 0) f = both(std::move(f), loadTest(off + 4 * w, 4, mask, op::kJeq, word & mask));
         }
         return f;
       }));
