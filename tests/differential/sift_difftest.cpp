@@ -43,6 +43,7 @@ struct Options {
   std::string match;
   std::vector<std::string> expressions;
   size_t packetsPerLinktype = 3000;
+  size_t sharedPerFile = 0;  // 0: every packet of every shared capture
   uint64_t seed = 1;
   bool useShared = true;
   bool sizes = false;
@@ -115,6 +116,10 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
   if (const char* v = std::getenv("SIFT_DIFF_LINKTYPES"); v && *v && !parseLinktypes(v, o.linktypes)) {
     exitCode = 64;
     return std::nullopt;
+  }
+  if (const char* v = std::getenv("SIFT_TEST_SCALE"); v && std::string_view(v) == "small") {
+    o.packetsPerLinktype = 400;  // sanitizer builds: a smaller sample of the same packets
+    o.sharedPerFile = 20;
   }
   if (const char* v = std::getenv("SIFT_DIFF_MATCH")) o.match = v;
   if (const char* v = std::getenv("SIFT_DIFF_PACKETS"); v && *v) o.packetsPerLinktype = std::strtoul(v, nullptr, 10);
@@ -275,7 +280,9 @@ SharedCaptures loadShared(const Options& o, std::vector<PacketSet>& sets) {
       uint32_t source = static_cast<uint32_t>(s.sources.size());
       s.sources.push_back("pcaps/" + cols[0]);
       ++s.files;
-      for (size_t i = 0; i < file.packets.size(); ++i) {
+      size_t n = file.packets.size();
+      if (o.sharedPerFile != 0 && n > o.sharedPerFile) n = o.sharedPerFile;
+      for (size_t i = 0; i < n; ++i) {
         s.packets.push_back({std::move(file.packets[i].data), file.packets[i].wireLength, source,
                              static_cast<uint32_t>(i)});
         ++s.shared;
@@ -600,6 +607,32 @@ int runSizes(const Options& o, const std::vector<Expression>& exprs) {
   };
   for (size_t i = 0; i < sets.size(); ++i) line(sets[i].name, summaries[i]);
   line("all", all);
+  if (o.markdown && !sets.empty()) {
+    // The expressions where the first link type's counts differ most.
+    struct Row {
+      double ratio;
+      size_t oracle, sift;
+      const std::string* text;
+    };
+    std::vector<Row> rows;
+    for (size_t i = 0; i < results.size(); i += sets.size())
+      if (results[i].outcome == Outcome::Compared)
+        rows.push_back({static_cast<double>(results[i].siftInsns.size()) / static_cast<double>(results[i].oracleInsns.size()),
+                        results[i].oracleInsns.size(), results[i].siftInsns.size(), &exprs[i / sets.size()].text});
+    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.ratio > b.ratio; });
+    auto table = [&](const char* title, auto begin, auto end) {
+      std::printf("\n%s on %s:\n\n| expression | libpcap | sift | ratio |\n|---|---:|---:|---:|\n", title,
+                  sets[0].name.c_str());
+      for (auto it = begin; it != end; ++it) {
+        std::string text = *it->text;
+        for (size_t p = 0; (p = text.find('|', p)) != std::string::npos; p += 2) text.replace(p, 1, "\\|");
+        std::printf("| `%s` | %zu | %zu | %.2f |\n", text.c_str(), it->oracle, it->sift, it->ratio);
+      }
+    };
+    size_t n = std::min<size_t>(12, rows.size());
+    table("Largest sift/libpcap ratios", rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(n));
+    table("Smallest sift/libpcap ratios", rows.rbegin(), rows.rbegin() + static_cast<std::ptrdiff_t>(n));
+  }
   return 0;
 }
 

@@ -524,12 +524,19 @@ Network pickNetwork(Rng& rng, uint32_t v4, uint32_t v6, uint32_t arp, uint32_t r
 
 Bytes makeLlcFrame(Rng& rng) {
   Bytes b;
-  uint32_t r = rng.below(6);
+  uint32_t r = rng.below(7);
   if (r == 0) {  // SNAP carrying IPv4 or ARP
     put8(b, 0xaa), put8(b, 0xaa), put8(b, 0x03), put8(b, 0), put8(b, 0), put8(b, 0);
     NetworkPacket n = makeNetwork(rng, rng.chance(70) ? Network::Ipv4 : Network::Arp);
     put16(b, n.ethertype);
     append(b, n.bytes);
+  } else if (r == 1) {  // SNAP with AppleTalk's OUI, or AARP and other types under OUI 0
+    bool appleTalk = rng.chance(50);
+    put8(b, 0xaa), put8(b, 0xaa), put8(b, 0x03);
+    put8(b, appleTalk ? 0x08 : 0), put8(b, 0), put8(b, appleTalk ? 0x07 : 0);
+    static const std::vector<uint16_t> types = {0x809b, 0x80f3, 0x86dd, 0x6003, 0x8137};
+    put16(b, appleTalk ? 0x809b : rng.pick(types));
+    putRandom(b, rng, rng.range(0, 40));
   } else {
     static const std::vector<uint8_t> saps = {0x42, 0xe0, 0xf0, 0xfe, 0x06};
     uint8_t sap = rng.pick(saps);
