@@ -13,6 +13,8 @@ bool threadJumps(ir::Program& program);
 bool simplifyBlocks(ir::Program& program);
 /// merge_blocks.cpp
 bool mergeBlocks(ir::Program& program);
+/// fold_reject_tails.cpp
+bool foldRejectTails(ir::Program& program);
 /// remove_unreachable.cpp
 bool removeUnreachable(ir::Program& program);
 

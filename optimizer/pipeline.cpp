@@ -16,6 +16,7 @@ struct PassEntry {
 
 // The pipeline, in order.
 constexpr PassEntry kPasses[] = {
+    {"fold-reject-tails", foldRejectTails, 1},
     {"thread-jumps", threadJumps, 1},
     {"remove-unreachable", removeUnreachable, 1},
     {"simplify-blocks", simplifyBlocks, 1},

@@ -10,6 +10,7 @@
 // Requires: a verified, acyclic IR program.
 // Preserves: the verdict on every packet and the block structure.
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "optimizer/facts.h"
@@ -94,6 +95,16 @@ bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut) {
         }
       }
     }
+  }
+  // `and #k; jeq #0` is `jset #k` with the exits swapped, when nothing
+  // after the block reads the masked accumulator.
+  if (b.termKind == ir::TermKind::Branch && b.jt != b.jf && b.term.code == 0x15 && b.term.k == 0 &&
+      !kept.empty() && kept.back().code == 0x54 && !(liveOut & bit(kRegA))) {
+    b.term = bpf::Insn{0x45, 0, 0, kept.back().k};
+    std::swap(b.jt, b.jf);
+    kept.pop_back();
+    before.pop_back();
+    changed = true;
   }
   // Backward: dead definitions that cannot reject.
   RegMask live = liveOut | usesOf(b.term);
