@@ -277,7 +277,8 @@ Expected<Step> PcapNgReader::packet(const Block& b, Packet& out) {
   // A simple packet block has no time stamp: zero ticks, plus the
   // interface's offset, as libpcap reports it.
   splitTimestamp(ticks, i.resolution, out.header.seconds, out.header.nanoseconds);
-  out.header.seconds += i.offsetSeconds;
+  // Wrapping addition: absurd offsets in damaged files must not overflow.
+  out.header.seconds = int64_t(uint64_t(out.header.seconds) + uint64_t(i.offsetSeconds));
   out.header.captureLength = captureLength;
   out.header.wireLength = wireLength;
   out.header.linktype = i.dlt;

@@ -35,7 +35,7 @@ class Reader {
  public:
   virtual ~Reader() = default;
   virtual FileFormat format() const = 0;
-  /// Link type of the first interface (pcap: the file header's).
+  /// Link type (a DLT number) of the first interface (pcap: the file header's).
   virtual uint32_t linktype() const = 0;
   virtual uint32_t snaplen() const = 0;
   /// Reads the next packet into `out`. Returns true on a packet, false at a
@@ -57,7 +57,10 @@ class PcapWriter {
   static Expected<std::unique_ptr<PcapWriter>> create(const std::string& path, uint32_t linktype,
                                                       uint32_t snaplen, bool nanosecond = false);
   ~PcapWriter();
+  /// Writes one record: data cut to the snapshot length; header.wireLength,
+  /// or data.size() when that is 0. Time stamps must fit 32-bit seconds.
   Status write(const PacketHeader& header, std::span<const uint8_t> data);
+  /// Flushes, syncs and renames the file into place; once only.
   Status commit();
 
  private:

@@ -50,7 +50,7 @@ std::vector<ManifestEntry> readManifest() {
 
 #ifdef SIFT_HAVE_LIBPCAP
 struct OraclePacket {
-  int64_t totalNanoseconds;
+  uint64_t nanoseconds;
   uint32_t captureLength, wireLength;
   std::vector<uint8_t> data;
 };
@@ -69,12 +69,18 @@ struct OracleRun {
 // carries a fraction of a second or more into the seconds).
 // `fractionScale` is 1000 for microsecond pcap, 1 for nanosecond pcap and
 // 0 for pcapng, whose time stamps libpcap computes in 64 bits.
-int64_t oracleNanoseconds(const struct pcap_pkthdr* h, int fractionScale) {
-  if (fractionScale == 0) return int64_t(h->ts.tv_sec) * 1000000000 + int64_t(h->ts.tv_usec);
+// Arithmetic wraps (uint64_t) so that absurd values in damaged files compare
+// without overflow.
+uint64_t totalNanoseconds(int64_t seconds, int64_t fraction) {
+  return uint64_t(seconds) * 1000000000u + uint64_t(fraction);
+}
+
+uint64_t oracleNanoseconds(const struct pcap_pkthdr* h, int fractionScale) {
+  if (fractionScale == 0) return totalNanoseconds(h->ts.tv_sec, h->ts.tv_usec);
   int64_t seconds = int64_t(uint32_t(h->ts.tv_sec));
   int64_t fraction = int64_t(h->ts.tv_usec);
   if (fraction < 0) fraction = int64_t(uint32_t(int32_t(fraction / fractionScale))) * fractionScale;
-  return seconds * 1000000000 + fraction;
+  return totalNanoseconds(seconds, fraction);
 }
 
 int fractionScaleOf(const std::vector<uint8_t>& head) {
@@ -178,7 +184,7 @@ std::string compare(const SiftRun& s, const OracleRun& o) {
     if (h.captureLength != p.captureLength) return at + "captured length differs";
     if (h.wireLength != p.wireLength) return at + "wire length differs";
     if (d.payloads[i] != p.data) return at + "bytes differ";
-    if (h.seconds * 1000000000 + h.nanoseconds != p.totalNanoseconds) return at + "time stamp differs";
+    if (totalNanoseconds(h.seconds, h.nanoseconds) != p.nanoseconds) return at + "time stamp differs";
     if (h.linktype != uint32_t(o.dlt)) return at + "link type differs";
   }
   if (d.error.empty() != o.error.empty() && !libpcapLimit) {
