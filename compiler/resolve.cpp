@@ -320,7 +320,7 @@ class Resolver {
     uint32_t max = q.proto == Proto::Link ? 0xffff : 0xff;
     if (v > max) {
       fail(n.id.span, q.proto == Proto::Link
-                          ? "'ether proto' takes an EtherType from 0 to 65535 (0xffff)"
+                          ? "'" + protoWord(q) + " proto' takes an EtherType from 0 to 65535 (0xffff)"
                           : "'proto' takes an IP protocol number from 0 to 255");
       return;
     }
@@ -331,7 +331,7 @@ class Resolver {
     fail(n.id.span, "'" + std::string(ast::addrKindName(q.kind)) + "' needs " +
                         (q.kind == AddrKind::Proto ? "a protocol number or name"
                                                    : "a port number or service name") +
-                        ", not " + what + " " + quote(n.id.text));
+                        ", not " + what + " " + quote(text(n.id.span)));
   }
 
   void number(Node& n, const Qualifiers& q) {
@@ -582,7 +582,7 @@ class Resolver {
   void ipv4Net(Node& n, const Qualifiers& q) {
     const bool prefix = n.id.form == IdForm::IPv4Prefix;
     if (q.kind == AddrKind::Port || q.kind == AddrKind::PortRange || q.kind == AddrKind::Proto) {
-      rejectAddressFor(n, q, prefix ? "network" : "network and mask");
+      rejectAddressFor(n, q, "network");
       return;
     }
     auto a = parsePartialV4(n.id.text);

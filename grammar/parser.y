@@ -47,7 +47,11 @@ using ast::NodeKind;
   } while (0)
 
 static void sift_yyerror(SIFT_YYLTYPE* loc, void*, ParseState& st, const char* msg) {
-  st.fail(toSpan(*loc), msg);
+  // Syntax errors go through yyreport_syntax_error; what is left is the
+  // parser stack overflowing.
+  std::string m = msg;
+  if (m == "memory exhausted") m = "expression is nested too deeply";
+  st.fail(toSpan(*loc), m);
 }
 }
 
@@ -242,6 +246,30 @@ static bool isProtoKeyword(yysymbol_kind_t t) {
   }
 }
 
+/* The keywords of the language, for "keywords are lower-case" hints. */
+static bool isKeywordSpelling(const std::string& w) {
+  static const char* const words[] = {
+      "dst", "src", "host", "net", "mask", "port", "portrange", "proto", "less", "greater",
+      "link", "ether", "ppp", "slip", "fddi", "tr", "wlan", "ip", "ip6", "arp", "rarp", "tcp",
+      "udp", "sctp", "icmp", "icmp6", "igmp", "igrp", "pim", "ah", "esp", "vrrp", "carp",
+      "broadcast", "multicast", "and", "or", "not", "len", "length"};
+  for (const char* k : words)
+    if (w == k) return true;
+  return false;
+}
+
+/* What a value of this kind could follow, for the "needs a qualifier" hint. */
+static std::string qualifierHint(yysymbol_kind_t t, const std::string& v) {
+  switch (t) {
+    case YYSYMBOL_NUM: return "'port " + v + "', 'host " + v + "' or 'net " + v + "'";
+    case YYSYMBOL_HID: return "'host " + v + "' or 'net " + v + "'";
+    case YYSYMBOL_HID6: return "'host " + v + "' or 'net " + v + "'";
+    case YYSYMBOL_EID: return "'ether host " + v + "'";
+    case YYSYMBOL_AID: return "'link host " + v + "'";
+    default: return "'host " + v + "', 'net " + v + "' or 'port " + v + "'";
+  }
+}
+
 static int yyreport_syntax_error(const yypcontext_t* ctx, void*, ParseState& st) {
   if (st.error) return 0;  // the scanner already explained itself
   const SIFT_YYLTYPE* loc = yypcontext_location(ctx);
@@ -260,15 +288,18 @@ static int yyreport_syntax_error(const yypcontext_t* ctx, void*, ParseState& st)
   if (tok == YYSYMBOL_YYEOF) {
     span = Span{uint32_t(st.source.size()), uint32_t(st.source.size())};
     msg = "unexpected end of expression";
-    if (expects(YYSYMBOL_ID)) {
-      st.fail(span, msg + "; expected a name, number or address");
-      return 0;
-    }
   } else {
-    msg = "unexpected '" + text + "'";
+    if (tok == YYSYMBOL_ID) {
+      std::string lower = text;
+      for (char& c : lower) c = char(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      if (lower != text && isKeywordSpelling(lower)) {
+        st.fail(span, "unexpected '" + text + "'; keywords are lower-case: write '" + lower + "'");
+        return 0;
+      }
+    }
     if (isValueToken(tok) && expects(YYSYMBOL_HOST)) {
-      st.fail(span, "'" + text + "' needs a qualifier before it, such as 'host " + text +
-                        "', 'net " + text + "' or 'port " + text + "'");
+      st.fail(span, "'" + text + "' needs a qualifier before it, such as " +
+                        qualifierHint(tok, text));
       return 0;
     }
     if (isProtoKeyword(tok) && expects(YYSYMBOL_ID)) {
@@ -276,9 +307,15 @@ static int yyreport_syntax_error(const yypcontext_t* ctx, void*, ParseState& st)
                         text + "'");
       return 0;
     }
+    msg = "unexpected ";
+    if (isValueToken(tok)) msg += std::string(yysymbol_name(tok)) + " ";
+    msg += "'" + text + "'";
   }
-  enum { MaxListed = 5 };
-  if (n > 0 && n <= MaxListed) {
+  if (expects(YYSYMBOL_ID)) {
+    msg += "; expected a name, number or address";
+  } else if (expects(YYSYMBOL_GEQ)) {
+    msg += "; expected a comparison such as '=', '!=', '<' or '>'";
+  } else if (n > 0 && n <= 5) {
     msg += "; expected ";
     for (int i = 0; i < n; ++i) {
       if (i) msg += (i + 1 == n) ? " or " : ", ";
