@@ -1,14 +1,16 @@
 // The classic BPF interpreter, with libpcap's bpf_filter semantics.
 //
-// One switch on the instruction code, its cases generated from
-// bpf/opcodes.def: each table row expands to SIFT_VM_<Shape>(<Arg>), a
-// statement of a line or two below. Arg tokens name the registers (A, X)
-// directly, or select a template instantiation (load size, ALU operation,
-// jump condition). The program is a ValidatedProgram, so every code is
-// known, every jump lands inside the program, scratch indices are below
-// 16 and the last instruction returns.
+// The handlers are generated from bpf/opcodes.def: each table row expands
+// to SIFT_VM_<Shape>(<Arg>), a statement of a line or two below. Arg
+// tokens name the registers (A, X) directly, or select a template
+// instantiation (load size, ALU operation, jump condition). With GCC or
+// Clang the handlers are threaded with computed goto (each ends in its own
+// dispatch, which branch predictors like); elsewhere, or with
+// SIFT_VM_SWITCH_DISPATCH defined, they are the cases of one switch. The program is a ValidatedProgram, so every code is known,
+// every jump lands inside the program, scratch indices are below 16 and
+// the last instruction returns.
+#include <array>
 #include <cstdint>
-#include <cstring>
 
 #include "bpf/opcodes.h"
 #include "sift/vm.h"
@@ -64,33 +66,64 @@ inline bool test(uint32_t a, uint32_t v) {
 }
 
 // One statement per shape; `in` is the current instruction, A and X the
-// registers, `mem` the scratch cells, `pc` the index of `in`.
+// registers, `mem` the scratch cells, `pc` points at `in`. NEXT() runs
+// the instruction after pc, DISPATCH() the one pc points at.
 #define SIFT_VM_LoadImm(R) R = in.k;
 #define SIFT_VM_LoadAbs(S) if (!loadAt<Arg::S>(pkt, len, in.k, A)) return 0;
 #define SIFT_VM_LoadInd(S) if (!loadAt<Arg::S>(pkt, len, uint64_t(X) + in.k, A)) return 0;
 #define SIFT_VM_LoadMem(R) R = mem[in.k];
 #define SIFT_VM_LoadLen(R) R = wireLength;
-#define SIFT_VM_LoadMsh(S)                                        \
-  {                                                               \
-    uint32_t byte;                                                \
-    if (!loadAt<Arg::S>(pkt, len, in.k, byte)) return 0;          \
-    X = (byte & 0xf) << 2;                                        \
+#define SIFT_VM_LoadMsh(S)                               \
+  {                                                      \
+    uint32_t byte;                                       \
+    if (!loadAt<Arg::S>(pkt, len, in.k, byte)) return 0; \
+    X = (byte & 0xf) << 2;                               \
   }
 #define SIFT_VM_Store(R) mem[in.k] = R;
 #define SIFT_VM_AluK(Op) if (!alu<Arg::Op>(A, in.k)) return 0;
 #define SIFT_VM_AluX(Op) if (!alu<Arg::Op>(A, X)) return 0;
 #define SIFT_VM_Negate(None) A = 0u - A;
-#define SIFT_VM_Jump(None)                                                      \
-  if (in.k >= 0x80000000u && ++backwardJumps > kBackwardJumpBudget) return 0;  \
-  pc += in.k;
-#define SIFT_VM_JumpK(C) pc += test<Arg::C>(A, in.k) ? in.jt : in.jf;
-#define SIFT_VM_JumpX(C) pc += test<Arg::C>(A, X) ? in.jt : in.jf;
+// The target is computed in 32 bits, so a libpcap-profile ja whose k
+// wraps around lands where libpcap's sign-extended jump does.
+#define SIFT_VM_Jump(None)                                                     \
+  if (in.k >= 0x80000000u && ++backwardJumps > kBackwardJumpBudget) return 0; \
+  pc = prog + static_cast<uint32_t>((pc - prog) + 1 + in.k);                  \
+  DISPATCH();
+#define SIFT_VM_JumpK(C)     \
+  if (test<Arg::C>(A, in.k)) { \
+    pc += in.jt;             \
+    NEXT();                  \
+  }                          \
+  pc += in.jf;
+#define SIFT_VM_JumpX(C)  \
+  if (test<Arg::C>(A, X)) { \
+    pc += in.jt;          \
+    NEXT();               \
+  }                       \
+  pc += in.jf;
 #define SIFT_VM_ReturnK(None) return in.k;
 #define SIFT_VM_ReturnReg(R) return R;
 #define SIFT_VM_Move(R) moveInto##R(A, X);
 
 inline void moveIntoX(uint32_t a, uint32_t& x) { x = a; }
 inline void moveIntoA(uint32_t& a, uint32_t x) { a = x; }
+
+#if defined(__GNUC__) && !defined(SIFT_VM_SWITCH_DISPATCH)
+#define SIFT_VM_THREADED 1
+// Code -> position in the table (the handler's slot); unknown codes get
+// the slot after the last, which is never reached for validated programs.
+constexpr uint16_t kCodes[] = {
+#define SIFT_BPF_OP(Name, Code, ...) Code,
+#include "bpf/opcodes.def"
+};
+constexpr std::array<uint8_t, 256> makeSlots() {
+  std::array<uint8_t, 256> slots{};
+  for (auto& s : slots) s = static_cast<uint8_t>(std::size(kCodes));
+  for (size_t i = 0; i < std::size(kCodes); ++i) slots[kCodes[i]] = static_cast<uint8_t>(i);
+  return slots;
+}
+constexpr auto kSlot = makeSlots();
+#endif
 
 }  // namespace
 
@@ -101,19 +134,49 @@ uint32_t run(const bpf::ValidatedProgram& p, std::span<const uint8_t> packet, ui
   uint32_t A = 0, X = 0;
   uint32_t mem[bpf::kMemWords] = {};
   uint32_t backwardJumps = 0;
-  // 32-bit pc: a libpcap-profile ja wraps around exactly as libpcap's does.
-  for (uint32_t pc = 0;; ++pc) {
-    const bpf::Insn& in = prog[pc];
+  const bpf::Insn* pc = prog;
+#if SIFT_VM_THREADED
+  static const void* const kHandlers[] = {
+#define SIFT_BPF_OP(Name, ...) &&op##Name,
+#include "bpf/opcodes.def"
+      &&unknown};
+#define DISPATCH() goto* kHandlers[kSlot[pc->code & 0xff]]
+#define NEXT() \
+  do {         \
+    ++pc;      \
+    DISPATCH(); \
+  } while (0)
+  DISPATCH();
+#define SIFT_BPF_OP(Name, Code, Mnemonic, Shape, ArgV, ...) \
+  op##Name : {                                              \
+    [[maybe_unused]] const bpf::Insn& in = *pc;             \
+    SIFT_VM_##Shape(ArgV)                                   \
+  }                                                         \
+  NEXT();
+#include "bpf/opcodes.def"
+unknown:
+  return 0;  // unreachable: validated programs hold known codes only
+#else
+#define DISPATCH() continue
+#define NEXT() \
+  {            \
+    ++pc;      \
+    continue;  \
+  }
+  for (;;) {
+    const bpf::Insn& in = *pc;
     switch (in.code) {
 #define SIFT_BPF_OP(Name, Code, Mnemonic, Shape, ArgV, ...) \
   case Code: {                                              \
     SIFT_VM_##Shape(ArgV)                                   \
-  } break;
+  }                                                         \
+    NEXT();
 #include "bpf/opcodes.def"
       default:
         return 0;  // unreachable: validated programs hold known codes only
     }
   }
+#endif
 }
 
 }  // namespace sift::vm
