@@ -16,12 +16,6 @@ namespace {
 
 constexpr size_t kBufferSize = 1 << 16;
 
-std::string systemError(int err) {
-  std::string s = std::strerror(err);
-  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = char(s[0] - 'A' + 'a');
-  return s;
-}
-
 }  // namespace
 
 Expected<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::string& path) {

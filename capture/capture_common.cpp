@@ -1,4 +1,5 @@
-// What the capture-file readers share: opening a file or a memory buffer and
+// What the capture-file readers share: opening a file (read a window at a
+// time, so pipes work and memory stays bounded) or a memory buffer and
 // choosing the format by magic number, the LINKTYPE <-> DLT mapping, the
 // snapshot-length limits libpcap applies, and time-stamp scaling.
 #include <fcntl.h>
@@ -90,6 +91,70 @@ Diagnostic fileError(const std::string& name, const std::string& message) {
   return Diagnostic::error(name + ": " + message);
 }
 
+std::string systemError(int err) {
+  std::string s = std::strerror(err);
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = char(s[0] - 'A' + 'a');
+  return s;
+}
+
+namespace {
+
+// A window over a file descriptor: bytes from `start_` to `start_ +
+// buffer_.size()`. Released bytes are dropped when the window is refilled.
+class StreamSource final : public ByteSource {
+ public:
+  StreamSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  ~StreamSource() override { ::close(fd_); }
+
+  Expected<size_t> fetch(size_t offset, size_t n, const uint8_t*& data) override {
+    size_t want = offset + n;
+    while (start_ + buffer_.size() < want && !eof_) {
+      if (released_ > start_) {
+        buffer_.erase(buffer_.begin(), buffer_.begin() + std::ptrdiff_t(released_ - start_));
+        start_ = released_;
+      }
+      size_t missing = want - (start_ + buffer_.size());
+      size_t chunk = missing > kChunk ? missing : kChunk;
+      size_t old = buffer_.size();
+      buffer_.resize(old + chunk);
+      ssize_t got;
+      do {
+        got = ::read(fd_, buffer_.data() + old, chunk);
+      } while (got < 0 && errno == EINTR);
+      if (got < 0) {
+        int err = errno;
+        buffer_.resize(old);
+        return Diagnostic::error("cannot read '" + name_ + "': " + systemError(err));
+      }
+      buffer_.resize(old + size_t(got));
+      if (got == 0) eof_ = true;
+    }
+    size_t end = start_ + buffer_.size();
+    size_t avail = offset < end ? end - offset : 0;
+    data = buffer_.data() + (offset < end ? offset - start_ : buffer_.size());
+    return n < avail ? n : avail;
+  }
+
+  void release(size_t offset) override {
+    if (offset > released_) released_ = offset;
+  }
+
+ private:
+  static constexpr size_t kChunk = 1 << 16;
+  int fd_;
+  std::string name_;
+  std::vector<uint8_t> buffer_;
+  size_t start_ = 0;
+  size_t released_ = 0;
+  bool eof_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ByteSource> makeStreamSource(int fd, std::string name) {
+  return std::make_unique<StreamSource>(fd, std::move(name));
+}
+
 }  // namespace detail
 
 namespace {
@@ -99,30 +164,26 @@ constexpr uint32_t kPcapMagicNano = 0xa1b23c4d;
 constexpr uint32_t kPcapMagicModified = 0xa1b2cd34;
 constexpr uint32_t kPcapNgMagic = 0x0a0d0d0a;
 
-std::string systemError(int err) {
-  std::string s = std::strerror(err);
-  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = char(s[0] - 'A' + 'a');
-  return s;
-}
-
 std::string hex32(uint32_t v) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "0x%08x", v);
   return buf;
 }
 
-Expected<std::unique_ptr<Reader>> openBytes(std::span<const uint8_t> bytes, std::string name,
-                                            std::shared_ptr<const std::vector<uint8_t>> storage) {
-  if (bytes.size() < 4) {
-    return detail::fileError(name, "file of " + std::to_string(bytes.size()) +
+Expected<std::unique_ptr<Reader>> openSource(std::unique_ptr<detail::ByteSource> source, std::string name) {
+  const uint8_t* p = nullptr;
+  auto got = source->fetch(0, 4, p);
+  if (!got) return got.takeError();
+  if (*got < 4) {
+    return detail::fileError(name, "file of " + std::to_string(*got) +
                                        " bytes is too short for a capture file header");
   }
-  uint32_t le = detail::load32(bytes.data(), false);
-  uint32_t be = detail::load32(bytes.data(), true);
+  uint32_t le = detail::load32(p, false);
+  uint32_t be = detail::load32(p, true);
   for (uint32_t magic : {kPcapMagicMicro, kPcapMagicNano, kPcapMagicModified}) {
-    if (le == magic || be == magic) return detail::openPcap(bytes, std::move(name), std::move(storage));
+    if (le == magic || be == magic) return detail::openPcap(std::move(source), std::move(name));
   }
-  if (le == kPcapNgMagic) return detail::openPcapNg(bytes, std::move(name), std::move(storage));
+  if (le == kPcapNgMagic) return detail::openPcapNg(std::move(source), std::move(name));
   return detail::fileError(name, "not a pcap or pcapng file: unknown magic number " + hex32(be) +
                                      " at offset 0");
 }
@@ -130,37 +191,18 @@ Expected<std::unique_ptr<Reader>> openBytes(std::span<const uint8_t> bytes, std:
 }  // namespace
 
 Expected<std::unique_ptr<Reader>> openMemory(std::span<const uint8_t> bytes, std::string name) {
-  return openBytes(bytes, std::move(name), nullptr);
+  return openSource(std::make_unique<detail::MemorySource>(bytes), std::move(name));
 }
 
 Expected<std::unique_ptr<Reader>> openFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Diagnostic::error("cannot open '" + path + "': " + systemError(errno));
-  auto contents = std::make_shared<std::vector<uint8_t>>();
+  if (fd < 0) return Diagnostic::error("cannot open '" + path + "': " + detail::systemError(errno));
   struct stat st;
   if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
     ::close(fd);
     return Diagnostic::error("cannot read '" + path + "': is a directory");
   }
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    contents->reserve(size_t(st.st_size));
-  }
-  // Read in chunks so pipes and files that change size are handled too.
-  uint8_t chunk[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return Diagnostic::error("cannot read '" + path + "': " + systemError(err));
-    }
-    if (n == 0) break;
-    contents->insert(contents->end(), chunk, chunk + n);
-  }
-  ::close(fd);
-  std::span<const uint8_t> bytes(contents->data(), contents->size());
-  return openBytes(bytes, path, std::move(contents));
+  return openSource(detail::makeStreamSource(fd, path), path);
 }
 
 }  // namespace sift::capture

@@ -61,13 +61,43 @@ void splitTimestamp(uint64_t ticks, TimeResolution res, int64_t& seconds, uint32
 
 /// Formats "NAME: MESSAGE" as a Diagnostic.
 Diagnostic fileError(const std::string& name, const std::string& message);
+/// strerror(err) with a lower-case first letter.
+std::string systemError(int err);
 
-/// Reader factories over bytes that outlive the reader; `storage` (may be
-/// null) keeps file contents alive when the reader owns them.
-Expected<std::unique_ptr<Reader>> openPcap(std::span<const uint8_t> bytes, std::string name,
-                                           std::shared_ptr<const std::vector<uint8_t>> storage);
-Expected<std::unique_ptr<Reader>> openPcapNg(std::span<const uint8_t> bytes, std::string name,
-                                             std::shared_ptr<const std::vector<uint8_t>> storage);
+/// Where a reader's bytes come from: a buffer in memory, or a file or pipe
+/// read a window at a time, so memory use is bounded by the largest record
+/// or block (which the readers bound before asking for it), not the file.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  /// Makes bytes [offset, offset + n) available at `data` and returns how
+  /// many there are: n, or fewer at the end of the input. Pointers from an
+  /// earlier fetch are invalid afterwards. `offset` is never below the last
+  /// release().
+  virtual Expected<size_t> fetch(size_t offset, size_t n, const uint8_t*& data) = 0;
+  /// Bytes before `offset` will not be fetched again.
+  virtual void release(size_t offset) {}
+};
+
+class MemorySource final : public ByteSource {
+ public:
+  explicit MemorySource(std::span<const uint8_t> bytes) : bytes_(bytes) {}
+  Expected<size_t> fetch(size_t offset, size_t n, const uint8_t*& data) override {
+    size_t avail = offset < bytes_.size() ? bytes_.size() - offset : 0;
+    data = bytes_.data() + (offset < bytes_.size() ? offset : bytes_.size());
+    return n < avail ? n : avail;
+  }
+
+ private:
+  std::span<const uint8_t> bytes_;
+};
+
+/// Reads an open file descriptor (which it closes) sequentially.
+std::unique_ptr<ByteSource> makeStreamSource(int fd, std::string name);
+
+/// Reader factories; the reader owns its source.
+Expected<std::unique_ptr<Reader>> openPcap(std::unique_ptr<ByteSource> source, std::string name);
+Expected<std::unique_ptr<Reader>> openPcapNg(std::unique_ptr<ByteSource> source, std::string name);
 
 /// A file written beside its final path and renamed into place on commit.
 /// Destroying an uncommitted AtomicFile removes the temporary.

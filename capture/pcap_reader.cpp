@@ -23,9 +23,8 @@ enum class LengthOrder : uint8_t { Normal, MaybeSwapped, Swapped };
 
 class PcapReader final : public Reader {
  public:
-  PcapReader(std::span<const uint8_t> bytes, std::string name,
-             std::shared_ptr<const std::vector<uint8_t>> storage)
-      : bytes_(bytes), name_(std::move(name)), storage_(std::move(storage)) {}
+  PcapReader(std::unique_ptr<ByteSource> source, std::string name)
+      : source_(std::move(source)), name_(std::move(name)) {}
 
   std::optional<Diagnostic> parseHeader();
 
@@ -40,9 +39,8 @@ class PcapReader final : public Reader {
     return *error_;
   }
 
-  std::span<const uint8_t> bytes_;
+  std::unique_ptr<ByteSource> source_;
   std::string name_;
-  std::shared_ptr<const std::vector<uint8_t>> storage_;
   bool bigEndian_ = false;
   bool nanosecond_ = false;
   size_t recordHeaderSize_ = 16;
@@ -54,11 +52,13 @@ class PcapReader final : public Reader {
 };
 
 std::optional<Diagnostic> PcapReader::parseHeader() {
-  if (bytes_.size() < kFileHeaderSize) {
+  const uint8_t* p = nullptr;
+  auto got = source_->fetch(0, kFileHeaderSize, p);
+  if (!got) return got.takeError();
+  if (*got < kFileHeaderSize) {
     return fileError(name_, "truncated pcap file header: " + std::to_string(kFileHeaderSize) +
-                                " bytes needed, " + std::to_string(bytes_.size()) + " present");
+                                " bytes needed, " + std::to_string(*got) + " present");
   }
-  const uint8_t* p = bytes_.data();
   uint32_t magic = load32(p, false);
   if (magic != kMagicMicro && magic != kMagicNano && magic != kMagicModified) {
     bigEndian_ = true;
@@ -93,15 +93,20 @@ std::optional<Diagnostic> PcapReader::parseHeader() {
 
 Expected<bool> PcapReader::next(Packet& out) {
   if (error_) return *error_;
-  if (offset_ == bytes_.size()) return false;
-
-  size_t remaining = bytes_.size() - offset_;
-  std::string at = " at offset " + std::to_string(offset_);
-  if (remaining < recordHeaderSize_) {
-    return fail("truncated packet record header" + at + ": " + std::to_string(recordHeaderSize_) +
-                " bytes needed, " + std::to_string(remaining) + " remain");
+  source_->release(offset_);  // the previous packet's bytes
+  const uint8_t* p = nullptr;
+  auto got = source_->fetch(offset_, recordHeaderSize_, p);
+  if (!got) {
+    error_ = got.error();
+    return *error_;
   }
-  const uint8_t* p = bytes_.data() + offset_;
+  if (*got == 0) return false;
+
+  std::string at = " at offset " + std::to_string(offset_);
+  if (*got < recordHeaderSize_) {
+    return fail("truncated packet record header" + at + ": " + std::to_string(recordHeaderSize_) +
+                " bytes needed, " + std::to_string(*got) + " remain");
+  }
   uint32_t seconds = load32(p, bigEndian_);
   uint32_t fraction = load32(p + 4, bigEndian_);
   uint32_t captureLength = load32(p + 8, bigEndian_);
@@ -121,7 +126,14 @@ Expected<bool> PcapReader::next(Packet& out) {
                 " exceeds the maximum of " + std::to_string(maximum) + " for link type " +
                 std::to_string(dlt_));
   }
-  size_t dataRemaining = remaining - recordHeaderSize_;
+  // The length is bounded now, so fetching the record allocates at most
+  // the link type's maximum.
+  got = source_->fetch(offset_, recordHeaderSize_ + captureLength, p);
+  if (!got) {
+    error_ = got.error();
+    return *error_;
+  }
+  size_t dataRemaining = *got - recordHeaderSize_;
   if (captureLength > dataRemaining) {
     return fail("truncated packet record" + at + ": header says " + std::to_string(captureLength) +
                 " bytes, " + std::to_string(dataRemaining) + " remain");
@@ -144,9 +156,8 @@ Expected<bool> PcapReader::next(Packet& out) {
 
 }  // namespace
 
-Expected<std::unique_ptr<Reader>> openPcap(std::span<const uint8_t> bytes, std::string name,
-                                           std::shared_ptr<const std::vector<uint8_t>> storage) {
-  auto reader = std::make_unique<PcapReader>(bytes, std::move(name), std::move(storage));
+Expected<std::unique_ptr<Reader>> openPcap(std::unique_ptr<ByteSource> source, std::string name) {
+  auto reader = std::make_unique<PcapReader>(std::move(source), std::move(name));
   if (auto err = reader->parseHeader()) return std::move(*err);
   return std::unique_ptr<Reader>(std::move(reader));
 }

@@ -46,9 +46,8 @@ std::string str(uint64_t v) { return std::to_string(v); }
 
 class PcapNgReader final : public Reader {
  public:
-  PcapNgReader(std::span<const uint8_t> bytes, std::string name,
-               std::shared_ptr<const std::vector<uint8_t>> storage)
-      : bytes_(bytes), name_(std::move(name)), storage_(std::move(storage)) {}
+  PcapNgReader(std::unique_ptr<ByteSource> source, std::string name)
+      : source_(std::move(source)), name_(std::move(name)) {}
 
   std::optional<Diagnostic> readToFirstInterface();
 
@@ -69,11 +68,16 @@ class PcapNgReader final : public Reader {
     error_ = fileError(name_, std::move(message));
     return *error_;
   }
+  // A fetch whose I/O error, if any, becomes the reader's error.
+  Expected<size_t> fetch(size_t offset, size_t n, const uint8_t*& p) {
+    auto got = source_->fetch(offset, n, p);
+    if (!got) error_ = got.error();
+    return got;
+  }
   static std::string at(const Block& b) { return " at offset " + str(b.offset); }
 
-  std::span<const uint8_t> bytes_;
+  std::unique_ptr<ByteSource> source_;
   std::string name_;
-  std::shared_ptr<const std::vector<uint8_t>> storage_;
   size_t offset_ = 0;
   bool bigEndian_ = false;
   std::vector<Interface> interfaces_;  // of the current section
@@ -85,12 +89,14 @@ class PcapNgReader final : public Reader {
 };
 
 Expected<Block> PcapNgReader::readBlock() {
-  size_t remaining = bytes_.size() - offset_;
+  const uint8_t* p = nullptr;
+  auto got = fetch(offset_, 12, p);  // the block header, and a section header's byte-order magic
+  if (!got) return got.takeError();
+  size_t remaining = *got;
   std::string at = " at offset " + str(offset_);
   if (remaining < 8) {
     return fail("truncated block header" + at + ": 8 bytes needed, " + str(remaining) + " remain");
   }
-  const uint8_t* p = bytes_.data() + offset_;
   uint32_t type = load32(p, bigEndian_);
   if (type == kSectionHeader) {
     // A section header sets the byte order for itself and what follows.
@@ -123,8 +129,12 @@ Expected<Block> PcapNgReader::readBlock() {
     return fail("block" + at + " has a length of " + str(length) + ", more than the maximum of " +
                 str(maxBlockLength_));
   }
-  if (length > remaining) {
-    return fail("truncated block" + at + ": header says " + str(length) + " bytes, " + str(remaining) +
+  // The length is bounded now, so fetching the block allocates at most the
+  // maximum block length.
+  got = fetch(offset_, length, p);
+  if (!got) return got.takeError();
+  if (*got < length) {
+    return fail("truncated block" + at + ": header says " + str(length) + " bytes, " + str(*got) +
                 " remain");
   }
   // Like libpcap, the trailer of the file's first section header is not
@@ -288,7 +298,11 @@ Expected<Step> PcapNgReader::packet(const Block& b, Packet& out) {
 }
 
 Expected<Step> PcapNgReader::step(Packet& out) {
-  if (offset_ == bytes_.size()) return Step::End;
+  source_->release(offset_);
+  const uint8_t* p = nullptr;
+  auto got = fetch(offset_, 1, p);
+  if (!got) return got.takeError();
+  if (*got == 0) return Step::End;
   auto block = readBlock();
   if (!block) return block.takeError();
   const Block& b = *block;
@@ -330,9 +344,8 @@ Expected<bool> PcapNgReader::next(Packet& out) {
 
 }  // namespace
 
-Expected<std::unique_ptr<Reader>> openPcapNg(std::span<const uint8_t> bytes, std::string name,
-                                             std::shared_ptr<const std::vector<uint8_t>> storage) {
-  auto reader = std::make_unique<PcapNgReader>(bytes, std::move(name), std::move(storage));
+Expected<std::unique_ptr<Reader>> openPcapNg(std::unique_ptr<ByteSource> source, std::string name) {
+  auto reader = std::make_unique<PcapNgReader>(std::move(source), std::move(name));
   if (auto err = reader->readToFirstInterface()) return std::move(*err);
   return std::unique_ptr<Reader>(std::move(reader));
 }
