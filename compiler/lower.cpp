@@ -29,6 +29,12 @@ ir::Fragment Lowerer::fail(Span span, std::string message) {
   return always(false);
 }
 
+void Lowerer::discard(const ir::Fragment& f) {
+  if (deadEnd == ir::kNoBlock) deadEnd = builder.returnBlock(0);
+  builder.patch(f.trueExits, deadEnd);
+  builder.patch(f.falseExits, deadEnd);
+}
+
 ir::Fragment Lowerer::loadTest(uint32_t offset, uint8_t size, uint32_t mask, uint16_t jump, uint32_t k) {
   std::vector<bpf::Insn> stmts{op::insn(op::loadAbs(size), offset)};
   uint32_t full = size == 4 ? 0xffffffffu : size == 2 ? 0xffffu : 0xffu;

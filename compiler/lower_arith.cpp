@@ -2,8 +2,9 @@
 // (`proto[index : size]`), `len`, `less` and `greater`.
 //
 // A Value is code that leaves the result in A plus the protocol checks that
-// must pass first (libpcap runs all of an expression's checks, left operand
-// first, before any of its arithmetic). Constant operands are folded as
+// must pass first (libpcap runs a relation's checks, left operand first,
+// before any of its arithmetic; of a binary operation's operands only the
+// left one's checks survive, as in libpcap 1.10.3). Constant operands are folded as
 // they are built; a right operand that is not constant is computed first
 // into X when the left one leaves X alone, else the left one is kept in a
 // scratch cell (Sethi-Ullman numbering bounds how many are needed, at most
@@ -137,12 +138,12 @@ Value Lowerer::arith(const ast::Arith& a) {
         return Value{};
       }
       v.code.push_back(op::insn(op::kAluX | aluCode(a.op)));
-      if (lhs.checks && rhs.checks)
-        v.checks = both(std::move(*lhs.checks), std::move(*rhs.checks));
-      else if (lhs.checks)
-        v.checks = std::move(lhs.checks);
-      else
-        v.checks = std::move(rhs.checks);
+      // libpcap 1.10.3 keeps only the left operand's protocol checks for a
+      // binary operation (gen_arth returns the left operand with its
+      // blocks): `14 + ip[2:2] = len` tests no link type at all, and
+      // `ip[0] + tcp[0] = 1` checks ip but not tcp. Verdicts follow it.
+      v.checks = std::move(lhs.checks);
+      if (rhs.checks) discard(*rhs.checks);
       return v;
     }
     case ast::ArithKind::Load:

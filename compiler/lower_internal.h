@@ -82,6 +82,10 @@ class Lowerer {
   ir::Fragment both(ir::Fragment a, ir::Fragment b) { return builder.makeAnd(std::move(a), std::move(b)); }
   ir::Fragment either(ir::Fragment a, ir::Fragment b) { return builder.makeOr(std::move(a), std::move(b)); }
   static ir::Fragment negate(ir::Fragment a) { return ir::Builder::makeNot(std::move(a)); }
+  /// Closes the exits of a fragment that is built but not used (its
+  /// blocks stay unreachable and are never emitted).
+  void discard(const ir::Fragment& f);
+  ir::BlockId deadEnd = ir::kNoBlock;
   /// The directional combination of a source and a destination test.
   template <class Leg>
   ir::Fragment directional(ast::Dir dir, Span span, Leg leg);
