@@ -13,7 +13,7 @@ enum ExitCode : int {
   ExitInternal = 70,     // EX_SOFTWARE: sift produced a program that fails validation
   ExitCantCreate = 73,   // EX_CANTCREAT: the -w output file cannot be created
   ExitIo = 74,           // EX_IOERR: writing output failed
-  ExitInterrupted = 130, // SIGINT: stopped before the end, -w output left untouched
+  ExitInterrupted = 130, // 128 + the signal: SIGINT 130, SIGTERM 143; -w output left untouched
 };
 
 }  // namespace sift::cli

@@ -43,8 +43,9 @@ constexpr const char* kDetails =
     "Reading capture files:\n"
     "  -r FILE          filter FILE (pcap or pcapng); print one line per matching\n"
     "                   packet, then 'N packets matched of M' on standard error\n"
-    "  -w OUT           write the matching packets to the pcap file OUT instead;\n"
-    "                   OUT appears only when the whole file was read without error\n"
+    "  -w OUT           write the matching packets to OUT instead: a pcap file, or\n"
+    "                   pcapng when OUT ends in '.pcapng'; OUT appears only when\n"
+    "                   the whole input was read without error\n"
     "  -c COUNT         stop after COUNT matching packets\n"
     "  -t, -tt          print no time stamp, or seconds since the epoch\n"
     "  -d, -dd, -ddd    print the program compiled for FILE's link type and stop\n"
@@ -68,7 +69,7 @@ constexpr const char* kDetails =
     "  70   internal error: sift compiled a program that fails validation\n"
     "  73   the -w output file cannot be created\n"
     "  74   writing output failed\n"
-    "  130  interrupted; the -w output file is left untouched\n"
+    "  130  interrupted by SIGINT (143: SIGTERM); the -w output is left untouched\n"
     "\n"
     "Examples:\n"
     "  sift -d 'tcp port 80'\n"
@@ -84,10 +85,7 @@ int printHelp(std::FILE* out) {
   return ExitOk;
 }
 
-void printUsageHint() {
-  std::fputs(kUsage, stderr);
-  std::fputs("run 'sift --help' for more\n", stderr);
-}
+void printUsageHint() { std::fputs("run 'sift --help' for the options\n", stderr); }
 
 int printVersion() {
   std::printf("sift %s\n", SIFT_VERSION);

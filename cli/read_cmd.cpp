@@ -19,34 +19,102 @@
 namespace sift::cli {
 namespace {
 
-volatile std::sig_atomic_t interrupted = 0;
+volatile std::sig_atomic_t stopSignal = 0;  // the signal that asked us to stop, or 0
 
-extern "C" void onInterrupt(int) {
-  interrupted = 1;
-  // A second Ctrl-C ends the process at once; the -w target is still
+extern "C" void onStopSignal(int signal) {
+  stopSignal = signal;
+  // A second signal ends the process at once; the -w target is still
   // untouched (only a temporary file may be left behind).
-  std::signal(SIGINT, SIG_DFL);
+  std::signal(signal, SIG_DFL);
 }
 
-/// Installs the SIGINT handler for the duration of a run.
-class InterruptGuard {
+/// Catches SIGINT and SIGTERM for the duration of a run, so that reading
+/// stops between packets and the -w output is not committed. A SIGINT that
+/// was ignored when sift started (a background job of a script) stays
+/// ignored, as is the custom for Unix tools.
+class StopSignalGuard {
  public:
-  InterruptGuard() {
+  StopSignalGuard() {
     struct sigaction action {};
-    action.sa_handler = onInterrupt;
+    action.sa_handler = onStopSignal;
     sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous_);
+    sigaction(SIGINT, nullptr, &previousInt_);
+    if (previousInt_.sa_handler != SIG_IGN) sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, &previousTerm_);
   }
-  ~InterruptGuard() {
-    sigaction(SIGINT, &previous_, nullptr);
+  ~StopSignalGuard() {
+    sigaction(SIGINT, &previousInt_, nullptr);
     sigaction(SIGTERM, &previousTerm_, nullptr);
   }
 
  private:
-  struct sigaction previous_ {};
+  struct sigaction previousInt_ {};
   struct sigaction previousTerm_ {};
 };
+
+/// Where -w puts the matching packets: a pcap file, or a pcapng file when
+/// the name ends in ".pcapng" (which can hold several link types).
+class PacketSink {
+ public:
+  virtual ~PacketSink() = default;
+  virtual Status write(const capture::PacketHeader& header, std::span<const uint8_t> data) = 0;
+  virtual Status commit() = 0;
+};
+
+class PcapSink final : public PacketSink {
+ public:
+  PcapSink(std::unique_ptr<capture::PcapWriter> writer, std::string path, uint32_t linktype)
+      : writer_(std::move(writer)), path_(std::move(path)), linktype_(linktype) {}
+  Status write(const capture::PacketHeader& header, std::span<const uint8_t> data) override {
+    if (header.linktype != linktype_)
+      return Diagnostic::error("cannot write a packet of link type " + linktypeName(header.linktype) + " to '" +
+                               path_ + "', a pcap file of link type " + linktypeName(linktype_) +
+                               " (name the output '.pcapng' to keep several link types)");
+    return writer_->write(header, data);
+  }
+  Status commit() override { return writer_->commit(); }
+
+ private:
+  std::unique_ptr<capture::PcapWriter> writer_;
+  std::string path_;
+  uint32_t linktype_;
+};
+
+class PcapNgSink final : public PacketSink {
+ public:
+  PcapNgSink(std::unique_ptr<capture::PcapNgWriter> writer, uint32_t linktype, uint32_t snaplen)
+      : writer_(std::move(writer)), snaplen_(snaplen) {
+    interfaces_[linktype] = 0;
+  }
+  Status write(const capture::PacketHeader& header, std::span<const uint8_t> data) override {
+    auto it = interfaces_.find(header.linktype);
+    if (it == interfaces_.end()) {
+      auto added = writer_->addInterface(header.linktype, snaplen_);
+      if (!added) return added.takeError();
+      it = interfaces_.emplace(header.linktype, *added).first;
+    }
+    capture::PacketHeader out = header;
+    out.interfaceId = it->second;
+    return writer_->write(out, data);
+  }
+  Status commit() override { return writer_->commit(); }
+
+ private:
+  std::unique_ptr<capture::PcapNgWriter> writer_;
+  uint32_t snaplen_;
+  std::map<uint32_t, uint32_t> interfaces_;  // link type -> output interface id
+};
+
+Expected<std::unique_ptr<PacketSink>> createSink(const std::string& path, uint32_t linktype, uint32_t snaplen) {
+  if (path.ends_with(".pcapng")) {
+    auto writer = capture::PcapNgWriter::create(path, linktype, snaplen);
+    if (!writer) return writer.takeError();
+    return std::unique_ptr<PacketSink>(new PcapNgSink(std::move(writer.value()), linktype, snaplen));
+  }
+  auto writer = capture::PcapWriter::create(path, linktype, snaplen);
+  if (!writer) return writer.takeError();
+  return std::unique_ptr<PacketSink>(new PcapSink(std::move(writer.value()), path, linktype));
+}
 
 std::string describeLinktype(uint32_t dlt) {
   std::string text = linktypeName(dlt);
@@ -100,6 +168,7 @@ class FilterCache {
 
 int runRead(const Options& options, const std::string& expression) {
   const std::string& path = *options.readFile;
+  StopSignalGuard guard;  // before opening: opening a pipe may block
   auto opened = capture::openFile(path == "-" ? std::string("/dev/stdin") : path);
   if (!opened) return fail(ExitNoInput, opened.error().message);
   capture::Reader& reader = **opened;
@@ -123,20 +192,19 @@ int runRead(const Options& options, const std::string& expression) {
   FilterCache filters(options, expression, snaplen);
   if (!filters.get(reader.linktype())) return filters.exitCode();
 
-  std::unique_ptr<capture::PcapWriter> writer;
+  std::unique_ptr<PacketSink> writer;
   if (options.writeFile) {
-    auto created = capture::PcapWriter::create(*options.writeFile, reader.linktype(), snaplen);
+    auto created = createSink(*options.writeFile, reader.linktype(), snaplen);
     if (!created) return fail(ExitCantCreate, created.error().message);
     writer = std::move(created.value());
   }
 
-  InterruptGuard guard;
   uint64_t seen = 0, matched = 0;
   int status = ExitOk;
   std::string readError;
   capture::Packet packet;
   std::string line;
-  while (!interrupted) {
+  while (!stopSignal) {
     auto more = reader.next(packet);
     if (!more) {
       readError = more.error().message;
@@ -155,12 +223,6 @@ int runRead(const Options& options, const std::string& expression) {
     ++matched;
     std::span<const uint8_t> kept = packet.data.first(std::min<size_t>(keep, packet.data.size()));
     if (writer) {
-      if (packet.header.linktype != reader.linktype()) {
-        status = fail(ExitIo, "cannot write packet " + std::to_string(seen) + " of link type " +
-                                  linktypeName(packet.header.linktype) + " to '" + *options.writeFile +
-                                  "', a pcap file of link type " + linktypeName(reader.linktype()));
-        break;
-      }
       capture::PacketHeader header = packet.header;
       header.captureLength = static_cast<uint32_t>(kept.size());
       if (Status written = writer->write(header, kept); !written) {
@@ -181,7 +243,7 @@ int runRead(const Options& options, const std::string& expression) {
   if (std::fflush(stdout) != 0 && status == ExitOk)
     status = fail(ExitIo, std::string("cannot write standard output: ") + std::strerror(errno));
 
-  if (interrupted && status == ExitOk) status = ExitInterrupted;
+  if (stopSignal && status == ExitOk) status = 128 + stopSignal;
   if (!readError.empty()) {
     // Packets read before the damage were handled; the -w file is not
     // written, since it would silently lack the rest of the input.
@@ -192,7 +254,7 @@ int runRead(const Options& options, const std::string& expression) {
   }
   std::fprintf(stderr, "%llu packet%s matched of %llu\n", static_cast<unsigned long long>(matched),
                matched == 1 ? "" : "s", static_cast<unsigned long long>(seen));
-  if (status == ExitInterrupted)
+  if (stopSignal && status == 128 + stopSignal)
     fail(status, writer ? "interrupted; '" + *options.writeFile + "' not written" : std::string("interrupted"));
   else if (writer && status != ExitOk)
     fail(status, "'" + *options.writeFile + "' not written");
