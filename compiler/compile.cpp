@@ -61,10 +61,27 @@ Expected<bpf::Program> compile(std::string_view expression, const CompileOptions
 
   optimizer::Options oo;
   oo.level = options.optimizeLevel;
+  std::vector<optimizer::PassStats> stats;
+  if (CompileTrace* t = options.trace) {
+    auto wants = [t](const std::string& pass) {
+      for (const auto& w : t->printAfter)
+        if (w == "all" || w == pass) return true;
+      return false;
+    };
+    if (t->onPrint && wants("lower")) t->onPrint("lower", ir::print(*ir));
+    if (t->onPrint && !t->printAfter.empty())
+      oo.afterPass = [t, wants](const std::string& pass, const ir::Program& p) {
+        if (wants(pass)) t->onPrint(pass, ir::print(p));
+      };
+    if (t->collectStats) oo.stats = &stats;
+  }
 #ifndef NDEBUG
   oo.verify = true;
 #endif
   if (Status s = optimizer::optimize(*ir, oo); !s) return s.takeError();
+  if (options.trace && options.trace->collectStats)
+    for (const auto& st : stats)
+      options.trace->stats.push_back({st.pass, st.runs, st.blocksRemoved, st.insnsRemoved});
   if (oo.level > 0 && !canAccept(*ir)) {
     // libpcap reports this too, and only when it optimizes.
     return Diagnostic::error(Span{0, static_cast<uint32_t>(expression.size())},
@@ -77,5 +94,13 @@ Expected<bpf::Program> compile(std::string_view expression, const CompileOptions
     return Diagnostic::error("internal error: compiled program fails validation: " + why.message);
   return program;
 }
+
+Expected<std::string> programDot(const bpf::Program& program) {
+  auto lifted = ir::lift(program);
+  if (!lifted) return lifted.takeError();
+  return ir::toDot(*lifted);
+}
+
+std::vector<std::string> optimizerPasses(int level) { return optimizer::passNames(level); }
 
 }  // namespace sift

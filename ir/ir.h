@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sift/bpf.h"
+#include "sift/diagnostics.h"
 
 namespace sift::ir {
 
@@ -27,7 +28,8 @@ enum class TermKind : uint8_t { Branch, Return };
 struct Block {
   std::vector<bpf::Insn> stmts;  // no jumps, no returns
   TermKind termKind = TermKind::Return;
-  /// Branch: a BPF_JMP instruction other than ja (its jt/jf fields unused);
+  /// Branch: a conditional BPF_JMP instruction (its jt/jf fields unused),
+  /// or `ja` when jt == jf (a plain jump; any test with jt == jf is one);
   /// Return: a BPF_RET instruction.
   bpf::Insn term{};
   BlockId jt = kNoBlock;  // Branch: where control goes when the test holds
@@ -79,6 +81,11 @@ class Builder {
  private:
   Program prog_;
 };
+
+/// Splits a classic BPF program into blocks (leaders at jump targets). A
+/// `ja` and a block that runs into the next leader become plain jumps.
+/// Fails on backward jumps and jumps out of range.
+Expected<Program> lift(const bpf::Program& program);
 
 /// Checks the IR's invariants (successors in range, terminators well
 /// formed, no jumps among statements, the graph acyclic). Returns an empty

@@ -11,7 +11,9 @@ std::string print(const Program& p) {
     out += "b" + std::to_string(i) + ":\n";
     for (const auto& s : b.stmts) out += "  " + bpf::imageLine(s, 0).substr(6) + "\n";
     std::string term = bpf::imageLine(b.term, 0).substr(6);
-    if (b.termKind == TermKind::Branch) {
+    if (b.termKind == TermKind::Branch && b.jt == b.jf) {
+      out += "  ja       -> b" + std::to_string(b.jt) + "\n";
+    } else if (b.termKind == TermKind::Branch) {
       // imageLine prints "jt 1\tjf 1" for a zero-offset jump; replace with block names.
       auto cut = term.find(" jt ");
       if (cut != std::string::npos) term = term.substr(0, cut);
@@ -35,9 +37,12 @@ std::string toDot(const Program& p) {
     auto cut = term.find(" jt ");
     if (cut != std::string::npos) term = term.substr(0, cut);
     while (!term.empty() && term.back() == ' ') term.pop_back();
+    if (b.termKind == TermKind::Branch && b.jt == b.jf) term = "ja";
     label += term + "\\l";
     out += "  b" + std::to_string(i) + " [label=\"" + label + "\"];\n";
-    if (b.termKind == TermKind::Branch) {
+    if (b.termKind == TermKind::Branch && b.jt == b.jf) {
+      out += "  b" + std::to_string(i) + " -> b" + std::to_string(b.jt) + ";\n";
+    } else if (b.termKind == TermKind::Branch) {
       out += "  b" + std::to_string(i) + " -> b" + std::to_string(b.jt) + " [label=T];\n";
       out += "  b" + std::to_string(i) + " -> b" + std::to_string(b.jf) + " [label=F style=dashed];\n";
     }

@@ -25,9 +25,9 @@ std::string verify(const Program& p) {
     if (b.termKind == TermKind::Return) {
       if (cls(b.term.code) != kRet) return where + "return terminator is not a BPF_RET instruction";
     } else {
-      if (cls(b.term.code) != kJmp || (b.term.code & 0xf0) == kJa)
-        return where + "branch terminator is not a conditional jump";
+      if (cls(b.term.code) != kJmp) return where + "branch terminator is not a jump";
       if (b.jt >= n || b.jf >= n) return where + "branch successor out of range";
+      if ((b.term.code & 0xf0) == kJa && b.jt != b.jf) return where + "ja with two different successors";
     }
   }
   // Acyclic: iterative DFS with colours from the entry.

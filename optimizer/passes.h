@@ -15,6 +15,10 @@ bool simplifyBlocks(ir::Program& program);
 bool mergeBlocks(ir::Program& program);
 /// fold_reject_tails.cpp
 bool foldRejectTails(ir::Program& program);
+/// group_sets.cpp
+bool groupSets(ir::Program& program);
+/// group_sets.cpp: the speed-first form (balanced search), run once
+bool searchSets(ir::Program& program);
 /// remove_unreachable.cpp
 bool removeUnreachable(ir::Program& program);
 

@@ -14,14 +14,24 @@ struct PassEntry {
   int minLevel;
 };
 
-// The pipeline, in order.
+// The pipeline, in order. These passes never make the program larger and
+// run round after round until a fixed point.
 constexpr PassEntry kPasses[] = {
     {"fold-reject-tails", foldRejectTails, 1},
     {"thread-jumps", threadJumps, 1},
     {"remove-unreachable", removeUnreachable, 1},
     {"simplify-blocks", simplifyBlocks, 1},
+    {"group-sets", groupSets, 1},
     {"merge-blocks", mergeBlocks, 1},
     {"remove-unreachable", removeUnreachable, 1},
+};
+
+// Speed-first passes that may trade size for fewer comparisons per packet;
+// each runs once after the fixed point, followed by the clean-ups.
+constexpr PassEntry kFinishing[] = {
+    {"search-sets", searchSets, 2},
+    {"merge-blocks", mergeBlocks, 2},
+    {"remove-unreachable", removeUnreachable, 2},
 };
 
 size_t insnCount(const ir::Program& p) {
@@ -38,8 +48,39 @@ std::vector<std::string> passNames(int level) {
   std::vector<std::string> names;
   for (const auto& e : kPasses)
     if (level >= e.minLevel) names.push_back(e.name);
+  for (const auto& e : kFinishing)
+    if (level >= e.minLevel) names.push_back(e.name);
   return names;
 }
+
+namespace {
+
+/// Runs one pass with verification, the size check and the statistics.
+Expected<bool> runPass(const PassEntry& e, ir::Program& program, const Options& options, bool mayGrow) {
+  const size_t blocksBefore = program.blocks.size(), insnsBefore = insnCount(program);
+  const size_t m0 = measure(program);
+  bool changed = e.run(program);
+  if (options.verify) {
+    if (std::string err = ir::verify(program); !err.empty())
+      return Diagnostic::error(std::string("internal error: pass '") + e.name + "' broke the IR: " + err);
+  }
+  if (!mayGrow && measure(program) > m0)
+    return Diagnostic::error(std::string("internal error: pass '") + e.name + "' made the program larger");
+  if (options.stats) {
+    PassStats* s = nullptr;
+    for (auto& existing : *options.stats)
+      if (existing.pass == e.name) s = &existing;
+    if (!s) s = &options.stats->emplace_back(PassStats{e.name});
+    ++s->runs;
+    s->blocksRemoved += blocksBefore > program.blocks.size() ? blocksBefore - program.blocks.size() : 0;
+    size_t insnsAfter = insnCount(program);
+    s->insnsRemoved += insnsBefore > insnsAfter ? insnsBefore - insnsAfter : 0;
+  }
+  if (options.afterPass) options.afterPass(e.name, program);
+  return changed;
+}
+
+}  // namespace
 
 Status optimize(ir::Program& program, const Options& options) {
   if (options.level <= 0) return okStatus();
@@ -52,32 +93,20 @@ Status optimize(ir::Program& program, const Options& options) {
     bool changedInRound = false;
     for (const auto& e : kPasses) {
       if (options.level < e.minLevel) continue;
-      const size_t blocksBefore = program.blocks.size(), insnsBefore = insnCount(program);
-      const size_t m0 = measure(program);
-      bool changed = e.run(program);
-      if (options.verify) {
-        if (std::string err = ir::verify(program); !err.empty())
-          return Diagnostic::error(std::string("internal error: pass '") + e.name + "' broke the IR: " + err);
-      }
-      if (measure(program) > m0)
-        return Diagnostic::error(std::string("internal error: pass '") + e.name + "' made the program larger");
-      if (options.stats) {
-        PassStats* s = nullptr;
-        for (auto& existing : *options.stats)
-          if (existing.pass == e.name) s = &existing;
-        if (!s) s = &options.stats->emplace_back(PassStats{e.name});
-        ++s->runs;
-        s->blocksRemoved += blocksBefore - program.blocks.size();
-        s->insnsRemoved += insnsBefore - insnCount(program);
-      }
-      if (options.afterPass) options.afterPass(e.name, program);
-      changedInRound |= changed;
+      auto changed = runPass(e, program, options, false);
+      if (!changed) return changed.takeError();
+      changedInRound |= *changed;
     }
     size_t after = measure(program);
     // Fixed point: a round that changed nothing, or one that did not make
-    // the measure strictly smaller (passes that only rearrange are run once).
+    // the measure strictly smaller (passes that only rearrange run once).
     if (!changedInRound || after >= before) break;
     before = after;
+  }
+  for (const auto& e : kFinishing) {
+    if (options.level < e.minLevel) continue;
+    auto changed = runPass(e, program, options, true);
+    if (!changed) return changed.takeError();
   }
   return okStatus();
 }

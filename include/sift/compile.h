@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -78,6 +79,21 @@ class FixedResolver final : public NameResolver {
   std::optional<std::array<uint8_t, 6>> ether(std::string_view name) const override;
 };
 
+/// Optional observers of one compile: what --print-after, --print-after-all
+/// and --stats show.
+struct CompileTrace {
+  /// Pass names after which to print the IR; "all" prints after every pass.
+  /// "lower" names the program as lowering left it.
+  std::vector<std::string> printAfter;
+  std::function<void(std::string_view pass, std::string_view irText)> onPrint;
+  bool collectStats = false;
+  struct PassStat {
+    std::string pass;
+    size_t runs = 0, blocksRemoved = 0, insnsRemoved = 0;
+  };
+  std::vector<PassStat> stats;  // filled when collectStats is set
+};
+
 struct CompileOptions {
   uint32_t linktype = 1;        // DLT_EN10MB
   uint32_t snaplen = 262144;    // the value a matching packet returns
@@ -85,10 +101,17 @@ struct CompileOptions {
   uint32_t netmask = 0;         // for 'ip broadcast'; 0 as tcpdump passes
   bool liveLinuxSocket = false; // allow Linux ancillary loads (live capture only)
   const NameResolver* resolver = nullptr;  // null: the system resolver
+  CompileTrace* trace = nullptr;           // null: no observers
 };
 
 /// Compiles `expression` for `options.linktype`. Errors carry a span into
 /// `expression`; render them with sift::render(diag, expression).
 Expected<bpf::Program> compile(std::string_view expression, const CompileOptions& options);
+
+/// The control-flow graph of any program as Graphviz text (--dot).
+Expected<std::string> programDot(const bpf::Program& program);
+
+/// The optimizer's pass names at `level`, in the order they run.
+std::vector<std::string> optimizerPasses(int level);
 
 }  // namespace sift

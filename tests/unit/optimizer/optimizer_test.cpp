@@ -172,3 +172,58 @@ TEST_CASE("optimized and unoptimized random programs agree on every packet") {
   MESSAGE("random programs: " << totalBefore << " instructions unoptimized, " << totalAfter << " optimized");
   CHECK(totalAfter < totalBefore);
 }
+
+namespace {
+
+/// `host c1 or host c2 or ...` as lowering leaves it after threading:
+/// src == c1, dst == c1, src == c2, dst == c2, ...
+ir::Program hostChain(const std::vector<uint32_t>& hosts) {
+  ir::Builder b;
+  ir::Fragment f = b.test({bpf::Insn{kLd, 0, 0, 26}}, kJeqK, hosts[0]);
+  f = b.makeOr(std::move(f), b.test({bpf::Insn{kLd, 0, 0, 30}}, kJeqK, hosts[0]));
+  for (size_t i = 1; i < hosts.size(); ++i) {
+    f = b.makeOr(std::move(f), b.test({bpf::Insn{kLd, 0, 0, 26}}, kJeqK, hosts[i]));
+    f = b.makeOr(std::move(f), b.test({bpf::Insn{kLd, 0, 0, 30}}, kJeqK, hosts[i]));
+  }
+  return b.finish(std::move(f), 1);
+}
+
+std::vector<uint8_t> packetWith(uint32_t src, uint32_t dst, size_t caplen) {
+  std::vector<uint8_t> pkt(34, 0);
+  for (int i = 0; i < 4; ++i) {
+    pkt[26 + i] = uint8_t(src >> (24 - 8 * i));
+    pkt[30 + i] = uint8_t(dst >> (24 - 8 * i));
+  }
+  pkt.resize(caplen);
+  return pkt;
+}
+
+}  // namespace
+
+TEST_CASE("host lists load each field once and keep truncated-packet verdicts") {
+  std::vector<uint32_t> hosts;
+  for (uint32_t i = 0; i < 200; ++i) hosts.push_back(0x0a000000 + (i * 7919) % 5000);
+  hosts.push_back(0x0a000100);  // with a run of consecutive addresses
+  hosts.push_back(0x0a000101);
+  hosts.push_back(0x0a000102);
+  ir::Program raw = hostChain(hosts);
+  bpf::Program before = emitOrFail(raw);
+  bpf::Program o1 = emitOrFail(optimized(raw, 1));
+  bpf::Program o2 = emitOrFail(optimized(raw, 2));
+  size_t loads1 = 0;
+  for (const auto& insn : o1.insns) loads1 += insn.code == kLd;
+  CHECK(loads1 == 4);  // the first host's two loads, then one load per field
+  CHECK(o1.insns.size() < before.insns.size() * 6 / 10);
+  std::mt19937 rng(5);
+  for (int i = 0; i < 3000; ++i) {
+    uint32_t src = rng() % 3 ? hosts[rng() % hosts.size()] : uint32_t(rng());
+    uint32_t dst = rng() % 3 ? hosts[rng() % hosts.size()] : uint32_t(rng());
+    size_t caplen = rng() % 4 ? 34 : 26 + rng() % 9;
+    auto pkt = packetWith(src, dst, caplen);
+    uint32_t want = runProgram(before, pkt);
+    CHECK(runProgram(o1, pkt) == want);
+    CHECK(runProgram(o2, pkt) == want);
+  }
+  MESSAGE("201 hosts + run: unoptimized " << before.insns.size() << ", -O1 " << o1.insns.size() << ", -O2 "
+                                          << o2.insns.size());
+}

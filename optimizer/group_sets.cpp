@@ -1,0 +1,265 @@
+// Pass: group set-membership tests (size first).
+//
+// Does: finds chains of equality tests that all jump to the same block on a
+//   match and to the next test otherwise, like the ones `host a or host b
+//   or ...` and `port 80 or 443 or ...` leave after threading, and reorders
+//   them so the tests of one value (one field) come together: the field is
+//   loaded once, its constants are tested in ascending order, and runs of
+//   three or more consecutive constants become one range test.
+// Requires: a verified, acyclic IR program.
+// Preserves: the verdict on every packet. Only tests that cannot reject are
+//   moved: a test is movable when its statements only write A and every
+//   packet load among them has already succeeded on every path to it (so
+//   the first test of each field stays where it is). The blocks on a
+//   match and after the last test must not read A.
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "optimizer/facts.h"
+#include "optimizer/passes.h"
+#include "optimizer/sets.h"
+#include "optimizer/values.h"
+
+namespace sift::optimizer {
+
+std::vector<SetLeaf> findSetLeaves(const ir::Program& p, ValueTable& values) {
+  const auto rpo = reversePostOrder(p);
+  const auto preds = predecessors(p);
+  const auto idom = immediateDominators(p, rpo, preds);
+  const auto entry = entryStates(p, values, rpo, preds);
+  const size_t n = p.blocks.size();
+  std::vector<SetLeaf> leaves(n);
+
+  std::vector<std::vector<ir::BlockId>> children(n);
+  for (ir::BlockId id : rpo)
+    if (idom[id] != ir::kNoBlock) children[idom[id]].push_back(id);
+
+  Facts facts;
+  struct Frame {
+    ir::BlockId id;
+    size_t mark;
+    size_t next;
+  };
+  std::vector<Frame> stack;
+  auto enter = [&](ir::BlockId id) {
+    size_t mark = facts.mark();
+    const ir::Block& b = p.blocks[id];
+    State s = entry[id];
+    bool safe = true, onlyA = true;
+    for (const auto& insn : b.stmts) {
+      if (defsOf(insn) & ~bit(kRegA)) onlyA = false;
+      State before = s;
+      StepResult r = step(values, s, insn);
+      if (r.mayReject && !available(before, r.value) && !facts.succeeded(values, r.value)) safe = false;
+    }
+    SetLeaf& leaf = leaves[id];
+    leaf.value = s.reg[kRegA];
+    leaf.isTest = b.termKind == ir::TermKind::Branch && b.jt != b.jf && b.term.code == 0x15;  // jeq #k
+    leaf.movable = leaf.isTest && safe && onlyA;
+    leaf.singlePred = preds[id].size() == 1;
+    // Loads of this block succeed for everything it dominates.
+    State t = entry[id];
+    for (const auto& insn : b.stmts) {
+      StepResult r = step(values, t, insn);
+      if (r.mayReject) facts.proveSucceeded(values, r.value);
+    }
+    stack.push_back({id, mark, 0});
+  };
+  enter(p.entry);
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    if (f.next < children[f.id].size()) {
+      enter(children[f.id][f.next++]);
+      continue;
+    }
+    facts.rewind(f.mark);
+    stack.pop_back();
+  }
+  return leaves;
+}
+
+std::vector<std::vector<ir::BlockId>> findSetChains(const ir::Program& p, const std::vector<SetLeaf>& leaves) {
+  const auto rpo = reversePostOrder(p);
+  const auto live = liveIn(p, rpo);
+  std::vector<uint8_t> used(p.blocks.size(), 0);
+  std::vector<std::vector<ir::BlockId>> chains;
+  for (ir::BlockId id : rpo) {
+    if (used[id] || !leaves[id].movable) continue;
+    const ir::BlockId match = p.blocks[id].jt;
+    std::vector<ir::BlockId> chain{id};
+    ir::BlockId cur = id;
+    for (;;) {
+      ir::BlockId next = p.blocks[cur].jf;
+      if (used[next] || !leaves[next].movable || !leaves[next].singlePred || p.blocks[next].jt != match) break;
+      chain.push_back(next);
+      cur = next;
+    }
+    for (ir::BlockId b : chain) used[b] = 1;
+    const ir::BlockId miss = p.blocks[chain.back()].jf;
+    if (chain.size() < 2 || (live[match] & bit(kRegA)) || (live[miss] & bit(kRegA))) continue;
+    chains.push_back(std::move(chain));
+  }
+  return chains;
+}
+
+std::vector<SetGroup> groupChain(const ir::Program& p, const std::vector<SetLeaf>& leaves,
+                                 const std::vector<ir::BlockId>& chain) {
+  std::vector<SetGroup> groups;
+  std::map<ValueId, size_t> index;
+  for (ir::BlockId id : chain) {
+    const SetLeaf& leaf = leaves[id];
+    auto [it, inserted] = index.emplace(leaf.value, groups.size());
+    if (inserted) groups.push_back(SetGroup{leaf.value, p.blocks[id].stmts, {}});
+    groups[it->second].constants.push_back(p.blocks[id].term.k);
+  }
+  for (auto& g : groups) {
+    std::sort(g.constants.begin(), g.constants.end());
+    g.constants.erase(std::unique(g.constants.begin(), g.constants.end()), g.constants.end());
+  }
+  return groups;
+}
+
+std::vector<SetRange> toRanges(const std::vector<uint32_t>& sorted, size_t minRun) {
+  std::vector<SetRange> out;
+  for (size_t i = 0; i < sorted.size();) {
+    size_t j = i;
+    while (j + 1 < sorted.size() && sorted[j + 1] == sorted[j] + 1) ++j;
+    if (j - i + 1 >= minRun) {
+      out.push_back({sorted[i], sorted[j]});
+    } else {
+      for (size_t k = i; k <= j; ++k) out.push_back({sorted[k], sorted[k]});
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+namespace {
+
+constexpr uint16_t kJeqK = 0x15, kJgtK = 0x25, kJgeK = 0x35;
+
+/// Appends a block and returns its id.
+ir::BlockId addBlock(ir::Program& p, ir::Block b) {
+  p.blocks.push_back(std::move(b));
+  return static_cast<ir::BlockId>(p.blocks.size() - 1);
+}
+
+ir::Block branch(std::vector<bpf::Insn> stmts, uint16_t code, uint32_t k, ir::BlockId jt, ir::BlockId jf) {
+  ir::Block b;
+  b.stmts = std::move(stmts);
+  b.termKind = ir::TermKind::Branch;
+  b.term = bpf::Insn{code, 0, 0, k};
+  b.jt = jt;
+  b.jf = jf;
+  return b;
+}
+
+/// Builds the linear tests of `ranges` (A already holds the value); returns
+/// the first block. The first block gets `stmts`.
+ir::BlockId buildLinear(ir::Program& p, std::vector<bpf::Insn> stmts, const std::vector<SetRange>& ranges,
+                        ir::BlockId match, ir::BlockId miss) {
+  ir::BlockId next = miss;
+  for (size_t i = ranges.size(); i-- > 0;) {
+    const SetRange& r = ranges[i];
+    std::vector<bpf::Insn> s = i == 0 ? std::move(stmts) : std::vector<bpf::Insn>{};
+    if (r.lo == r.hi) {
+      next = addBlock(p, branch(std::move(s), kJeqK, r.lo, match, next));
+    } else {
+      ir::BlockId hi = addBlock(p, branch({}, kJgtK, r.hi, next, match));
+      next = addBlock(p, branch(std::move(s), kJgeK, r.lo, hi, next));
+    }
+  }
+  return next;
+}
+
+size_t linearSize(const SetGroup& g, const std::vector<SetRange>& ranges) {
+  size_t n = g.stmts.size();
+  for (const auto& r : ranges) n += r.lo == r.hi ? 1 : 2;
+  return n;
+}
+
+}  // namespace
+
+ir::BlockId buildGroups(ir::Program& p, const std::vector<SetGroup>& groups, ir::BlockId match, ir::BlockId miss,
+                        const GroupBuilder& build) {
+  ir::BlockId next = miss;
+  for (size_t i = groups.size(); i-- > 0;) next = build(p, groups[i], match, next);
+  return next;
+}
+
+bool groupSets(ir::Program& p) {
+  ValueTable values;
+  const auto leaves = findSetLeaves(p, values);
+  const auto chains = findSetChains(p, leaves);
+  bool changed = false;
+  for (const auto& chain : chains) {
+    auto groups = groupChain(p, leaves, chain);
+    size_t oldSize = 0, newSize = 0;
+    for (ir::BlockId id : chain) oldSize += p.blocks[id].stmts.size() + 1;
+    for (const auto& g : groups) newSize += linearSize(g, toRanges(g.constants, 3));
+    if (newSize >= oldSize) continue;
+    const ir::BlockId match = p.blocks[chain.front()].jt;
+    const ir::BlockId miss = p.blocks[chain.back()].jf;
+    ir::BlockId first = buildGroups(p, groups, match, miss,
+                                    [](ir::Program& q, const SetGroup& g, ir::BlockId m, ir::BlockId next) {
+                                      return buildLinear(q, g.stmts, toRanges(g.constants, 3), m, next);
+                                    });
+    // The chain's head keeps its id, so its predecessors need no change.
+    p.blocks[chain.front()] = p.blocks[first];
+    changed = true;
+  }
+  // The old tests and the copy of the new head are unreachable now.
+  if (changed) removeUnreachable(p);
+  return changed;
+}
+
+ir::BlockId buildSearch(ir::Program& p, std::vector<bpf::Insn> stmts, const std::vector<SetRange>& ranges,
+                        ir::BlockId match, ir::BlockId miss) {
+  // A balanced tree: an inner node splits the sorted ranges with `jgt`; a
+  // leaf of at most two ranges tests them in turn.
+  struct Builder {
+    ir::Program& p;
+    const std::vector<SetRange>& r;
+    ir::BlockId match, miss;
+    ir::BlockId build(size_t lo, size_t hi, std::vector<bpf::Insn> stmts) {  // [lo, hi)
+      if (hi - lo <= 2) {
+        std::vector<SetRange> part(r.begin() + lo, r.begin() + hi);
+        return buildLinear(p, std::move(stmts), part, match, miss);
+      }
+      size_t mid = lo + (hi - lo) / 2;  // left gets [lo, mid), right [mid, hi)
+      ir::BlockId right = build(mid, hi, {});
+      ir::BlockId left = build(lo, mid, {});
+      return addBlock(p, branch(std::move(stmts), kJgtK, r[mid - 1].hi, right, left));
+    }
+  };
+  Builder b{p, ranges, match, miss};
+  return b.build(0, ranges.size(), std::move(stmts));
+}
+
+bool searchSets(ir::Program& p) {
+  ValueTable values;
+  const auto leaves = findSetLeaves(p, values);
+  const auto chains = findSetChains(p, leaves);
+  bool changed = false;
+  for (const auto& chain : chains) {
+    auto groups = groupChain(p, leaves, chain);
+    bool worth = false;
+    for (const auto& g : groups) worth |= toRanges(g.constants, 3).size() >= 4;
+    if (!worth) continue;
+    const ir::BlockId match = p.blocks[chain.front()].jt;
+    const ir::BlockId miss = p.blocks[chain.back()].jf;
+    ir::BlockId first = buildGroups(p, groups, match, miss,
+                                    [](ir::Program& q, const SetGroup& g, ir::BlockId m, ir::BlockId next) {
+                                      auto ranges = toRanges(g.constants, 3);
+                                      if (ranges.size() >= 4) return buildSearch(q, g.stmts, ranges, m, next);
+                                      return buildLinear(q, g.stmts, ranges, m, next);
+                                    });
+    p.blocks[chain.front()] = p.blocks[first];
+    changed = true;
+  }
+  if (changed) removeUnreachable(p);
+  return changed;
+}
+
+}  // namespace sift::optimizer
