@@ -9,6 +9,7 @@
 // into X when the left one leaves X alone, else the left one is kept in a
 // scratch cell (Sethi-Ullman numbering bounds how many are needed, at most
 // bpf::kMemWords).
+#include <algorithm>
 #include <string>
 
 #include "compiler/lower_internal.h"
@@ -57,6 +58,26 @@ void append(std::vector<bpf::Insn>& to, const std::vector<bpf::Insn>& from) {
 std::vector<bpf::Insn> codeOf(const Value& v) {
   if (v.constant) return {op::insn(op::kLdImm, *v.constant)};
   return v.code;
+}
+
+/// How many scratch cells libpcap 1.10.3 holds at once while it computes
+/// `a`: every value, constants included, lives in a cell of its own; a
+/// load takes a new cell before it frees its index's. libpcap refuses an
+/// expression whose relation needs more than 16; sift needs fewer cells but
+/// refuses the same expressions.
+uint32_t libpcapCells(const ast::Arith& a) {
+  switch (a.kind) {
+    case ast::ArithKind::Number:
+    case ast::ArithKind::Length:
+      return 1;
+    case ast::ArithKind::Negate:
+      return libpcapCells(*a.lhs);
+    case ast::ArithKind::Load:
+      return std::max<uint32_t>(libpcapCells(*a.lhs), 2);
+    case ast::ArithKind::Binary:
+      return std::max(libpcapCells(*a.lhs), 1 + libpcapCells(*a.rhs));
+  }
+  return 1;
 }
 
 }  // namespace
@@ -236,6 +257,8 @@ Value Lowerer::arith(const ast::Arith& a) {
 }
 
 ir::Fragment Lowerer::relation(const ast::Node& n) {
+  if (std::max(libpcapCells(*n.lhs), 1 + libpcapCells(*n.rhs)) > bpf::kMemWords)
+    return fail(n.span, "too many registers needed to evaluate expression");
   Value lhs = arith(*n.lhs);
   Value rhs = arith(*n.rhs);
   if (failed()) return always(false);

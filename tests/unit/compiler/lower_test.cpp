@@ -148,16 +148,19 @@ TEST_CASE("ip broadcast needs a known netmask") {
   CHECK(lowerText("ip broadcast", 1, 0xffffff00).ok());
 }
 
-TEST_CASE("scratch cells: deep expressions libpcap accepts still lower") {
-  // Right-nested sums: each level holds one value while the right side runs.
+TEST_CASE("scratch cells: refused exactly where libpcap runs out of registers") {
+  // Right-nested sums: libpcap holds one cell per pending operand and two
+  // for a load, so 15 levels fit in its 16 cells and 16 do not.
   auto nested = [](int depth) {
     std::string e = "ip[0]";
     for (int i = 1; i < depth; ++i) e = "ip[" + std::to_string(i) + "] + (" + e + ")";
     return e + " = 0";
   };
   CHECK(lowerText(nested(8), 1).ok());
-  CHECK(lowerText(nested(12), 1).ok());
-  // Left-nested chains need no cells at all.
+  CHECK(lowerText(nested(15), 1).ok());
+  Failure f = failure(nested(16));
+  CHECK(f.message == "too many registers needed to evaluate expression");
+  // Left-nested chains free their cells as they go.
   std::string chain = "ip[0]";
   for (int i = 1; i < 40; ++i) chain += " + ip[" + std::to_string(i) + "]";
   CHECK(lowerText(chain + " = 0", 1).ok());

@@ -119,3 +119,27 @@ TEST_CASE("ip broadcast follows the netmask") {
       for (const char* expr : {"ip broadcast", "not ip broadcast", "ip broadcast or arp"}) checkOne(dlt, expr, stats, mask);
   CHECK(stats.mismatches == 0);
 }
+
+TEST_CASE("register-hungry expressions: refused exactly when libpcap refuses them") {
+  std::vector<std::string> exprs;
+  for (int depth = 10; depth <= 18; ++depth) {
+    std::string loads = "ip[0]", consts = "1", index = "0", rel = "len";
+    for (int i = 1; i < depth; ++i) {
+      loads = "ip[" + std::to_string(i) + "] + (" + loads + ")";
+      consts = std::to_string(i) + " * (" + consts + ")";
+      index = "ip[" + index + "] & 3";
+      rel = "len - (" + rel + ")";
+    }
+    exprs.push_back(loads + " = 0");
+    exprs.push_back(consts + " = 0");
+    exprs.push_back("ether[" + index + "] = 0");
+    exprs.push_back("0 = " + rel);
+    exprs.push_back("tcp[0] + (" + loads + ") > 1");
+  }
+  Stats stats;
+  for (uint32_t dlt : {1u, 12u})
+    for (const std::string& e : exprs) checkOne(dlt, e.c_str(), stats);
+  MESSAGE("compiled " << stats.compiled << ", refused by both " << stats.bothRejected);
+  CHECK(stats.bothRejected > 0);
+  CHECK(stats.mismatches == 0);
+}
