@@ -20,22 +20,26 @@ std::string hex(uint32_t v) {
   return buf;
 }
 
-std::string opText(const OpInfo& info, const Insn& insn) {
-  // The -d text without the "(000) " prefix, trailing spaces trimmed.
-  std::string s = imageLine(insn, 0).substr(6);
-  if (!info.image) {
+// The -d text of `insn` at `pc`, without the "(000) " column and with the
+// column padding collapsed: "ld #0x1", "jeq #0x800 jt 2 jf 5".
+std::string opText(const OpInfo& info, const Insn& insn, size_t pc) {
+  std::string s;
+  if (info.image) {
+    std::string line = imageLine(insn, pc);
+    s = line.substr(line.find(") ") + 2);
+  } else {
     s = std::string(info.mnemonic);
     if (info.operand == Operand::RegX) s += " x";
     if (info.operand == Operand::PktLen) s += " #pktlen";
   }
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  size_t tab = s.find("  ");
-  // Collapse the column padding: "ld       #0x1" -> "ld #0x1".
-  while (tab != std::string::npos) {
-    s.erase(tab, 1);
-    tab = s.find("  ");
+  std::string out;
+  for (char c : s) {
+    if (c == '\t') c = ' ';
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += c;
   }
-  return s;
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
 }
 
 class Checker {
@@ -60,7 +64,7 @@ class Checker {
     const OpInfo* lastInfo = opInfo(last.code);
     if (!lastInfo->isReturn()) {
       return fail(n_ - 1, "no-final-return",
-                  at(n_ - 1) + "last instruction '" + opText(*lastInfo, last) + "' is not a return");
+                  at(n_ - 1) + "last instruction '" + opText(*lastInfo, last, n_ - 1) + "' is not a return");
     }
     if (profile_ == Profile::Kernel && !checkScratchInit()) return false;
     return true;
@@ -91,7 +95,7 @@ class Checker {
     if (!info) return fail(pc, "unknown-opcode", at(pc) + "unknown opcode " + hex(insn.code));
     if (profile_ == Profile::Kernel && !info->kernel) {
       return fail(pc, "kernel-opcode",
-                  at(pc) + "'" + opText(*info, insn) + "' (opcode " + hex(insn.code) +
+                  at(pc) + "'" + opText(*info, insn, pc) + "' (opcode " + hex(insn.code) +
                       ") is not accepted by the linux kernel");
     }
     if ((info->readsScratch() || info->writesScratch()) && insn.k >= kMemWords) {
@@ -106,13 +110,13 @@ class Checker {
     if (profile_ == Profile::Kernel && info->shape == Shape::AluK &&
         (info->arg == Arg::Lsh || info->arg == Arg::Rsh) && insn.k >= 32) {
       return fail(pc, "shift-out-of-range",
-                  at(pc) + "'" + opText(*info, insn) + "' shifts by " + std::to_string(insn.k) +
+                  at(pc) + "'" + opText(*info, insn, pc) + "' shifts by " + std::to_string(insn.k) +
                       ", the kernel requires less than 32");
     }
     if (profile_ == Profile::Kernel && info->shape == Shape::LoadAbs &&
         insn.k >= static_cast<uint32_t>(kSkfAdOff) && !extensionAt(insn.k)) {
       return fail(pc, "unknown-extension",
-                  at(pc) + "'" + opText(*info, insn) + "' reads ancillary offset " +
+                  at(pc) + "'" + opText(*info, insn, pc) + "' reads ancillary offset " +
                       std::to_string(insn.k - static_cast<uint32_t>(kSkfAdOff)) + ", which the kernel does not know");
     }
     if (info->shape == Shape::Jump) {
@@ -154,7 +158,7 @@ class Checker {
       } else if (info->readsScratch()) {
         if (!(valid & (1u << insn.k))) {
           return fail(pc, "uninitialized-scratch",
-                      at(pc) + "'" + opText(*info, insn) + "' may read M[" + std::to_string(insn.k) +
+                      at(pc) + "'" + opText(*info, insn, pc) + "' may read M[" + std::to_string(insn.k) +
                           "] before it is written");
         }
       } else if (info->shape == Shape::Jump) {

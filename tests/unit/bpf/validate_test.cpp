@@ -167,7 +167,13 @@ TEST_CASE("no-final-return") {
     refuses(prog({{RetA, 0, 0, 0}, {Tax, 0, 0, 0}}), pr, "no-final-return", 1,
             "pc 1: last instruction 'tax' is not a return");
     accepts(prog({{RetK, 0, 0, 0}}), pr);
+    refuses(prog({{LdImm, 0, 0, 1}, {RetK, 0, 0, 0}, {JeqK, 0, 0, 0x800}}), pr, "jump-out-of-range", 2,
+            "pc 2: true jump target 3 past end of 3-instruction program");
   }
+  refuses(prog({{LdImm, 0, 0, 1}, {LdxLen, 0, 0, 0}}), Profile::Kernel, "no-final-return", 1,
+          "pc 1: last instruction 'ldx #pktlen' is not a return");
+  refuses(prog({{RetK, 0, 0, 0}, {Ja, 0, 0, 0xffffffffu}}), Profile::Libpcap, "no-final-return", 1,
+          "pc 1: last instruction 'ja 1' is not a return");
   accepts(prog({{RetX, 0, 0, 0}}), Profile::Libpcap);
 }
 
