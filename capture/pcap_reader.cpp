@@ -102,9 +102,9 @@ Expected<bool> PcapReader::next(Packet& out) {
   }
   if (*got == 0) return false;
 
-  std::string at = " at offset " + std::to_string(offset_);
+  auto at = [this] { return " at offset " + std::to_string(offset_); };  // only for messages
   if (*got < recordHeaderSize_) {
-    return fail("truncated packet record header" + at + ": " + std::to_string(recordHeaderSize_) +
+    return fail("truncated packet record header" + at() + ": " + std::to_string(recordHeaderSize_) +
                 " bytes needed, " + std::to_string(*got) + " remain");
   }
   uint32_t seconds = load32(p, bigEndian_);
@@ -119,10 +119,10 @@ Expected<bool> PcapReader::next(Packet& out) {
   uint32_t maximum = maxSnaplenForDlt(dlt_);
   if (captureLength > maximum) {
     if (captureLength > snaplen_) {
-      return fail("packet record" + at + ": captured length " + std::to_string(captureLength) +
+      return fail("packet record" + at() + ": captured length " + std::to_string(captureLength) +
                   " exceeds the snapshot length " + std::to_string(snaplen_));
     }
-    return fail("packet record" + at + ": captured length " + std::to_string(captureLength) +
+    return fail("packet record" + at() + ": captured length " + std::to_string(captureLength) +
                 " exceeds the maximum of " + std::to_string(maximum) + " for link type " +
                 std::to_string(dlt_));
   }
@@ -135,7 +135,7 @@ Expected<bool> PcapReader::next(Packet& out) {
   }
   size_t dataRemaining = *got - recordHeaderSize_;
   if (captureLength > dataRemaining) {
-    return fail("truncated packet record" + at + ": header says " + std::to_string(captureLength) +
+    return fail("truncated packet record" + at() + ": header says " + std::to_string(captureLength) +
                 " bytes, " + std::to_string(dataRemaining) + " remain");
   }
 

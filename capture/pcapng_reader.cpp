@@ -93,15 +93,15 @@ Expected<Block> PcapNgReader::readBlock() {
   auto got = fetch(offset_, 12, p);  // the block header, and a section header's byte-order magic
   if (!got) return got.takeError();
   size_t remaining = *got;
-  std::string at = " at offset " + str(offset_);
+  auto atOffset = [this] { return " at offset " + str(offset_); };  // only for messages
   if (remaining < 8) {
-    return fail("truncated block header" + at + ": 8 bytes needed, " + str(remaining) + " remain");
+    return fail("truncated block header" + atOffset() + ": 8 bytes needed, " + str(remaining) + " remain");
   }
   uint32_t type = load32(p, bigEndian_);
   if (type == kSectionHeader) {
     // A section header sets the byte order for itself and what follows.
     if (remaining < 12) {
-      return fail("truncated section header block" + at + ": 12 bytes needed, " + str(remaining) +
+      return fail("truncated section header block" + atOffset() + ": 12 bytes needed, " + str(remaining) +
                   " remain");
     }
     if (load32(p + 8, false) == kByteOrderMagic) {
@@ -111,22 +111,22 @@ Expected<Block> PcapNgReader::readBlock() {
     } else {
       char buf[16];
       std::snprintf(buf, sizeof buf, "0x%08x", load32(p + 8, true));
-      return fail("section header block" + at + ": bad byte-order magic " + buf);
+      return fail("section header block" + atOffset() + ": bad byte-order magic " + buf);
     }
   }
   uint32_t length = load32(p + 4, bigEndian_);
   if (length < kMinBlockLength) {
-    return fail("block" + at + " has a length of " + str(length) + ", less than the minimum of " +
+    return fail("block" + atOffset() + " has a length of " + str(length) + ", less than the minimum of " +
                 str(kMinBlockLength));
   }
   if (length % 4 != 0) {
-    return fail("block" + at + " has a length of " + str(length) + ", not a multiple of 4");
+    return fail("block" + atOffset() + " has a length of " + str(length) + ", not a multiple of 4");
   }
   if (type == kSectionHeader && (length < kMinSectionHeaderLength || length > kMaxSectionHeaderLength)) {
-    return fail("section header block" + at + " has an invalid length of " + str(length));
+    return fail("section header block" + atOffset() + " has an invalid length of " + str(length));
   }
   if (length > maxBlockLength_) {
-    return fail("block" + at + " has a length of " + str(length) + ", more than the maximum of " +
+    return fail("block" + atOffset() + " has a length of " + str(length) + ", more than the maximum of " +
                 str(maxBlockLength_));
   }
   // The length is bounded now, so fetching the block allocates at most the
@@ -134,14 +134,14 @@ Expected<Block> PcapNgReader::readBlock() {
   got = fetch(offset_, length, p);
   if (!got) return got.takeError();
   if (*got < length) {
-    return fail("truncated block" + at + ": header says " + str(length) + " bytes, " + str(*got) +
+    return fail("truncated block" + atOffset() + ": header says " + str(length) + " bytes, " + str(*got) +
                 " remain");
   }
   // Like libpcap, the trailer of the file's first section header is not
   // checked (its length field was checked above and the rest follows).
   uint32_t trailer = load32(p + length - 4, bigEndian_);
   if (trailer != length && offset_ != 0) {
-    return fail("block" + at + ": length " + str(length) + " in the header differs from " + str(trailer) +
+    return fail("block" + atOffset() + ": length " + str(length) + " in the header differs from " + str(trailer) +
                 " in the trailer");
   }
   Block b{type, offset_, std::span<const uint8_t>(p + 8, length - 12)};
