@@ -307,6 +307,31 @@ TEST_CASE("hand-made files: damaged bytes agree with libpcap") {
   }
   MESSAGE((cases - differ) << " of " << cases << " damaged files agree with libpcap");
 }
+TEST_CASE("hand-made files: link types and default snapshot lengths agree with libpcap") {
+  // Every LINKTYPE up to 1100 (and a few with FCS bits), with snaplen 0 so
+  // the per-link-type maximum shows, in pcap and in pcapng.
+  std::vector<uint32_t> linktypes;
+  for (uint32_t l = 0; l <= 1100; ++l) linktypes.push_back(l);
+  for (uint32_t l : {0x14000001u, 0x04000069u, 0xf40000e4u}) linktypes.push_back(l);
+  size_t differ = 0;
+  for (uint32_t l : linktypes) {
+    test::Bytes pcap;
+    pcap.pcapHeader(0xa1b2c3d4, 0, l).pcapRecord(1, 2, 3, 3, 3);
+    std::string a = compare(siftRead(openMemory(pcap.data)), libpcapMemory(pcap.data));
+    std::string b;
+    if (l <= 0xffff) {
+      test::Bytes ng;
+      ng.shb().idb(uint16_t(l), 0).epb(0, 1, 3, 3, 3);
+      b = compare(siftRead(openMemory(ng.data)), libpcapMemory(ng.data));
+    }
+    INFO("link type " << l);
+    CHECK(a == "");
+    CHECK(b == "");
+    if (!a.empty() || !b.empty()) ++differ;
+  }
+  CHECK(differ == 0);
+}
+
 TEST_CASE("shared captures: randomly damaged copies agree with libpcap") {
   auto entries = readManifest();
   if (entries.empty()) {
