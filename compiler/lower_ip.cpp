@@ -68,6 +68,9 @@ ir::Fragment Lowerer::notFragment() {
 
 ir::Fragment Lowerer::abbrev(ast::Proto proto, Span span, const std::string& text) {
   const AbbrevInfo* a = findAbbrev(proto);
+  if (proto == ast::Proto::Link)
+    return fail(span, "'" + text + "' alone is not a test; use '" + text + " host', '" + text + " proto', '" +
+                          text + " broadcast' or '" + text + " multicast'");
   if (!a) return fail(span, "'" + text + "' is not supported yet");
   switch (a->family) {
     case AbbrevInfo::Link: return linkProto(a->number);

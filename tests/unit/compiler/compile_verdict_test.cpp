@@ -12,6 +12,9 @@
 #include "sift/compile.h"
 #include "sift/vm.h"
 #include "verdict_cases.h"
+#ifdef SIFT_HAVE_PACKET_GEN
+#include "packet_gen.h"
+#endif
 
 using namespace sift;
 using namespace sift::lowertest;
@@ -93,3 +96,45 @@ TEST_CASE("sift::compile gives libpcap's verdicts (-O0 and -O1)") {
     CHECK(t.mismatches == 0);
   }
 }
+
+#ifdef SIFT_HAVE_PACKET_GEN
+TEST_CASE("sift::compile agrees with libpcap on the generator's packets") {
+  static const FixedResolver resolver = FixedResolver::standard();
+  size_t runs = 0, mismatches = 0;
+  for (uint32_t dlt : kDlts) {
+    gen::GenOptions g;
+    g.linktype = dlt;
+    g.count = 400;
+    g.seed = 7;
+    const std::vector<gen::GeneratedPacket> packets = gen::generatePackets(g);
+    REQUIRE(!packets.empty());
+    for (const char* expr : kExpressions) {
+      OracleResult opt = oracleCompile(expr, dlt, 262144, true, 0);
+      if (!opt.ok) continue;
+      CompileOptions o;
+      o.linktype = dlt;
+      o.resolver = &resolver;
+      auto got = compile(expr, o);
+      const std::string exprText = expr;
+      CAPTURE(dlt);
+      CAPTURE(exprText);
+      REQUIRE_MESSAGE(got.ok(), (got.ok() ? std::string() : got.error().message));
+      auto validated = bpf::validate(*got, bpf::Profile::Libpcap);
+      REQUIRE(validated.ok());
+      size_t reported = 0;
+      for (size_t i = 0; i < packets.size(); ++i) {
+        const gen::GeneratedPacket& p = packets[i];
+        const uint32_t want = oracleRun(opt.insns, p.data, p.wireLength);
+        const uint32_t v = vm::run(*validated, p.data, p.wireLength);
+        ++runs;
+        if (v != want) {
+          ++mismatches;
+          if (reported++ < 2) FAIL_CHECK("generated packet " << i << ": libpcap " << want << ", sift " << v);
+        }
+      }
+    }
+  }
+  MESSAGE("generated-packet runs " << runs << ", mismatches " << mismatches);
+  CHECK(mismatches == 0);
+}
+#endif
