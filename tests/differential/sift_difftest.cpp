@@ -49,6 +49,7 @@ struct Options {
   bool sizes = false;
   bool markdown = false;
   bool quiet = false;
+  bool counts = false;
   size_t maxReports = 5;
   unsigned jobs = 0;
 };
@@ -80,7 +81,7 @@ int usage(const char* why) {
   std::fprintf(stderr,
                "usage: sift-difftest [--corpus PATH]... [--linktypes A,B] [--match TEXT] [-e EXPR]...\n"
                "                     [--packets N] [--seed N] [--no-shared] [--shared DIR] [--jobs N]\n"
-               "                     [--reports N] [--quiet] [--sizes [--markdown]]\n"
+               "                     [--reports N] [--quiet] [--counts] [--sizes [--markdown]]\n"
                "environment: SIFT_DIFF_LINKTYPES, SIFT_DIFF_MATCH, SIFT_DIFF_PACKETS, SIFT_DIFF_NO_SHARED\n");
   return 64;
 }
@@ -156,6 +157,8 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
       o.sizes = true;
     } else if (a == "--markdown") {
       o.markdown = true;
+    } else if (a == "--counts") {
+      o.counts = true;
     } else if (a == "--quiet") {
       o.quiet = true;
     } else if (a == "-h" || a == "--help") {
@@ -317,6 +320,7 @@ enum class Outcome : uint8_t {
   SiftRejects,    // libpcap compiles it, sift refuses: failure
   SiftAccepts,    // libpcap refuses it, sift compiles: failure
   SiftInvalid,    // sift's program fails its own validator or libpcap's: failure
+  SiftUnstable,   // compiling the same expression twice gave different programs: failure
 };
 
 struct Disagreement {
@@ -359,6 +363,12 @@ ItemResult runItem(const Expression& e, const PacketSet& set, bool runPackets) {
     return r;
   }
   r.siftInsns = compiled->insns;
+  auto again = compile(e.text, options);
+  if (!again || again->insns != r.siftInsns) {
+    r.outcome = Outcome::SiftUnstable;
+    r.siftError = again ? "a second compile gave a different program" : "a second compile failed";
+    return r;
+  }
   auto validated = bpf::validate(*compiled, bpf::Profile::Libpcap);
   if (!validated) {
     r.outcome = Outcome::SiftInvalid;
@@ -452,6 +462,7 @@ void reportFailure(const Expression& e, const PacketSet& set, const ItemResult& 
                   listingOf(r.siftInsns).c_str());
       break;
     case Outcome::SiftInvalid:
+    case Outcome::SiftUnstable:
       std::printf("  %s\n  sift's program:\n%s", r.siftError.c_str(), listingOf(r.siftInsns).c_str());
       break;
     case Outcome::Compared: {
@@ -473,7 +484,8 @@ void reportFailure(const Expression& e, const PacketSet& set, const ItemResult& 
 
 bool isFailure(const ItemResult& r) {
   return r.outcome == Outcome::SiftRejects || r.outcome == Outcome::SiftAccepts ||
-         r.outcome == Outcome::SiftInvalid || (r.outcome == Outcome::Compared && r.disagree > 0);
+         r.outcome == Outcome::SiftInvalid || r.outcome == Outcome::SiftUnstable ||
+         (r.outcome == Outcome::Compared && r.disagree > 0);
 }
 
 const char* outcomeName(Outcome o) {
@@ -481,6 +493,7 @@ const char* outcomeName(Outcome o) {
     case Outcome::SiftRejects: return "sift refuses what libpcap compiles";
     case Outcome::SiftAccepts: return "sift compiles what libpcap refuses";
     case Outcome::SiftInvalid: return "sift's program is invalid";
+    case Outcome::SiftUnstable: return "sift's output is not deterministic";
     case Outcome::Compared: return "verdicts differ";
     case Outcome::BothReject: return "both reject";
   }
@@ -530,6 +543,12 @@ int runDifferential(const Options& o, const std::vector<Expression>& exprs) {
     std::printf("\n%zu failing (expression, link type) pairs:\n", failures);
     for (const auto& f : failureIndex) std::printf("  %s\n", f.c_str());
     for (const auto& [kind, n] : failureKinds) std::printf("  %zu: %s\n", n, outcomeName(kind));
+  }
+  if (o.counts) {
+    std::printf("\n%9s %9s  %s\n", "accepted", "rejected", "expression (packets over all link types where both compile)");
+    for (size_t i = 0; i < exprs.size(); ++i)
+      if (coverage[i].compared != 0)
+        std::printf("%9zu %9zu  %s\n", coverage[i].accepted, coverage[i].rejected, exprs[i].text.c_str());
   }
   if (!o.quiet) {
     std::vector<std::string> neverAccept, neverReject;
