@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include "bpf/asm.h"
 #include "bpf/image_reader.h"
 #include "bpf/opcodes.h"
 #include "sift/bpf.h"
@@ -135,6 +136,11 @@ TEST_CASE("listing equals tcpdump -d, -dd and -ddd byte for byte") {
       // (a "tax" with k = 3); -d does not show them, so compare the text.
       CHECK(listing(*fromImage, ListingFormat::Image) == image);
       CHECK(fromImage->insns.size() == p->insns.size());
+      auto text = disassemble(*p);
+      REQUIRE_MESSAGE(text.ok(), text.error().message);
+      auto assembled = assemble(*text);
+      REQUIRE_MESSAGE(assembled.ok(), assembled.error().message);
+      CHECK(listing(*assembled, ListingFormat::Image) == image);
       CHECK(validate(*p, Profile::Libpcap).ok());
     }
   }
