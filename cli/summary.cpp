@@ -21,8 +21,8 @@ constexpr uint32_t kNull = 0, kEthernet = 1, kPpp = 9, kRawBsd = 12, kRawOpenBsd
 constexpr uint16_t kEtherIPv4 = 0x0800, kEtherArp = 0x0806, kEtherRarp = 0x8035, kEtherIPv6 = 0x86dd,
                    kEtherVlan = 0x8100, kEtherQinQ = 0x88a8, kEtherQinQOld = 0x9100, kEtherLldp = 0x88cc;
 
-void describeArp(std::string& out, Layer arp, bool reverse) {
-  out += reverse ? "RARP, " : "ARP, ";
+void describeArp(std::string& out, Layer arp) {
+  out += "ARP, ";  // tcpdump says ARP for RARP too
   if (!arp.has(8)) {
     out += "[|arp]";
     return;
@@ -31,32 +31,36 @@ void describeArp(std::string& out, Layer arp, bool reverse) {
   uint8_t hardwareLength = arp.u8(4), protocolLength = arp.u8(5);
   uint16_t op = arp.u16(6);
   std::string length = ", length " + std::to_string(arp.length);
-  if (hardware != 1 || protocol != kEtherIPv4 || hardwareLength != 6 || protocolLength != 4) {
-    out += "hardware " + std::to_string(hardware) + ", protocol 0x";
+  if (protocol != kEtherIPv4 || protocolLength != 4) {
+    out += hardware == 1 ? "Ethernet" : "Unknown Hardware (" + std::to_string(hardware) + ")";
+    out += " (len " + std::to_string(hardwareLength) + "), Unknown Protocol (0x";
     detail::appendHex(out, protocol, 4);
-    out += ", op " + std::to_string(op) + length;
+    out += ") (len " + std::to_string(protocolLength) + ")" + length;
     return;
   }
-  if (!arp.has(28)) {
+  if (!arp.has(8 + 2 * (hardwareLength + 4u))) {
     out += "[|arp]";
     return;
   }
   const uint8_t* sha = arp.bytes.data() + 8;
-  const uint8_t* spa = sha + 6;
+  const uint8_t* spa = sha + hardwareLength;
   const uint8_t* tha = spa + 4;
-  const uint8_t* tpa = tha + 6;
+  const uint8_t* tpa = tha + hardwareLength;
   auto ip = [](const uint8_t* a) {
     std::string s;
     detail::appendIPv4(s, a);
     return s;
   };
-  auto mac = [](const uint8_t* a) {
+  auto mac = [hardwareLength](const uint8_t* a) {
     std::string s;
-    detail::appendMac(s, a);
+    for (int i = 0; i < hardwareLength; ++i) {
+      if (i) s += ':';
+      detail::appendHex(s, a[i], 2);
+    }
     return s;
   };
   bool targetMacKnown = false;
-  for (int i = 0; i < 6; ++i) targetMacKnown |= tha[i] != 0;
+  for (int i = 0; i < hardwareLength; ++i) targetMacKnown |= tha[i] != 0;
   switch (op) {
     case 1:
       out += "Request who-has " + ip(tpa);
@@ -129,20 +133,19 @@ void describeLoopback(std::string& out, Layer frame, bool networkOrder) {
   uint32_t family = networkOrder ? frame.u32(0)
                                  : static_cast<uint32_t>(frame.u8(0)) | frame.u8(1) << 8 |
                                        frame.u8(2) << 16 | static_cast<uint32_t>(frame.u8(3)) << 24;
-  // A value with the low half clear was written by a machine of the other
-  // byte order.
-  if (!networkOrder && (family & 0xffff0000) != 0 && (family & 0x0000ffff) == 0) family = frame.u32(0);
+  // Families are small numbers: a value with high bits set was written by
+  // a machine of the other byte order.
+  if (!networkOrder && (family & 0xffff0000) != 0) family = frame.u32(0);
   Layer payload = frame.skip(4);
   switch (family) {
     case 2: detail::describeIPv4(out, payload); return;
-    case 10:  // Linux
     case 24:  // NetBSD, OpenBSD
     case 28:  // FreeBSD
     case 30:  // macOS
       detail::describeIPv6(out, payload);
       return;
     default:
-      out += "AF unknown (" + std::to_string(family) + "), length " + std::to_string(frame.length);
+      out += "Unknown AF " + std::to_string(family) + ", length " + std::to_string(frame.length) + ": ";
       return;
   }
 }
@@ -199,9 +202,9 @@ void describePpp(std::string& out, Layer frame) {
     case 0x8021: out += "IPCP, length " + std::to_string(frame.length); return;
     case 0x8057: out += "IP6CP, length " + std::to_string(frame.length); return;
     default:
-      out += "PPP protocol 0x";
+      out += "unknown PPP protocol (0x";
       detail::appendHex(out, protocol, 4);
-      out += ", length " + std::to_string(frame.length);
+      out += ") ";
       return;
   }
 }
@@ -214,8 +217,8 @@ bool describeEtherType(std::string& out, uint16_t type, Layer payload) {
   switch (type) {
     case kEtherIPv4: describeIPv4(out, payload); return true;
     case kEtherIPv6: describeIPv6(out, payload); return true;
-    case kEtherArp: describeArp(out, payload, false); return true;
-    case kEtherRarp: describeArp(out, payload, true); return true;
+    case kEtherArp:
+    case kEtherRarp: describeArp(out, payload); return true;
     case kEtherLldp: out += "LLDP, length " + std::to_string(payload.length); return true;
     default: return false;
   }

@@ -87,7 +87,8 @@ void describeUdp(std::string& out, const Ends& ends, Layer udp) {
     return;
   }
   if (length > udp.length) {
-    out += "UDP, bad length " + std::to_string(length) + " > " + std::to_string(udp.length);
+    out += "UDP, bad length " + std::to_string(length - 8) + " > " +
+           std::to_string(udp.length >= 8 ? udp.length - 8 : 0);
     return;
   }
   out += "UDP, length " + std::to_string(length - 8);
@@ -162,7 +163,14 @@ void describeIcmp(std::string& out, const Ends& ends, Layer icmp) {
     case 15: text += "information request"; break;
     case 16: text += "information reply"; break;
     case 17: text += "address mask request"; break;
-    case 18: text += "address mask reply"; break;
+    case 18:
+      if (!icmp.has(12)) {
+        complete = false;
+        break;
+      }
+      text += "address mask is 0x";
+      appendHex(text, icmp.u32(8), 8);
+      break;
     default: text += "type-#" + std::to_string(type); break;
   }
   if (!complete) {
@@ -231,17 +239,21 @@ void describeTransport(std::string& out, uint8_t proto, const Ends& ends, Layer 
     case kProtoTcp: describeTcp(out, ends, payload); return;
     case kProtoUdp: describeUdp(out, ends, payload); return;
     case kProtoIcmp:
-      if (!overIPv6) {
+      if (overIPv6) {
+        appendEnds(out, ends);
+        out += "[ICMP requires IPv4] (invalid)";
+      } else {
         describeIcmp(out, ends, payload);
-        return;
       }
-      break;
+      return;
     case kProtoIcmp6:
       if (overIPv6) {
         describeIcmp6(out, ends, payload);
-        return;
+      } else {
+        appendEnds(out, ends);
+        out += "[ICMPv6 requires IPv6] (invalid)";
       }
-      break;
+      return;
     case kProtoIgmp:
       if (!overIPv6) {
         appendEnds(out, ends);
@@ -306,8 +318,10 @@ void describeIPv4(std::string& out, Layer ip) {
   out += "IP ";
   if (totalLength > ip.length)
     out += "truncated-ip - " + std::to_string(totalLength - ip.length) + " bytes missing! ";
-  else
-    ip = ip.limit(totalLength);  // drop link-layer padding
+  // Lengths further up follow the header, as tcpdump's do, even when the
+  // packet on the wire was shorter; link-layer padding is dropped.
+  ip = ip.limit(totalLength);
+  ip.length = totalLength;
   Ends ends;
   appendIPv4(ends.src, ip.bytes.data() + 12);
   appendIPv4(ends.dst, ip.bytes.data() + 16);
@@ -327,11 +341,11 @@ void describeIPv4(std::string& out, Layer ip) {
 
 void describeIPv6(std::string& out, Layer ip) {
   if (!ip.has(40)) {
-    out += "IP6  [|ip6]";
+    out += " [|ip6]";
     return;
   }
   if (ip.u8(0) >> 4 != 6) {
-    out += "IP6 (invalid)";
+    out += "IP6 version error: " + std::to_string(ip.u8(0) >> 4) + " != 6";
     return;
   }
   uint32_t payloadLength = ip.u16(4);
@@ -339,9 +353,9 @@ void describeIPv6(std::string& out, Layer ip) {
   if (payloadLength == 0 && ip.u8(6) == 0)  // a jumbogram: the length is in an option
     payloadLength = ip.length - 40;
   if (40 + payloadLength > ip.length)
-    out += "truncated-ip6 - " + std::to_string(40 + payloadLength - ip.length) + " bytes missing! ";
-  else
-    ip = ip.limit(40 + payloadLength);
+    out += "truncated-ip6 - " + std::to_string(40 + payloadLength - ip.length) + " bytes missing!";  // sic: no space
+  ip = ip.limit(40 + payloadLength);
+  ip.length = 40 + payloadLength;
   Ends ends;
   appendIPv6(ends.src, ip.bytes.data() + 8);
   appendIPv6(ends.dst, ip.bytes.data() + 24);

@@ -4,7 +4,7 @@
 // A case file is a header, then the expected output in three sections:
 //
 //   # what the case checks (any number of comment lines)
-//   requires: tcpdump            (optional: a program on PATH, or "pcaps")
+//   requires: tcpdump            (optional: a program on PATH, "pcaps" or "corpus")
 //   $ "$SIFT" -d 'tcp port 80'   (one shell command line)
 //   --- stdout
 //   (000) ldh      [12]
@@ -15,7 +15,8 @@
 // The command runs under /bin/sh in a fresh scratch directory with TZ=UTC
 // and these variables: SIFT (the executable), DATA (the generated capture
 // files, see packets.h), CASES (this folder's cases/, for -F files), TMP
-// (the scratch directory), PCAPS (the shared real captures). Their values
+// (the scratch directory), PCAPS (the shared real captures), CORPUS (the
+// project's corpus/ folder). Their values
 // are replaced by "$NAME" in the output before comparing, so expectations
 // hold no machine paths. A section whose output lacks a final newline
 // ends with the line "\ no newline at end".
@@ -128,7 +129,7 @@ bool parseCase(const fs::path& file, Case& c, std::string& error) {
 }
 
 struct Environment {
-  std::string sift, data, cases, pcaps;
+  std::string sift, data, cases, pcaps, corpus;
 };
 
 bool onPath(const std::string& program) {
@@ -146,6 +147,8 @@ std::string missingRequirement(const Case& c, const Environment& env) {
   for (const auto& r : c.requires_) {
     if (r == "pcaps") {
       if (!fs::is_directory(env.pcaps)) return "no shared captures";
+    } else if (r == "corpus") {
+      if (!fs::exists(fs::path(env.corpus) / "sample.pcap")) return "no corpus/sample.pcap";
     } else if (!onPath(r)) {
       return "no '" + r + "' on PATH";
     }
@@ -177,6 +180,7 @@ Result run(const Case& c, const Environment& env, const fs::path& scratch) {
     setenv("DATA", env.data.c_str(), 1);
     setenv("CASES", env.cases.c_str(), 1);
     setenv("PCAPS", env.pcaps.c_str(), 1);
+    setenv("CORPUS", env.corpus.c_str(), 1);
     setenv("TMP", scratch.c_str(), 1);
     setenv("TZ", "UTC", 1);
     setenv("LC_ALL", "C", 1);
@@ -195,7 +199,8 @@ Result run(const Case& c, const Environment& env, const fs::path& scratch) {
   r.err = readText(errPath);
   // Longest first: TMP and the captures live under the build folder.
   std::vector<std::pair<std::string, std::string>> names = {
-      {scratch.string(), "$TMP"}, {env.sift, "$SIFT"}, {env.data, "$DATA"}, {env.cases, "$CASES"}, {env.pcaps, "$PCAPS"}};
+      {scratch.string(), "$TMP"}, {env.sift, "$SIFT"}, {env.data, "$DATA"}, {env.cases, "$CASES"}, {env.pcaps, "$PCAPS"},
+      {env.corpus, "$CORPUS"}};
   std::sort(names.begin(), names.end(), [](auto& a, auto& b) { return a.first.size() > b.first.size(); });
   for (const auto& [from, to] : names) {
     replaceAll(r.out, from, to);
@@ -221,7 +226,8 @@ void showDifference(const char* what, const std::string& expected, const std::st
 }  // namespace
 
 int main(int argc, char** argv) {
-  Environment env{SIFT_CLI_EXECUTABLE, SIFT_CLI_DATA_DIR, SIFT_CLI_CASES_DIR, SIFT_CLI_PCAPS_DIR};
+  Environment env{SIFT_CLI_EXECUTABLE, SIFT_CLI_DATA_DIR, SIFT_CLI_CASES_DIR, SIFT_CLI_PCAPS_DIR,
+                  SIFT_CLI_CORPUS_DIR};
   bool update = false;
   std::vector<std::string> only;
   for (int i = 1; i < argc; ++i) {

@@ -40,7 +40,7 @@ std::vector<Bytes> ethernetPackets() {
       ethernetAB(0x86dd, ipv6(kHost6A, kHost6B, 58, icmp(128, 0, Bytes{0, 7, 0, 1}, Bytes(16, 0x71)))),
       ethernetAB(0x0800, ipv4(kHostA, kHostB, 17, udp(4000, 4001, Bytes(40, 0x66)), 0x2000)),
       ethernetAB(0x0800, ipv4(kHostA, kHostB, 17, Bytes(24, 0x66), 0x0006)),
-      ethernetAB(0x0800, ipv4(kHostA, kHostB, 47, Bytes(8, 0))),
+      ethernetAB(0x0800, ipv4(kHostA, kHostB, 253, Bytes(8, 0))),
       ethernetAB(0x88b5, Bytes(46, 0)),
   };
 }
