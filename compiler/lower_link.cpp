@@ -93,8 +93,11 @@ ir::Fragment Lowerer::linkProto(uint32_t etherType) {
 
 bool Lowerer::requireMac(Span span, const std::string& what) {
   if (link.mac) return true;
-  fail(span, what + " is not supported on " + linkName() +
-                 ": its frames have no MAC addresses (Ethernet-like link types have them)");
+  std::string withMacs;
+  for (const LinkLayer& row : linkLayers())
+    if (row.mac) withMacs += (withMacs.empty() ? "DLT_" : ", DLT_") + std::string(row.name);
+  fail(span, what + " is not supported on " + linkName() + ", whose frames have no MAC addresses; it works on " +
+                 withMacs);
   return false;
 }
 
@@ -103,7 +106,11 @@ ir::Fragment Lowerer::macHost(const ast::Node& n) {
   if (!n.resolved.mac) return fail(n.id.span, "'" + n.id.text + "' is not a MAC address, which '" + protoText(n) + " host' needs");
   if (q.kind == ast::AddrKind::Net)
     return fail(q.kindSpan.empty() ? n.span : q.kindSpan, "'" + protoText(n) + " net' is not valid: link-layer addresses have no networks");
-  if (!requireMac(n.span, "'" + protoText(n) + " host'")) return always(false);
+  const char* dirWord = q.dir == ast::Dir::Src         ? " src"
+                        : q.dir == ast::Dir::Dst       ? " dst"
+                        : q.dir == ast::Dir::SrcAndDst ? " src and dst"
+                                                       : " host";
+  if (!requireMac(n.span, "'" + protoText(n) + dirWord + "'")) return always(false);
   const std::array<uint8_t, 6>& m = *n.resolved.mac;
   const uint32_t head = uint32_t{m[0]} << 8 | m[1];
   const uint32_t tail = uint32_t{m[2]} << 24 | uint32_t{m[3]} << 16 | uint32_t{m[4]} << 8 | m[5];

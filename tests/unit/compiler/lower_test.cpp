@@ -110,6 +110,8 @@ TEST_CASE("link-layer addresses need a link that has them") {
     CHECK(m.message.find("'multicast' is not supported on DLT_") != std::string::npos);
     CHECK(m.spanned == "ether multicast");
   }
+  CHECK(failure("ether src 00:11:22:33:44:55", 12).message ==
+        "'ether src' is not supported on DLT_RAW, whose frames have no MAC addresses; it works on DLT_EN10MB");
   CHECK(lowerText("ether host 00:11:22:33:44:55", 1).ok());
 }
 
