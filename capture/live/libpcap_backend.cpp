@@ -71,7 +71,7 @@ struct Library {
   int (*setSnaplen)(PcapT*, int) = nullptr;
   int (*setPromisc)(PcapT*, int) = nullptr;
   int (*setTimeout)(PcapT*, int) = nullptr;
-  int (*setImmediate)(PcapT*, int) = nullptr;        // optional
+  int (*setBufferSize)(PcapT*, int) = nullptr;       // optional
   int (*setTstampPrecision)(PcapT*, int) = nullptr;  // optional
   int (*activate)(PcapT*) = nullptr;
   int (*nextEx)(PcapT*, PcapPkthdr**, const unsigned char**) = nullptr;
@@ -145,7 +145,7 @@ Expected<std::shared_ptr<Library>> loadLibrary(const std::string& requested) {
   need("pcap_lib_version", lib->libVersion);
   if (missing)
     return Diagnostic::error("'" + lib->path + "' is not a usable libpcap: it has no '" + missing + "'");
-  bind(lib->handle, "pcap_set_immediate_mode", lib->setImmediate);
+  bind(lib->handle, "pcap_set_buffer_size", lib->setBufferSize);
   bind(lib->handle, "pcap_set_tstamp_precision", lib->setTstampPrecision);
   return lib;
 }
@@ -204,8 +204,10 @@ Expected<std::unique_ptr<Source>> SystemSource::open(const OpenOptions& options,
   auto& L = *src->lib_;
   L.setSnaplen(src->pcap_, static_cast<int>(src->snaplen_));
   L.setPromisc(src->pcap_, options.promiscuous ? 1 : 0);
+  // Not immediate mode: the library's ring blocks then fill up before they
+  // are handed over (or after 10 ms), which holds far more packets.
   L.setTimeout(src->pcap_, 10);
-  if (L.setImmediate) L.setImmediate(src->pcap_, 1);
+  if (L.setBufferSize) L.setBufferSize(src->pcap_, static_cast<int>(options.ringBytes));
   if (L.setTstampPrecision) src->nano_ = L.setTstampPrecision(src->pcap_, kTstampPrecisionNano) == 0;
   int status = L.activate(src->pcap_);
   if (status < 0) {
