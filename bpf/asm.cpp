@@ -458,4 +458,14 @@ Expected<std::string> disassemble(const Program& p) {
   return out;
 }
 
+std::string bytecode(const Program& p) {
+  std::string out = std::to_string(p.insns.size());
+  char buf[64];
+  for (const Insn& in : p.insns) {
+    std::snprintf(buf, sizeof buf, ",%u %u %u %u", in.code, in.jt, in.jf, in.k);
+    out += buf;
+  }
+  return out;
+}
+
 }  // namespace sift::bpf

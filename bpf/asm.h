@@ -33,4 +33,9 @@ Expected<Program> assemble(std::string_view source);
 /// they are zero. Fails for an unknown code or a jump past the end.
 Expected<std::string> disassemble(const Program& p);
 
+/// The one-line decimal form `iptables -m bpf --bytecode` takes (and
+/// bpf_asm prints): "4,48 0 0 9,21 0 1 6,6 0 0 1,6 0 0 0". parseDecimal
+/// reads it back.
+std::string bytecode(const Program& p);
+
 }  // namespace sift::bpf

@@ -139,3 +139,12 @@ TEST_CASE("assembler errors name the line") {
   REQUIRE(loop.ok());
   CHECK(loop->insns[1] == Insn{0x05, 0, 0, 0xfffffffeu});
 }
+
+TEST_CASE("iptables bytecode") {
+  Program p{{{48, 0, 0, 9}, {21, 0, 1, 6}, {6, 0, 0, 1}, {6, 0, 0, 0}}};
+  CHECK(bytecode(p) == "4,48 0 0 9,21 0 1 6,6 0 0 1,6 0 0 0");
+  auto back = parseDecimal(bytecode(p));
+  REQUIRE(back.ok());
+  CHECK(*back == p);
+  CHECK(bytecode(Program{}) == "0");
+}
