@@ -315,15 +315,11 @@ class Resolver {
     }
   }
 
+  /// libpcap 1.10.3 does not range-check protocol numbers: 'ip proto 300'
+  /// compiles to a test that never matches. sift accepts them the same way
+  /// so that both agree on every expression; lowering emits the same test.
   void protoNumber(Node& n, const Qualifiers& q, uint32_t v) {
     if (!checkProtoQual(n, q)) return;
-    uint32_t max = q.proto == Proto::Link ? 0xffff : 0xff;
-    if (v > max) {
-      fail(n.id.span, q.proto == Proto::Link
-                          ? "'" + protoWord(q) + " proto' takes an EtherType from 0 to 65535 (0xffff)"
-                          : "'proto' takes an IP protocol number from 0 to 255");
-      return;
-    }
     n.resolved.portLow = n.resolved.portHigh = v;
   }
 

@@ -78,9 +78,6 @@ TEST_CASE("docs/diagnostics.md sample table" * doctest::skip(!sift::test::updati
   }
   doc +=
       "\n## Where sift is stricter than libpcap 1.10.3\n\n"
-      "- `ip proto`, `ip6 proto` and `proto` take 0 to 255 and `ether proto`\n"
-      "  0 to 65535, as libpcap's later releases check; 1.10.3 accepts larger\n"
-      "  values and compiles a test that can never match.\n"
       "- Division or modulus by a constant zero and shifts by a constant of 32\n"
       "  or more are rejected whether or not the optimizer runs (1.10.3 finds\n"
       "  some of them only while optimizing).\n"
