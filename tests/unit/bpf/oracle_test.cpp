@@ -25,9 +25,19 @@ std::string pcapImage(const Insn& insn, int pc) {
   return bpf_image(&b, pc);
 }
 
+// The listings reproduce libpcap 1.10.3 (Debian 12); other versions print
+// some instructions differently, so the byte-for-byte cases skip them.
+bool isOracleVersion() {
+  return std::string(pcap_lib_version()).find("version 1.10.3") != std::string::npos;
+}
+
 }  // namespace
 
 TEST_CASE("imageLine equals libpcap's bpf_image for every table opcode") {
+  if (!isOracleVersion()) {
+    MESSAGE("skipped: " << pcap_lib_version() << " is not libpcap 1.10.3");
+    return;
+  }
   const uint32_t ks[] = {0,          1,           2,           9,           15,          16,          100,
                          255,        256,         0x800,       0x86dd,      65535,       262144,      0x7fffffff,
                          0x80000000u, 0xfffffffeu, 0xffffffffu, 0xffffefffu, 0xfffff000u, 0xfffff004u, 0xfffff008u,
@@ -55,6 +65,7 @@ TEST_CASE("imageLine equals libpcap's bpf_image for every table opcode") {
 }
 
 TEST_CASE("imageLine equals bpf_image for every 16-bit code") {
+  if (!isOracleVersion()) return;
   for (uint32_t code = 0; code < 0x10000; ++code) {
     for (uint32_t k : {0u, 0xfffff02cu}) {
       Insn insn{static_cast<uint16_t>(code), 3, 4, k};
@@ -89,6 +100,10 @@ std::string tcpdump(const char* flag, const char* linktype, const std::string& o
 }  // namespace
 
 TEST_CASE("listing equals tcpdump -d, -dd and -ddd byte for byte") {
+  if (!isOracleVersion()) {
+    MESSAGE("skipped: " << pcap_lib_version() << " is not libpcap 1.10.3");
+    return;
+  }
   struct Case {
     const char* linktype;
     const char* expr;
