@@ -504,10 +504,11 @@ int runDifferential(const Options& o, const std::vector<Expression>& exprs) {
   auto t0 = std::chrono::steady_clock::now();
   SharedCaptures shared;
   std::vector<PacketSet> sets = loadPackets(o, shared);
+  if (!shared.available) std::printf("%s\n", shared.note.c_str());
   if (!o.quiet) {
     std::printf("oracle: %s\n", oracleVersion().c_str());
-    if (!shared.available) std::printf("%s\n", shared.note.c_str());
-    else std::printf("shared captures: %zu files read, %zu refused by libpcap\n", shared.filesRead, shared.filesFailed);
+    if (shared.available)
+      std::printf("shared captures: %zu files read, %zu refused by libpcap\n", shared.filesRead, shared.filesFailed);
     for (const auto& s : sets)
       std::printf("  %-10s %5zu generated + %5zu from %3zu shared files\n", s.name.c_str(), s.generated, s.shared,
                   s.files);
