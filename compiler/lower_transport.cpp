@@ -49,8 +49,10 @@ ir::Fragment Lowerer::port(const ast::Node& n) {
   auto branch = [&](bool v6) {
     std::optional<ir::Fragment> all;
     for (uint32_t t : transports) {
-      ir::Fragment f = v6 ? loadTest(nl + kIp6NextHeaderOffset, 1, 0xff, op::kJeq, t)
-                          : both(loadTest(nl + kIpProtoOffset, 1, 0xff, op::kJeq, t), notFragment());
+      // (Blocks are created in a fixed order, statement by statement, so
+      // that every compiler builds the same graph.)
+      ir::Fragment f = loadTest(nl + (v6 ? kIp6NextHeaderOffset : kIpProtoOffset), 1, 0xff, op::kJeq, t);
+      if (!v6) f = both(std::move(f), notFragment());
       ir::Fragment ports = directional(q.dir, dirSpan, [&](bool src) {
         const uint32_t field = src ? 0 : 2;
         if (v6)
