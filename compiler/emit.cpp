@@ -1,14 +1,24 @@
 // Emit: block order, jump offsets and long jumps.
 //
-// The layout is computed once (reverse post-order of the acyclic graph).
-// Offsets are then resolved by a small fixed-point iteration: every branch
-// starts out short; a branch whose target is too far away is marked long
-// (it gains a `ja` after it), which moves the instructions after it and
-// may make other branches long. Marks only ever go from short to long, so
-// the loop ends after at most one round per branch, in practice two or
-// three rounds, each linear in the program size.
+// The layout is reverse post-order of the acyclic graph (the false
+// successor visited first, so the true successor's chain follows its
+// branch), which makes every jump forward.
+//
+// Conditional jumps reach at most 255 instructions ahead. A branch whose
+// target is further away is "far":
+//  - a far target that is a return (the common case: the accept and reject
+//    returns at the end of a long filter) is reached through a copy of that
+//    return placed within range; one copy serves every far branch to the
+//    same return in its window, so a long chain of tests costs one extra
+//    instruction per ~250 rather than one per test;
+//  - any other far target gets a `ja` right after the branch, which carries
+//    a 32-bit offset.
+// Marks only go from near to far, so the layout loop ends after at most one
+// round per branch, in practice two or three rounds, each linear.
 #include "compiler/emit.h"
 
+#include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,9 +27,9 @@ namespace sift::compiler {
 namespace {
 
 constexpr uint16_t kJa = 0x05;  // BPF_JMP | BPF_JA
+constexpr size_t kMaxOffset = 255;
 
-/// Reverse post-order from the entry; visits the false successor first so
-/// the true successor's chain ends up directly after its branch.
+/// Reverse post-order from the entry.
 std::vector<ir::BlockId> layoutOrder(const ir::Program& p) {
   const size_t n = p.blocks.size();
   std::vector<uint8_t> seen(n, 0);
@@ -50,6 +60,12 @@ std::vector<ir::BlockId> layoutOrder(const ir::Program& p) {
   return {post.rbegin(), post.rend()};
 }
 
+/// One slot of the output: a block, or a copy of a return block.
+struct Item {
+  ir::BlockId block;
+  bool isCopy;
+};
+
 }  // namespace
 
 Expected<bpf::Program> emit(const ir::Program& p) {
@@ -58,70 +74,136 @@ Expected<bpf::Program> emit(const ir::Program& p) {
 
   const std::vector<ir::BlockId> order = layoutOrder(p);
   const size_t n = p.blocks.size();
-  std::vector<uint8_t> longT(n, 0), longF(n, 0);
-  std::vector<size_t> start(n, 0);  // index of each block's first instruction
-
-  // A branch whose two successors are the same block is a plain jump: a
-  // `ja`, or nothing at all when that block comes next.
   std::vector<ir::BlockId> nextInLayout(n, ir::kNoBlock);
   for (size_t i = 0; i + 1 < order.size(); ++i) nextInLayout[order[i]] = order[i + 1];
+
   auto isJump = [&](ir::BlockId id) {
     const ir::Block& b = p.blocks[id];
     return b.termKind == ir::TermKind::Branch && b.jt == b.jf;
   };
+  auto isReturn = [&](ir::BlockId id) { return p.blocks[id].termKind == ir::TermKind::Return; };
+
+  std::vector<uint8_t> farT(n, 0), farF(n, 0);
+  // ja slots after a branch: far edges whose target is not a return.
+  auto jaSlots = [&](ir::BlockId id) {
+    const ir::Block& b = p.blocks[id];
+    if (b.termKind != ir::TermKind::Branch || isJump(id)) return size_t{0};
+    return size_t((farT[id] && !isReturn(b.jt)) + (farF[id] && !isReturn(b.jf)));
+  };
   auto blockLength = [&](ir::BlockId id) {
     const ir::Block& b = p.blocks[id];
     if (isJump(id)) return b.stmts.size() + (nextInLayout[id] == b.jt ? 0 : 1);
-    return b.stmts.size() + 1 + longT[id] + longF[id];
+    return b.stmts.size() + 1 + jaSlots(id);
   };
-  auto branchPos = [&](ir::BlockId id) { return start[id] + p.blocks[id].stmts.size(); };
+
+  std::vector<size_t> start(n, 0);
+  // Where a far edge to a return lands (a copy, or the return itself).
+  std::vector<size_t> landT(n, 0), landF(n, 0);
+  std::vector<Item> items;
+  std::vector<size_t> itemPos;
 
   for (;;) {
+    items.clear();
+    itemPos.clear();
+    struct Ref {
+      ir::BlockId from;
+      bool onTrue;
+    };
+    std::map<ir::BlockId, std::vector<Ref>> pending;  // by return block
+    std::map<ir::BlockId, size_t> deadline;            // latest position a copy may take
     size_t pos = 0;
+    auto land = [&](ir::BlockId ret, size_t at) {
+      for (const Ref& r : pending[ret]) (r.onTrue ? landT : landF)[r.from] = at;
+      pending.erase(ret);
+      deadline.erase(ret);
+    };
+    auto flushBefore = [&](size_t len) {
+      if (pending.empty()) return;
+      size_t earliest = SIZE_MAX;
+      for (const auto& [ret, d] : deadline) earliest = std::min(earliest, d);
+      // Leave room for the copies and for two more far edges.
+      if (pos + len + pending.size() + 2 <= earliest) return;
+      std::vector<ir::BlockId> rets;
+      for (const auto& [ret, refs] : pending) rets.push_back(ret);
+      for (ir::BlockId ret : rets) {
+        items.push_back({ret, true});
+        itemPos.push_back(pos);
+        land(ret, pos);
+        ++pos;
+      }
+    };
     for (ir::BlockId id : order) {
+      const size_t len = blockLength(id);
+      flushBefore(len);
+      items.push_back({id, false});
+      itemPos.push_back(pos);
       start[id] = pos;
-      pos += blockLength(id);
+      pos += len;
+      if (isReturn(id) && pending.count(id)) land(id, start[id]);
+      const ir::Block& b = p.blocks[id];
+      if (b.termKind == ir::TermKind::Branch && !isJump(id)) {
+        const size_t branchPos = start[id] + b.stmts.size();
+        for (bool side : {true, false}) {
+          ir::BlockId t = side ? b.jt : b.jf;
+          if (!(side ? farT : farF)[id] || !isReturn(t)) continue;
+          pending[t].push_back({id, side});
+          size_t d = branchPos + 1 + kMaxOffset;
+          auto [it, inserted] = deadline.emplace(t, d);
+          if (!inserted) it->second = std::min(it->second, d);
+        }
+      }
     }
+    if (!pending.empty()) return Diagnostic::error("internal error: emit left a long jump unresolved");
+
     bool changed = false;
     for (ir::BlockId id : order) {
       const ir::Block& b = p.blocks[id];
       if (b.termKind != ir::TermKind::Branch || isJump(id)) continue;
-      size_t from = branchPos(id) + 1;  // offsets count from the next instruction
-      if (!longT[id] && start[b.jt] - from > 255) longT[id] = 1, changed = true;
-      if (!longF[id] && start[b.jf] - from > 255) longF[id] = 1, changed = true;
+      const size_t from = start[id] + b.stmts.size() + 1;
+      // A near edge's offset counts the ja slots between branch and target.
+      if (!farT[id] && start[b.jt] - from > kMaxOffset) farT[id] = 1, changed = true;
+      if (!farF[id] && start[b.jf] - from > kMaxOffset) farF[id] = 1, changed = true;
     }
     if (!changed) break;
   }
 
   bpf::Program out;
-  out.insns.reserve(start[order.back()] + blockLength(order.back()));
-  // The layout is topological, so the last block is a return and the
-  // program ends in one.
-  for (ir::BlockId id : order) {
-    const ir::Block& b = p.blocks[id];
+  out.insns.reserve(itemPos.empty() ? 0 : itemPos.back() + 8);
+  for (const Item& item : items) {
+    const ir::Block& b = p.blocks[item.block];
+    if (item.isCopy) {
+      out.insns.push_back(b.term);
+      continue;
+    }
+    const ir::BlockId id = item.block;
     out.insns.insert(out.insns.end(), b.stmts.begin(), b.stmts.end());
-    bpf::Insn term = b.term;
     if (isJump(id)) {
       if (nextInLayout[id] != b.jt) {
         const size_t from = out.insns.size() + 1;
         out.insns.push_back(bpf::Insn{kJa, 0, 0, static_cast<uint32_t>(start[b.jt] - from)});
       }
-    } else if (b.termKind == ir::TermKind::Branch) {
-      const size_t from = out.insns.size() + 1;
-      // Long exits go through the ja slots right after the branch: first
-      // the true one, then the false one.
-      size_t slot = from;
-      size_t tTarget = start[b.jt], fTarget = start[b.jf];
-      size_t tSlot = longT[id] ? slot++ : 0;
-      size_t fSlot = longF[id] ? slot++ : 0;
-      term.jt = static_cast<uint8_t>((longT[id] ? tSlot : tTarget) - from);
-      term.jf = static_cast<uint8_t>((longF[id] ? fSlot : fTarget) - from);
-      out.insns.push_back(term);
-      if (longT[id]) out.insns.push_back(bpf::Insn{kJa, 0, 0, static_cast<uint32_t>(tTarget - (tSlot + 1))});
-      if (longF[id]) out.insns.push_back(bpf::Insn{kJa, 0, 0, static_cast<uint32_t>(fTarget - (fSlot + 1))});
-    } else {
-      out.insns.push_back(term);
+      continue;
     }
+    if (b.termKind == ir::TermKind::Return) {
+      out.insns.push_back(b.term);
+      continue;
+    }
+    const size_t from = out.insns.size() + 1;
+    size_t slot = from;
+    bpf::Insn term = b.term;
+    size_t tSlot = 0, fSlot = 0;
+    const bool tJa = farT[id] && !isReturn(b.jt), fJa = farF[id] && !isReturn(b.jf);
+    if (tJa) tSlot = slot++;
+    if (fJa) fSlot = slot++;
+    size_t tDest = tJa ? tSlot : farT[id] ? landT[id] : start[b.jt];
+    size_t fDest = fJa ? fSlot : farF[id] ? landF[id] : start[b.jf];
+    if (tDest - from > kMaxOffset || fDest - from > kMaxOffset)
+      return Diagnostic::error("internal error: emit produced a jump beyond 255 instructions");
+    term.jt = static_cast<uint8_t>(tDest - from);
+    term.jf = static_cast<uint8_t>(fDest - from);
+    out.insns.push_back(term);
+    if (tJa) out.insns.push_back(bpf::Insn{kJa, 0, 0, static_cast<uint32_t>(start[b.jt] - (tSlot + 1))});
+    if (fJa) out.insns.push_back(bpf::Insn{kJa, 0, 0, static_cast<uint32_t>(start[b.jf] - (fSlot + 1))});
   }
   return out;
 }
