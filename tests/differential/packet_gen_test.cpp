@@ -1,0 +1,143 @@
+// Tests of the packet generator: determinism, the shape of what it frames,
+// and that its pcap files read back identically through libpcap and
+// through sift's own capture reader.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "oracle.h"
+#include "packet_gen.h"
+#include "sift/capture.h"
+
+using namespace sift;
+
+TEST_CASE("the same seed gives the same packets, another seed others") {
+  for (const auto& l : gen::generatorLinktypes()) {
+    auto a = gen::generatePackets({l.dlt, 200, 1});
+    auto b = gen::generatePackets({l.dlt, 200, 1});
+    auto c = gen::generatePackets({l.dlt, 200, 2});
+    REQUIRE(a.size() == 200);
+    bool same = true, differs = false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      same = same && a[i].data == b[i].data && a[i].wireLength == b[i].wireLength;
+      differs = differs || a[i].data != c[i].data;
+    }
+    CHECK_MESSAGE(same, l.name);
+    CHECK_MESSAGE(differs, l.name);
+  }
+}
+
+TEST_CASE("captured length never exceeds the wire length, and some captures are cut") {
+  for (const auto& l : gen::generatorLinktypes()) {
+    auto packets = gen::generatePackets({l.dlt, 1000, 1});
+    size_t cut = 0;
+    for (const auto& p : packets) {
+      CHECK(p.data.size() <= p.wireLength);
+      cut += p.data.size() < p.wireLength;
+    }
+    CHECK_MESSAGE(cut > 50, l.name);
+    CHECK_MESSAGE(cut < 300, l.name);
+  }
+}
+
+TEST_CASE("link-layer framing") {
+  SUBCASE("Ethernet carries IPv4, IPv6, ARP, RARP, 802.1Q and 802.3 frames") {
+    std::set<uint16_t> types;
+    size_t lengthFields = 0;
+    for (const auto& p : gen::generatePackets({1, 2000, 1})) {
+      if (p.data.size() < 14) continue;
+      uint16_t t = static_cast<uint16_t>(p.data[12] << 8 | p.data[13]);
+      if (t <= 1500) ++lengthFields;
+      types.insert(t);
+    }
+    for (uint16_t t : {0x0800, 0x86dd, 0x0806, 0x8035, 0x8100}) CHECK(types.count(t) == 1);
+    CHECK(lengthFields > 20);
+  }
+  SUBCASE("NULL uses host-order families, including the AF_INET6 values") {
+    std::set<uint32_t> families;
+    for (const auto& p : gen::generatePackets({0, 2000, 1}))
+      if (p.data.size() >= 4)
+        families.insert(p.data[0] | p.data[1] << 8 | p.data[2] << 16 | static_cast<uint32_t>(p.data[3]) << 24);
+    for (uint32_t af : {2u, 10u, 24u, 28u, 30u}) CHECK(families.count(af) == 1);
+  }
+  SUBCASE("LOOP uses network order") {
+    std::set<uint32_t> families;
+    for (const auto& p : gen::generatePackets({108, 2000, 1}))
+      if (p.data.size() >= 4)
+        families.insert(static_cast<uint32_t>(p.data[0]) << 24 | p.data[1] << 16 | p.data[2] << 8 | p.data[3]);
+    for (uint32_t af : {2u, 24u, 28u, 30u}) CHECK(families.count(af) == 1);
+  }
+  SUBCASE("IPV4 and IPV6 are mostly their own version") {
+    for (auto [dlt, version] : {std::pair{228u, 4}, std::pair{229u, 6}}) {
+      size_t match = 0, total = 0;
+      for (const auto& p : gen::generatePackets({dlt, 1000, 1})) {
+        if (p.data.empty()) continue;
+        ++total;
+        match += (p.data[0] >> 4) == version;
+      }
+      CHECK(match * 10 > total * 8);
+    }
+  }
+  SUBCASE("an unknown link type gives nothing") { CHECK(gen::generatePackets({147, 10, 1}).empty()); }
+}
+
+TEST_CASE("link type names") {
+  CHECK(gen::parseGenLinktype("EN10MB") == 1u);
+  CHECK(gen::parseGenLinktype("dlt_linux_sll2") == 276u);
+  CHECK(gen::parseGenLinktype("229") == 229u);
+  CHECK(!gen::parseGenLinktype("147"));
+  CHECK(!gen::parseGenLinktype("ieee802_11"));
+  CHECK(gen::genLinktypeName(108) == "LOOP");
+}
+
+TEST_CASE("pcap files read back the same through libpcap and sift") {
+  auto dir = std::filesystem::temp_directory_path();
+  for (const auto& l : gen::generatorLinktypes()) {
+    auto packets = gen::generatePackets({l.dlt, 300, 3});
+    std::string path = (dir / ("sift-gen-test-" + std::string(l.name) + ".pcap")).string();
+    std::string error;
+    REQUIRE(gen::writePcapFile(path, l.dlt, 262144, packets, &error));
+
+    difftest::CaptureFile viaLibpcap = difftest::oracleReadFile(path);
+    REQUIRE_MESSAGE(viaLibpcap.opened, viaLibpcap.error);
+    CHECK(viaLibpcap.error.empty());
+    CHECK(viaLibpcap.linktype == l.dlt);
+    REQUIRE(viaLibpcap.packets.size() == packets.size());
+
+    auto reader = capture::openFile(path);
+    REQUIRE_MESSAGE(reader, render(reader.error()));
+    CHECK((*reader)->linktype() == l.dlt);
+    size_t n = 0;
+    capture::Packet p;
+    for (;;) {
+      auto more = (*reader)->next(p);
+      REQUIRE_MESSAGE(more, render(more.error()));
+      if (!*more) break;
+      REQUIRE(n < packets.size());
+      CHECK(std::vector<uint8_t>(p.data.begin(), p.data.end()) == viaLibpcap.packets[n].data);
+      CHECK(p.header.wireLength == viaLibpcap.packets[n].wireLength);
+      CHECK(std::vector<uint8_t>(p.data.begin(), p.data.end()) == packets[n].data);
+      ++n;
+    }
+    CHECK(n == packets.size());
+    std::filesystem::remove(path);
+  }
+}
+
+TEST_CASE("the demonstration capture has TCP port 80 traffic and stays small") {
+  auto packets = gen::samplePackets();
+  CHECK(packets.size() >= 40);
+  CHECK(packets.size() <= 60);
+  size_t port80 = 0;
+  for (const auto& p : packets) {
+    if (p.data.size() < 38 || p.data[12] != 0x08 || p.data[13] != 0x00 || p.data[23] != 6) continue;
+    size_t l4 = 14 + 4 * (p.data[14] & 0x0f);
+    uint16_t src = static_cast<uint16_t>(p.data[l4] << 8 | p.data[l4 + 1]);
+    uint16_t dst = static_cast<uint16_t>(p.data[l4 + 2] << 8 | p.data[l4 + 3]);
+    port80 += src == 80 || dst == 80;
+  }
+  CHECK(port80 >= 20);
+}
