@@ -33,14 +33,20 @@ std::optional<uint32_t> lexNumber(std::string_view s, size_t& i) {
     ++i;
   }
   int base = 10;
-  if (i + 1 < s.size() && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X')) base = 16, i += 2;
-  else if (i + 1 < s.size() && s[i] == '0' && (s[i + 1] == 'b' || s[i + 1] == 'B')) base = 2, i += 2;
-  else if (i + 1 < s.size() && s[i] == '0' && isDigit(s[i + 1])) base = 8, i += 1;
+  if (i + 1 < s.size() && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X'))
+    base = 16, i += 2;
+  else if (i + 1 < s.size() && s[i] == '0' && (s[i + 1] == 'b' || s[i + 1] == 'B'))
+    base = 2, i += 2;
+  else if (i + 1 < s.size() && s[i] == '0' && isDigit(s[i + 1]))
+    base = 8, i += 1;
   size_t start = i;
   uint64_t v = 0;
   while (i < s.size() && isIdentChar(s[i])) {
     char c = s[i];
-    int d = isDigit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : 99;
+    int d = isDigit(c)               ? c - '0'
+            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+            : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                     : 99;
     if (d >= base) return std::nullopt;
     v = v * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
     if (v > 0xffffffffull) return std::nullopt;
@@ -155,8 +161,12 @@ class Assembler {
 
   // Matches one operand at toks[i...]; advances i.
   static std::optional<Operand> matchOperand(const std::vector<Token>& t, size_t& i) {
-    auto punct = [&](size_t j, char c) { return j < t.size() && t[j].kind == Token::Punct && t[j].text[0] == c; };
-    auto ident = [&](size_t j, std::string_view s) { return j < t.size() && t[j].kind == Token::Ident && t[j].text == s; };
+    auto punct = [&](size_t j, char c) {
+      return j < t.size() && t[j].kind == Token::Punct && t[j].text[0] == c;
+    };
+    auto ident = [&](size_t j, std::string_view s) {
+      return j < t.size() && t[j].kind == Token::Ident && t[j].text == s;
+    };
     auto number = [&](size_t j) { return j < t.size() && t[j].kind == Token::Number; };
     if (i >= t.size() || punct(i, ',')) return Operand{Form::None, 0};
     if (punct(i, '#')) {
@@ -197,8 +207,9 @@ class Assembler {
       }
       return std::nullopt;
     }
-    if (number(i) && t[i].value == 4 && punct(i + 1, '*') && punct(i + 2, '(') && punct(i + 3, '[') && number(i + 4) &&
-        punct(i + 5, ']') && punct(i + 6, '&') && number(i + 7) && t[i + 7].value == 0xf && punct(i + 8, ')')) {
+    if (number(i) && t[i].value == 4 && punct(i + 1, '*') && punct(i + 2, '(') && punct(i + 3, '[') &&
+        number(i + 4) && punct(i + 5, ']') && punct(i + 6, '&') && number(i + 7) && t[i + 7].value == 0xf &&
+        punct(i + 8, ')')) {
       i += 9;
       return Operand{Form::Msh, t[i - 5].value};
     }
@@ -267,9 +278,10 @@ class Assembler {
     std::vector<Token> t;
     if (auto err = tokenize(line, lineNo, &t)) return err;
     size_t i = 0;
-    while (i + 1 < t.size() && t[i].kind == Token::Ident && t[i + 1].kind == Token::Punct && t[i + 1].text == ":") {
-      if (labels_.count(t[i].text) || std::find(pendingLabels_.begin(), pendingLabels_.end(), t[i].text) !=
-                                          pendingLabels_.end()) {
+    while (i + 1 < t.size() && t[i].kind == Token::Ident && t[i + 1].kind == Token::Punct &&
+           t[i + 1].text == ":") {
+      if (labels_.count(t[i].text) ||
+          std::find(pendingLabels_.begin(), pendingLabels_.end(), t[i].text) != pendingLabels_.end()) {
         return error(lineNo, "label '" + t[i].text + "' defined twice", line);
       }
       pendingLabels_.push_back(t[i].text);
@@ -286,12 +298,12 @@ class Assembler {
       Arg cond;
       bool labelIsFalse;  // jneq/jlt/jle: the one label is the false branch
     };
-    static constexpr JumpSpelling kJumps[] = {{"jeq", Arg::Eq, false}, {"jgt", Arg::Gt, false},
-                                              {"jge", Arg::Ge, false}, {"jset", Arg::Set, false},
-                                              {"jneq", Arg::Eq, true}, {"jne", Arg::Eq, true},
-                                              {"jlt", Arg::Ge, true},  {"jle", Arg::Gt, true}};
+    static constexpr JumpSpelling kJumps[] = {
+        {"jeq", Arg::Eq, false}, {"jgt", Arg::Gt, false}, {"jge", Arg::Ge, false}, {"jset", Arg::Set, false},
+        {"jneq", Arg::Eq, true}, {"jne", Arg::Eq, true},  {"jlt", Arg::Ge, true},  {"jle", Arg::Gt, true}};
     if (m == "ja" || m == "jmp") {
-      if (i + 1 != t.size() || t[i].kind != Token::Ident) return error(lineNo, "'" + m + "' takes a label", line);
+      if (i + 1 != t.size() || t[i].kind != Token::Ident)
+        return error(lineNo, "'" + m + "' takes a label", line);
       st.insn.code = opInfo(Op::Ja).code;
       st.kLabel = t[i].text;
       return add(std::move(st));
@@ -304,7 +316,8 @@ class Assembler {
       }
       std::vector<std::string> targets;
       while (i < t.size()) {
-        if (t[i].kind != Token::Punct || t[i].text != "," || i + 1 >= t.size() || t[i + 1].kind != Token::Ident) {
+        if (t[i].kind != Token::Punct || t[i].text != "," || i + 1 >= t.size() ||
+            t[i + 1].kind != Token::Ident) {
           return error(lineNo, "expected ', label'", line);
         }
         targets.push_back(t[i + 1].text);
@@ -312,7 +325,8 @@ class Assembler {
       }
       size_t maxTargets = j.labelIsFalse ? 1 : 2;
       if (targets.empty() || targets.size() > maxTargets) {
-        return error(lineNo, "'" + m + "' takes " + (maxTargets == 1 ? "one label" : "one or two labels"), line);
+        return error(lineNo, "'" + m + "' takes " + (maxTargets == 1 ? "one label" : "one or two labels"),
+                     line);
       }
       st.insn.code = findOp(operand->form == Form::Imm ? Shape::JumpK : Shape::JumpX, j.cond)->code;
       st.insn.k = operand->k;
@@ -331,7 +345,8 @@ class Assembler {
     if (!info) {
       bool known = m == "ldi" || m == "ldxi" || m == "ldxb" || m == "ldx";
       for (const OpInfo& o : allOps()) known = known || o.mnemonic == m;
-      return error(lineNo, known ? "'" + m + "' does not take this operand" : "unknown instruction '" + m + "'", line);
+      return error(
+          lineNo, known ? "'" + m + "' does not take this operand" : "unknown instruction '" + m + "'", line);
     }
     st.insn.code = info->code;
     st.insn.k = operand->k;
@@ -365,8 +380,8 @@ class Assembler {
         if (auto err = target(*label, &to)) return *err;
         if (to <= pc || to - pc - 1 > 255) {
           return error(st.line,
-                       "label '" + *label + "' is not 1 to 256 instructions after this one (pc " + std::to_string(pc) +
-                           " jumps to " + std::to_string(to) + ")",
+                       "label '" + *label + "' is not 1 to 256 instructions after this one (pc " +
+                           std::to_string(pc) + " jumps to " + std::to_string(to) + ")",
                        st.text);
         }
         *field = static_cast<uint8_t>(to - pc - 1);
@@ -420,30 +435,52 @@ Expected<std::string> disassemble(const Program& p) {
     std::string m(info->mnemonic);
     std::string k = std::to_string(in.k);
     switch (info->shape) {
-      case Shape::LoadImm: line += m + " #" + hex(in.k); break;
-      case Shape::LoadAbs:
-        if (const ExtensionInfo* e = extensionAt(in.k)) line += m + " #" + std::string(asmExtensionName(*e));
-        else line += m + " [" + k + "]";
+      case Shape::LoadImm:
+        line += m + " #" + hex(in.k);
         break;
-      case Shape::LoadInd: line += m + " [x + " + k + "]"; break;
+      case Shape::LoadAbs:
+        if (const ExtensionInfo* e = extensionAt(in.k))
+          line += m + " #" + std::string(asmExtensionName(*e));
+        else
+          line += m + " [" + k + "]";
+        break;
+      case Shape::LoadInd:
+        line += m + " [x + " + k + "]";
+        break;
       case Shape::LoadMem:
-      case Shape::Store: line += m + " M[" + k + "]"; break;
-      case Shape::LoadLen: line += m + " #len"; break;
-      case Shape::LoadMsh: line += "ldxb 4*([" + k + "]&0xf)"; break;
+      case Shape::Store:
+        line += m + " M[" + k + "]";
+        break;
+      case Shape::LoadLen:
+        line += m + " #len";
+        break;
+      case Shape::LoadMsh:
+        line += "ldxb 4*([" + k + "]&0xf)";
+        break;
       case Shape::AluK:
         line += m + " #" + (info->operand == bpf::Operand::HexImm ? hex(in.k) : k);
         break;
-      case Shape::AluX: line += m + " x"; break;
+      case Shape::AluX:
+        line += m + " x";
+        break;
       case Shape::Negate:
-      case Shape::Move: line += m; break;
-      case Shape::Jump: line += "ja " + label(static_cast<uint32_t>(pc + 1 + in.k)); break;
+      case Shape::Move:
+        line += m;
+        break;
+      case Shape::Jump:
+        line += "ja " + label(static_cast<uint32_t>(pc + 1 + in.k));
+        break;
       case Shape::JumpK:
       case Shape::JumpX:
         line += m + (info->shape == Shape::JumpK ? " #" + hex(in.k) : std::string(" x")) + ", " +
                 label(pc + 1 + in.jt) + ", " + label(pc + 1 + in.jf);
         break;
-      case Shape::ReturnK: line += "ret #" + k; break;
-      case Shape::ReturnReg: line += info->arg == Arg::A ? "ret a" : "ret x"; break;
+      case Shape::ReturnK:
+        line += "ret #" + k;
+        break;
+      case Shape::ReturnReg:
+        line += info->arg == Arg::A ? "ret a" : "ret x";
+        break;
     }
     out += line + "\n";
   }
@@ -453,7 +490,8 @@ Expected<std::string> disassemble(const Program& p) {
     const Insn& in = p.insns[pc];
     bool outside = (info->shape == Shape::Jump && static_cast<uint32_t>(pc + 1 + in.k) >= n) ||
                    (info->isConditional() && (pc + 1 + in.jt >= n || pc + 1 + in.jf >= n));
-    if (outside) return Diagnostic::error("pc " + std::to_string(pc) + ": jump target past the end of the program");
+    if (outside)
+      return Diagnostic::error("pc " + std::to_string(pc) + ": jump target past the end of the program");
   }
   return out;
 }

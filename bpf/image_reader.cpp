@@ -37,10 +37,14 @@ std::optional<uint32_t> parseValue(std::string_view s) {
   uint64_t v = 0;
   for (char c : s) {
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (base == 16 && c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (base == 16 && c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return std::nullopt;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (base == 16 && c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (base == 16 && c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return std::nullopt;
     v = v * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
   }
   if (negative) {
@@ -56,16 +60,25 @@ enum class Form : uint8_t { None, Imm, Abs, Ind, Mem, Msh, PktLen, RegX, RegA, T
 
 Form formOf(Operand o) {
   switch (o) {
-    case Operand::NoOperand: return Form::None;
+    case Operand::NoOperand:
+      return Form::None;
     case Operand::HexImm:
-    case Operand::DecImm: return Form::Imm;
-    case Operand::Abs: return Form::Abs;
-    case Operand::Ind: return Form::Ind;
-    case Operand::Mem: return Form::Mem;
-    case Operand::Msh: return Form::Msh;
-    case Operand::PktLen: return Form::PktLen;
-    case Operand::RegX: return Form::RegX;
-    case Operand::JaTarget: return Form::Target;
+    case Operand::DecImm:
+      return Form::Imm;
+    case Operand::Abs:
+      return Form::Abs;
+    case Operand::Ind:
+      return Form::Ind;
+    case Operand::Mem:
+      return Form::Mem;
+    case Operand::Msh:
+      return Form::Msh;
+    case Operand::PktLen:
+      return Form::PktLen;
+    case Operand::RegX:
+      return Form::RegX;
+    case Operand::JaTarget:
+      return Form::Target;
   }
   return Form::None;
 }
@@ -139,7 +152,8 @@ class Reader {
 
  private:
   std::optional<Diagnostic> fail(size_t lineNo, const std::string& what, std::string_view line) {
-    return Diagnostic::error("line " + std::to_string(lineNo) + ": " + what + " in '" + std::string(line) + "'");
+    return Diagnostic::error("line " + std::to_string(lineNo) + ": " + what + " in '" + std::string(line) +
+                             "'");
   }
 
   // Splits "jt N jf M" off the end of the operand text.
@@ -171,7 +185,8 @@ class Reader {
       if (close != std::string_view::npos) n = parseValue(rest.substr(1, close - 1));
       if (!n) return fail(lineNo, "bad pc column", line);
       if (*n != pc) {
-        return fail(lineNo, "pc " + std::to_string(*n) + " out of sequence, expected " + std::to_string(pc), line);
+        return fail(lineNo, "pc " + std::to_string(*n) + " out of sequence, expected " + std::to_string(pc),
+                    line);
       }
       rest = trim(rest.substr(close + 1));
     }
@@ -194,8 +209,10 @@ class Reader {
       if (!info) return fail(lineNo, "unknown instruction", line);
       insn.code = info->code;
       insn.k = operand->k;
-      if (info->shape == Shape::Jump) insn.k = operand->k - static_cast<uint32_t>(pc) - 1;  // wraps like libpcap
-      if (info->isConditional() && !hasJumps) return fail(lineNo, "'" + std::string(mnemonic) + "' needs 'jt N jf N'", line);
+      if (info->shape == Shape::Jump)
+        insn.k = operand->k - static_cast<uint32_t>(pc) - 1;  // wraps like libpcap
+      if (info->isConditional() && !hasJumps)
+        return fail(lineNo, "'" + std::string(mnemonic) + "' needs 'jt N jf N'", line);
       if (!info->isConditional() && hasJumps) return fail(lineNo, "unexpected 'jt/jf' columns", line);
     }
     if (hasJumps) {
@@ -204,10 +221,14 @@ class Reader {
       const char* names[] = {"jt", "jf"};
       for (int i = 0; i < 2; ++i) {
         auto target = parseValue(texts[i]);
-        if (!target) return fail(lineNo, std::string("bad ") + names[i] + " target '" + std::string(texts[i]) + "'", line);
+        if (!target)
+          return fail(lineNo, std::string("bad ") + names[i] + " target '" + std::string(texts[i]) + "'",
+                      line);
         if (*target <= pc || *target - pc - 1 > 255) {
-          return fail(lineNo, std::string(names[i]) + " target " + std::to_string(*target) +
-                                  " is not 1 to 256 instructions after pc " + std::to_string(pc), line);
+          return fail(lineNo,
+                      std::string(names[i]) + " target " + std::to_string(*target) +
+                          " is not 1 to 256 instructions after pc " + std::to_string(pc),
+                      line);
         }
         *fields[i] = static_cast<uint8_t>(*target - pc - 1);
       }

@@ -9,10 +9,14 @@ namespace {
 
 std::optional<uint32_t> sizeOf(Arg arg) {
   switch (arg) {
-    case Arg::W: return 4;
-    case Arg::H: return 2;
-    case Arg::B: return 1;
-    default: return std::nullopt;
+    case Arg::W:
+      return 4;
+    case Arg::H:
+      return 2;
+    case Arg::B:
+      return 1;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -24,27 +28,43 @@ std::optional<Register> registerOf(Arg arg) {
 
 std::optional<AluOp> aluOf(Arg arg) {
   switch (arg) {
-    case Arg::Add: return AluOp::Add;
-    case Arg::Sub: return AluOp::Sub;
-    case Arg::Mul: return AluOp::Mul;
-    case Arg::Div: return AluOp::Div;
-    case Arg::Or: return AluOp::Or;
-    case Arg::And: return AluOp::And;
-    case Arg::Lsh: return AluOp::Lsh;
-    case Arg::Rsh: return AluOp::Rsh;
-    case Arg::Mod: return AluOp::Mod;
-    case Arg::Xor: return AluOp::Xor;
-    default: return std::nullopt;
+    case Arg::Add:
+      return AluOp::Add;
+    case Arg::Sub:
+      return AluOp::Sub;
+    case Arg::Mul:
+      return AluOp::Mul;
+    case Arg::Div:
+      return AluOp::Div;
+    case Arg::Or:
+      return AluOp::Or;
+    case Arg::And:
+      return AluOp::And;
+    case Arg::Lsh:
+      return AluOp::Lsh;
+    case Arg::Rsh:
+      return AluOp::Rsh;
+    case Arg::Mod:
+      return AluOp::Mod;
+    case Arg::Xor:
+      return AluOp::Xor;
+    default:
+      return std::nullopt;
   }
 }
 
 std::optional<JumpCond> condOf(Arg arg) {
   switch (arg) {
-    case Arg::Eq: return JumpCond::Eq;
-    case Arg::Gt: return JumpCond::Gt;
-    case Arg::Ge: return JumpCond::Ge;
-    case Arg::Set: return JumpCond::Set;
-    default: return std::nullopt;
+    case Arg::Eq:
+      return JumpCond::Eq;
+    case Arg::Gt:
+      return JumpCond::Gt;
+    case Arg::Ge:
+      return JumpCond::Ge;
+    case Arg::Set:
+      return JumpCond::Set;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -60,10 +80,13 @@ const OpInfo* findOp(Shape shape) {
   return findOp(shape, [](const OpInfo&) { return true; });
 }
 
-Arg sizeArg(uint32_t size) { return size == 4 ? Arg::W : size == 2 ? Arg::H : size == 1 ? Arg::B : Arg::None; }
+Arg sizeArg(uint32_t size) {
+  return size == 4 ? Arg::W : size == 2 ? Arg::H : size == 1 ? Arg::B : Arg::None;
+}
 
 Diagnostic badSize(const char* what, uint32_t size) {
-  return Diagnostic::error(std::string(what) + " of " + std::to_string(size) + " bytes, loads take 1, 2 or 4 bytes");
+  return Diagnostic::error(std::string(what) + " of " + std::to_string(size) +
+                           " bytes, loads take 1, 2 or 4 bytes");
 }
 
 Diagnostic badCell(uint32_t n) {
@@ -118,7 +141,8 @@ Instruction decode(const Insn& insn) {
     case Shape::Jump:
       if (noJumps) return Jump{insn.k};
       break;
-    case Shape::JumpK: return JumpIf{*condOf(arg), insn.k, insn.jt, insn.jf};
+    case Shape::JumpK:
+      return JumpIf{*condOf(arg), insn.k, insn.jt, insn.jf};
     case Shape::JumpX:
       if (noK) return JumpIfX{*condOf(arg), insn.jt, insn.jf};
       break;
@@ -175,7 +199,8 @@ struct Encoder {
     bool known = false;
     for (const ExtensionInfo& e : allExtensions()) known = known || e.ext == i.ext;
     if (!known) {
-      return Diagnostic::error("unknown ancillary offset '" + std::to_string(static_cast<unsigned>(i.ext)) + "'");
+      return Diagnostic::error("unknown ancillary offset '" + std::to_string(static_cast<unsigned>(i.ext)) +
+                               "'");
     }
     return make(findOp(Shape::LoadAbs, [&](const OpInfo& o) { return o.arg == want; }), extensionK(i.ext));
   }

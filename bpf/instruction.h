@@ -132,9 +132,9 @@ struct RawInstruction {
   friend bool operator==(const RawInstruction&, const RawInstruction&) = default;
 };
 
-using Instruction = std::variant<LoadConstant, LoadScratch, StoreScratch, LoadAbsolute, LoadIndirect, LoadMemShift,
-                                 LoadExtension, LoadLength, AluConstant, AluX, Negate, Jump, JumpIf, JumpIfX, RetA,
-                                 RetX, RetConstant, Tax, Txa, RawInstruction>;
+using Instruction = std::variant<LoadConstant, LoadScratch, StoreScratch, LoadAbsolute, LoadIndirect,
+                                 LoadMemShift, LoadExtension, LoadLength, AluConstant, AluX, Negate, Jump,
+                                 JumpIf, JumpIfX, RetA, RetX, RetConstant, Tax, Txa, RawInstruction>;
 
 Instruction decode(const Insn& insn);
 Expected<Insn> encode(const Instruction& instruction);

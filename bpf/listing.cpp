@@ -16,9 +16,14 @@ int32_t asSigned(uint32_t v) { return static_cast<int32_t>(v); }
 std::string operandText(const OpInfo& info, const Insn& insn, size_t pc) {
   char buf[64];
   switch (info.operand) {
-    case Operand::NoOperand: return "";
-    case Operand::HexImm: std::snprintf(buf, sizeof buf, "#0x%x", insn.k); break;
-    case Operand::DecImm: std::snprintf(buf, sizeof buf, "#%d", asSigned(insn.k)); break;
+    case Operand::NoOperand:
+      return "";
+    case Operand::HexImm:
+      std::snprintf(buf, sizeof buf, "#0x%x", insn.k);
+      break;
+    case Operand::DecImm:
+      std::snprintf(buf, sizeof buf, "#%d", asSigned(insn.k));
+      break;
     case Operand::Abs:
       if (const ExtensionInfo* ext = extensionAt(insn.k)) {
         std::snprintf(buf, sizeof buf, "[%.*s]", static_cast<int>(ext->symbol.size()), ext->symbol.data());
@@ -26,11 +31,19 @@ std::string operandText(const OpInfo& info, const Insn& insn, size_t pc) {
         std::snprintf(buf, sizeof buf, "[%d]", asSigned(insn.k));
       }
       break;
-    case Operand::Ind: std::snprintf(buf, sizeof buf, "[x + %d]", asSigned(insn.k)); break;
-    case Operand::Mem: std::snprintf(buf, sizeof buf, "M[%d]", asSigned(insn.k)); break;
-    case Operand::Msh: std::snprintf(buf, sizeof buf, "4*([%d]&0xf)", asSigned(insn.k)); break;
-    case Operand::PktLen: return "#pktlen";
-    case Operand::RegX: return "x";
+    case Operand::Ind:
+      std::snprintf(buf, sizeof buf, "[x + %d]", asSigned(insn.k));
+      break;
+    case Operand::Mem:
+      std::snprintf(buf, sizeof buf, "M[%d]", asSigned(insn.k));
+      break;
+    case Operand::Msh:
+      std::snprintf(buf, sizeof buf, "4*([%d]&0xf)", asSigned(insn.k));
+      break;
+    case Operand::PktLen:
+      return "#pktlen";
+    case Operand::RegX:
+      return "x";
     case Operand::JaTarget:
       std::snprintf(buf, sizeof buf, "%d", asSigned(static_cast<uint32_t>(pc + 1 + insn.k)));
       break;

@@ -59,10 +59,14 @@ constexpr ExtensionInfo kExtensions[] = {
 uint32_t OpInfo::loadSize() const {
   if (shape != Shape::LoadAbs && shape != Shape::LoadInd && shape != Shape::LoadMsh) return 0;
   switch (arg) {
-    case Arg::W: return 4;
-    case Arg::H: return 2;
-    case Arg::B: return 1;
-    default: return 0;
+    case Arg::W:
+      return 4;
+    case Arg::H:
+      return 2;
+    case Arg::B:
+      return 1;
+    default:
+      return 0;
   }
 }
 

@@ -43,9 +43,26 @@ enum class Shape : uint8_t {
 
 /// The shape's parameter, as written in the Arg column.
 enum class Arg : uint8_t {
-  None, A, X, W, H, B,
-  Add, Sub, Mul, Div, Or, And, Lsh, Rsh, Mod, Xor,
-  Eq, Gt, Ge, Set,
+  None,
+  A,
+  X,
+  W,
+  H,
+  B,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Or,
+  And,
+  Lsh,
+  Rsh,
+  Mod,
+  Xor,
+  Eq,
+  Gt,
+  Ge,
+  Set,
 };
 
 /// How the operand appears in libpcap's -d listing.
@@ -64,12 +81,12 @@ enum class Operand : uint8_t {
 
 /// Def/use flags for OpInfo::uses and OpInfo::defs.
 namespace fx {
-inline constexpr uint8_t A = 1;          // accumulator
-inline constexpr uint8_t X = 2;          // index register
-inline constexpr uint8_t Mem = 4;        // scratch cell M[k]
-inline constexpr uint8_t Packet = 8;     // packet bytes
-inline constexpr uint8_t Length = 16;    // wire length
-inline constexpr uint8_t MayReject = 32; // may end the program with 0 (in uses)
+inline constexpr uint8_t A = 1;           // accumulator
+inline constexpr uint8_t X = 2;           // index register
+inline constexpr uint8_t Mem = 4;         // scratch cell M[k]
+inline constexpr uint8_t Packet = 8;      // packet bytes
+inline constexpr uint8_t Length = 16;     // wire length
+inline constexpr uint8_t MayReject = 32;  // may end the program with 0 (in uses)
 // Spellings used by opcodes.def.
 inline constexpr uint8_t RA = A, RX = X, RM = Mem, RP = Packet, RL = Length;
 inline constexpr uint8_t WA = A, WX = X, WM = Mem;
@@ -83,10 +100,10 @@ struct OpInfo {
   Shape shape;
   Arg arg;
   Operand operand;
-  bool kernel;  // accepted by Linux's classic BPF checker
-  bool image;   // printed by libpcap 1.10.3's bpf_image
-  uint8_t uses; // fx flags read (plus fx::MayReject)
-  uint8_t defs; // fx flags written
+  bool kernel;   // accepted by Linux's classic BPF checker
+  bool image;    // printed by libpcap 1.10.3's bpf_image
+  uint8_t uses;  // fx flags read (plus fx::MayReject)
+  uint8_t defs;  // fx flags written
 
   bool isJump() const { return shape == Shape::Jump || isConditional(); }
   bool isConditional() const { return shape == Shape::JumpK || shape == Shape::JumpX; }

@@ -85,8 +85,8 @@ class Checker {
   bool targetInRange(size_t pc, uint64_t target, const char* what) {
     if (target < n_) return true;
     return fail(pc, "jump-out-of-range",
-                at(pc) + what + "jump target " + std::to_string(target) + " past end of " + std::to_string(n_) +
-                    "-instruction program");
+                at(pc) + what + "jump target " + std::to_string(target) + " past end of " +
+                    std::to_string(n_) + "-instruction program");
   }
 
   bool checkInsn(size_t pc) {
@@ -100,8 +100,8 @@ class Checker {
     }
     if ((info->readsScratch() || info->writesScratch()) && insn.k >= kMemWords) {
       return fail(pc, "scratch-out-of-range",
-                  at(pc) + "scratch cell M[" + std::to_string(insn.k) + "] out of range, cells are M[0] to M[" +
-                      std::to_string(kMemWords - 1) + "]");
+                  at(pc) + "scratch cell M[" + std::to_string(insn.k) +
+                      "] out of range, cells are M[0] to M[" + std::to_string(kMemWords - 1) + "]");
     }
     if (info->shape == Shape::AluK && (info->arg == Arg::Div || info->arg == Arg::Mod) && insn.k == 0) {
       return fail(pc, "division-by-zero",
@@ -117,7 +117,8 @@ class Checker {
         insn.k >= static_cast<uint32_t>(kSkfAdOff) && !extensionAt(insn.k)) {
       return fail(pc, "unknown-extension",
                   at(pc) + "'" + opText(*info, insn, pc) + "' reads ancillary offset " +
-                      std::to_string(insn.k - static_cast<uint32_t>(kSkfAdOff)) + ", which the kernel does not know");
+                      std::to_string(insn.k - static_cast<uint32_t>(kSkfAdOff)) +
+                      ", which the kernel does not know");
     }
     if (info->shape == Shape::Jump) {
       if (profile_ == Profile::Libpcap) {

@@ -6,9 +6,9 @@
 // instantiation (load size, ALU operation, jump condition). With GCC or
 // Clang the handlers are threaded with computed goto (each ends in its own
 // dispatch, which branch predictors like); elsewhere, or with
-// SIFT_VM_SWITCH_DISPATCH defined, they are the cases of one switch. The program is a ValidatedProgram, so every code is known,
-// every jump lands inside the program, scratch indices are below 16 and
-// the last instruction returns.
+// SIFT_VM_SWITCH_DISPATCH defined, they are the cases of one switch. The program is a ValidatedProgram, so
+// every code is known, every jump lands inside the program, scratch indices are below 16 and the last
+// instruction returns.
 #include <array>
 #include <cstdint>
 
@@ -43,34 +43,53 @@ inline bool loadAt(const uint8_t* p, size_t len, uint64_t off, uint32_t& out) {
 // A = A op v; false means "reject the packet" (division by zero).
 template <Arg Op>
 inline bool alu(uint32_t& a, uint32_t v) {
-  if constexpr (Op == Arg::Add) a += v;
-  else if constexpr (Op == Arg::Sub) a -= v;
-  else if constexpr (Op == Arg::Mul) a *= v;
-  else if constexpr (Op == Arg::Div) { if (v == 0) return false; a /= v; }
-  else if constexpr (Op == Arg::Mod) { if (v == 0) return false; a %= v; }
-  else if constexpr (Op == Arg::And) a &= v;
-  else if constexpr (Op == Arg::Or) a |= v;
-  else if constexpr (Op == Arg::Xor) a ^= v;
-  else if constexpr (Op == Arg::Lsh) a = v < 32 ? a << v : 0;
-  else if constexpr (Op == Arg::Rsh) a = v < 32 ? a >> v : 0;
-  else static_assert(Op == Arg::Add, "not an alu operation");
+  if constexpr (Op == Arg::Add)
+    a += v;
+  else if constexpr (Op == Arg::Sub)
+    a -= v;
+  else if constexpr (Op == Arg::Mul)
+    a *= v;
+  else if constexpr (Op == Arg::Div) {
+    if (v == 0) return false;
+    a /= v;
+  } else if constexpr (Op == Arg::Mod) {
+    if (v == 0) return false;
+    a %= v;
+  } else if constexpr (Op == Arg::And)
+    a &= v;
+  else if constexpr (Op == Arg::Or)
+    a |= v;
+  else if constexpr (Op == Arg::Xor)
+    a ^= v;
+  else if constexpr (Op == Arg::Lsh)
+    a = v < 32 ? a << v : 0;
+  else if constexpr (Op == Arg::Rsh)
+    a = v < 32 ? a >> v : 0;
+  else
+    static_assert(Op == Arg::Add, "not an alu operation");
   return true;
 }
 
 template <Arg Cond>
 inline bool test(uint32_t a, uint32_t v) {
-  if constexpr (Cond == Arg::Eq) return a == v;
-  else if constexpr (Cond == Arg::Gt) return a > v;
-  else if constexpr (Cond == Arg::Ge) return a >= v;
-  else return (a & v) != 0;
+  if constexpr (Cond == Arg::Eq)
+    return a == v;
+  else if constexpr (Cond == Arg::Gt)
+    return a > v;
+  else if constexpr (Cond == Arg::Ge)
+    return a >= v;
+  else
+    return (a & v) != 0;
 }
 
 // One statement per shape; `in` is the current instruction, A and X the
 // registers, `mem` the scratch cells, `pc` points at `in`. NEXT() runs
 // the instruction after pc, DISPATCH() the one pc points at.
 #define SIFT_VM_LoadImm(R) R = in.k;
-#define SIFT_VM_LoadAbs(S) if (!loadAt<Arg::S>(pkt, len, in.k, A)) return 0;
-#define SIFT_VM_LoadInd(S) if (!loadAt<Arg::S>(pkt, len, uint64_t(X) + in.k, A)) return 0;
+#define SIFT_VM_LoadAbs(S) \
+  if (!loadAt<Arg::S>(pkt, len, in.k, A)) return 0;
+#define SIFT_VM_LoadInd(S) \
+  if (!loadAt<Arg::S>(pkt, len, uint64_t(X) + in.k, A)) return 0;
 #define SIFT_VM_LoadMem(R) R = mem[in.k];
 #define SIFT_VM_LoadLen(R) R = wireLength;
 #define SIFT_VM_LoadMsh(S)                               \
@@ -80,26 +99,28 @@ inline bool test(uint32_t a, uint32_t v) {
     X = (byte & 0xf) << 2;                               \
   }
 #define SIFT_VM_Store(R) mem[in.k] = R;
-#define SIFT_VM_AluK(Op) if (!alu<Arg::Op>(A, in.k)) return 0;
-#define SIFT_VM_AluX(Op) if (!alu<Arg::Op>(A, X)) return 0;
+#define SIFT_VM_AluK(Op) \
+  if (!alu<Arg::Op>(A, in.k)) return 0;
+#define SIFT_VM_AluX(Op) \
+  if (!alu<Arg::Op>(A, X)) return 0;
 #define SIFT_VM_Negate(None) A = 0u - A;
 // The target is computed in 32 bits, so a libpcap-profile ja whose k
 // wraps around lands where libpcap's sign-extended jump does.
-#define SIFT_VM_Jump(None)                                                     \
+#define SIFT_VM_Jump(None)                                                    \
   if (in.k >= 0x80000000u && ++backwardJumps > kBackwardJumpBudget) return 0; \
   pc = prog + static_cast<uint32_t>((pc - prog) + 1 + in.k);                  \
   DISPATCH();
-#define SIFT_VM_JumpK(C)     \
+#define SIFT_VM_JumpK(C)       \
   if (test<Arg::C>(A, in.k)) { \
-    pc += in.jt;             \
-    NEXT();                  \
-  }                          \
+    pc += in.jt;               \
+    NEXT();                    \
+  }                            \
   pc += in.jf;
-#define SIFT_VM_JumpX(C)  \
+#define SIFT_VM_JumpX(C)    \
   if (test<Arg::C>(A, X)) { \
-    pc += in.jt;          \
-    NEXT();               \
-  }                       \
+    pc += in.jt;            \
+    NEXT();                 \
+  }                         \
   pc += in.jf;
 #define SIFT_VM_ReturnK(None) return in.k;
 #define SIFT_VM_ReturnReg(R) return R;
@@ -141,9 +162,9 @@ uint32_t run(const bpf::ValidatedProgram& p, std::span<const uint8_t> packet, ui
 #include "bpf/opcodes.def"
       &&unknown};
 #define DISPATCH() goto* kHandlers[kSlot[pc->code & 0xff]]
-#define NEXT() \
-  do {         \
-    ++pc;      \
+#define NEXT()  \
+  do {          \
+    ++pc;       \
     DISPATCH(); \
   } while (0)
   DISPATCH();

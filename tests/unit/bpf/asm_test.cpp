@@ -1,11 +1,12 @@
 // Tests for the bpf_asm assembler and writer: the documented example,
 // every spelling, assemble(disassemble(p)) == p for every instruction and
 // for tcpdump's programs, and errors with line numbers.
+#include "bpf/asm.h"
+
 #include <doctest/doctest.h>
 
 #include <random>
 
-#include "bpf/asm.h"
 #include "bpf/opcodes.h"
 
 using namespace sift::bpf;
@@ -48,17 +49,23 @@ TEST_CASE("every spelling") {
       "a6: jle x, a7\na7: jmp a8\na8: ja a9\na9: ret a\nret %x\nret x\nret #7\n");
   REQUIRE_MESSAGE(p.ok(), p.error().message);
   std::vector<Insn> want = {
-      {0x00, 0, 0, 1},  {0x00, 0, 0, 2},  {0x00, 0, 0, 3},  {0x80, 0, 0, 0},  {0x80, 0, 0, 0},
-      {0x60, 0, 0, 4},  {0x20, 0, 0, 5},  {0x40, 0, 0, 6},  {0x40, 0, 0, 7},  {0x28, 0, 0, 8},
-      {0x48, 0, 0, 9},  {0x30, 0, 0, 10}, {0x50, 0, 0, 11}, {0x20, 0, 0, 0xfffff000u},
-      {0x28, 0, 0, 0xfffff02cu},          {0x30, 0, 0, 0xfffff030u},          {0x20, 0, 0, 0xfffff038u},
-      {0x01, 0, 0, 12}, {0x01, 0, 0, 13}, {0x81, 0, 0, 0},  {0x61, 0, 0, 14}, {0xb1, 0, 0, 15},
-      {0xb1, 0, 0, 16}, {0x02, 0, 0, 1},  {0x03, 0, 0, 2},  {0x04, 0, 0, 1},  {0x1c, 0, 0, 0},
-      {0x2c, 0, 0, 0},  {0x34, 0, 0, 16}, {0x94, 0, 0, 5},  {0x54, 0, 0, 15}, {0x4c, 0, 0, 0},
-      {0xa4, 0, 0, 0xffffffffu},          {0x64, 0, 0, 2},  {0x7c, 0, 0, 0},  {0x84, 0, 0, 0},
-      {0x07, 0, 0, 0},  {0x87, 0, 0, 0},  {0x15, 0, 0, 1},  {0x2d, 0, 0, 0},  {0x35, 0, 0, 2},
-      {0x4d, 0, 0, 0},  {0x15, 0, 0, 3},  {0x35, 0, 0, 4},  {0x2d, 0, 0, 0},  {0x05, 0, 0, 0},
-      {0x05, 0, 0, 0},  {0x16, 0, 0, 0},  {0x0e, 0, 0, 0},  {0x0e, 0, 0, 0},  {0x06, 0, 0, 7},
+      {0x00, 0, 0, 1},           {0x00, 0, 0, 2},           {0x00, 0, 0, 3},
+      {0x80, 0, 0, 0},           {0x80, 0, 0, 0},           {0x60, 0, 0, 4},
+      {0x20, 0, 0, 5},           {0x40, 0, 0, 6},           {0x40, 0, 0, 7},
+      {0x28, 0, 0, 8},           {0x48, 0, 0, 9},           {0x30, 0, 0, 10},
+      {0x50, 0, 0, 11},          {0x20, 0, 0, 0xfffff000u}, {0x28, 0, 0, 0xfffff02cu},
+      {0x30, 0, 0, 0xfffff030u}, {0x20, 0, 0, 0xfffff038u}, {0x01, 0, 0, 12},
+      {0x01, 0, 0, 13},          {0x81, 0, 0, 0},           {0x61, 0, 0, 14},
+      {0xb1, 0, 0, 15},          {0xb1, 0, 0, 16},          {0x02, 0, 0, 1},
+      {0x03, 0, 0, 2},           {0x04, 0, 0, 1},           {0x1c, 0, 0, 0},
+      {0x2c, 0, 0, 0},           {0x34, 0, 0, 16},          {0x94, 0, 0, 5},
+      {0x54, 0, 0, 15},          {0x4c, 0, 0, 0},           {0xa4, 0, 0, 0xffffffffu},
+      {0x64, 0, 0, 2},           {0x7c, 0, 0, 0},           {0x84, 0, 0, 0},
+      {0x07, 0, 0, 0},           {0x87, 0, 0, 0},           {0x15, 0, 0, 1},
+      {0x2d, 0, 0, 0},           {0x35, 0, 0, 2},           {0x4d, 0, 0, 0},
+      {0x15, 0, 0, 3},           {0x35, 0, 0, 4},           {0x2d, 0, 0, 0},
+      {0x05, 0, 0, 0},           {0x05, 0, 0, 0},           {0x16, 0, 0, 0},
+      {0x0e, 0, 0, 0},           {0x0e, 0, 0, 0},           {0x06, 0, 0, 7},
   };
   REQUIRE(p->insns.size() == want.size());
   for (size_t i = 0; i < want.size(); ++i) {
@@ -69,8 +76,8 @@ TEST_CASE("every spelling") {
 
 TEST_CASE("assemble(disassemble(p)) == p for every instruction") {
   std::mt19937 rng(5);
-  const uint32_t ks[] = {0, 1, 15, 255, 0x800, 0x7fffffff, 0x80000000u, 0xfffff000u, 0xfffff02cu, 0xfffff040u,
-                         0xffffffffu};
+  const uint32_t ks[] = {0,           1,           15,          255,         0x800,      0x7fffffff,
+                         0x80000000u, 0xfffff000u, 0xfffff02cu, 0xfffff040u, 0xffffffffu};
   for (int round = 0; round < 30; ++round) {
     Program p;
     for (const OpInfo& info : allOps()) {
@@ -80,7 +87,8 @@ TEST_CASE("assemble(disassemble(p)) == p for every instruction") {
         in.k = ks[rng() % std::size(ks)];
       if (info.readsScratch() || info.writesScratch()) in.k = rng() % 16;
       if (info.isConditional()) in.jt = rng() % 30, in.jf = rng() % 30;
-      if (info.shape == Shape::Jump) in.k = round % 3 ? rng() % 30 : static_cast<uint32_t>(-(int)(rng() % 40));
+      if (info.shape == Shape::Jump)
+        in.k = round % 3 ? rng() % 30 : static_cast<uint32_t>(-(int)(rng() % 40));
       p.insns.push_back(in);
     }
     for (int i = 0; i < 31; ++i) p.insns.push_back({0x06, 0, 0, static_cast<uint32_t>(i)});
@@ -129,8 +137,9 @@ TEST_CASE("assembler errors name the line") {
   CHECK(errorOf("ja\n") == "line 1: 'ja' takes a label in 'ja'");
   CHECK(errorOf("a: ret #0\na: ret #1\n") == "line 2: label 'a' defined twice in 'a: ret #1'");
   CHECK(errorOf("ret #0\nend:\n") == "line 3: label 'end' is not followed by an instruction");
-  CHECK(errorOf("back: ld #1\njeq #1, back\n") ==
-        "line 2: label 'back' is not 1 to 256 instructions after this one (pc 1 jumps to 0) in 'jeq #1, back'");
+  CHECK(
+      errorOf("back: ld #1\njeq #1, back\n") ==
+      "line 2: label 'back' is not 1 to 256 instructions after this one (pc 1 jumps to 0) in 'jeq #1, back'");
   CHECK(errorOf("42\n") == "line 1: expected an instruction in '42'");
   CHECK(assemble("").ok());
   CHECK(assemble("; only a comment\n\n").ok());

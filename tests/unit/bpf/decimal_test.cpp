@@ -47,7 +47,8 @@ TEST_CASE("errors name the line") {
   CHECK(errorOf("1\n6 0 0 0 7\n") == "line 2: expected 'code jt jf k', got '6 0 0 0 7'");
   CHECK(errorOf("1\n6 256 0 0\n") == "line 2: jt '256' is not a decimal number from 0 to 255");
   CHECK(errorOf("1\n65536 0 0 0\n") == "line 2: code '65536' is not a decimal number from 0 to 65535");
-  CHECK(errorOf("1\n6 0 0 4294967296\n") == "line 2: k '4294967296' is not a decimal number from 0 to 4294967295");
+  CHECK(errorOf("1\n6 0 0 4294967296\n") ==
+        "line 2: k '4294967296' is not a decimal number from 0 to 4294967295");
   CHECK(errorOf("1\n6 0 0 -1\n") == "line 2: k '-1' is not a decimal number from 0 to 4294967295");
   CHECK(errorOf("1\n6 0 0x1 0\n") == "line 2: jf '0x1' is not a decimal number from 0 to 255");
   CHECK(errorOf("3\n6 0 0 0\n6 0 0 0\n") == "line 1: count says 3 instructions but 2 follow");

@@ -1,11 +1,12 @@
 // Tests for parseImage: every instruction the -d printer writes reads
 // back to the same instruction, and malformed lines are refused with the
 // line number.
+#include "bpf/image_reader.h"
+
 #include <doctest/doctest.h>
 
 #include <random>
 
-#include "bpf/image_reader.h"
 #include "bpf/opcodes.h"
 
 using namespace sift::bpf;
@@ -19,15 +20,16 @@ std::string errorOf(std::string_view text) {
 
 TEST_CASE("the -d listing of every printable instruction reads back") {
   std::mt19937 rng(99);
-  const uint32_t ks[] = {0, 1, 15, 255, 0x800, 0x7fffffff, 0x80000000u, 0xfffff000u, 0xfffff028u, 0xfffff02cu,
-                         0xfffff040u, 0xffffffffu};
+  const uint32_t ks[] = {0,           1,           15,          255,         0x800,       0x7fffffff,
+                         0x80000000u, 0xfffff000u, 0xfffff028u, 0xfffff02cu, 0xfffff040u, 0xffffffffu};
   for (int round = 0; round < 20; ++round) {
     Program p;
     // Room for forward jumps: each jump's targets stay inside the program.
     for (const OpInfo& info : allOps()) {
       if (!info.image) continue;
       Insn insn{info.code, 0, 0, 0};
-      if (info.operand != Operand::NoOperand && info.operand != Operand::RegX && info.operand != Operand::PktLen)
+      if (info.operand != Operand::NoOperand && info.operand != Operand::RegX &&
+          info.operand != Operand::PktLen)
         insn.k = ks[rng() % std::size(ks)];
       if (info.readsScratch() || info.writesScratch()) insn.k = rng() % 16;
       if (info.isConditional()) {

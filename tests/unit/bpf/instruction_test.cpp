@@ -1,11 +1,11 @@
 // Tests for typed instructions: decode(encode(i)) == i for every opcode in
 // the table, encode(decode(insn)) == insn for any raw instruction, encode
 // errors, and the decimal text round trip.
+#include "bpf/instruction.h"
+
 #include <doctest/doctest.h>
 
 #include <random>
-
-#include "bpf/instruction.h"
 
 using namespace sift::bpf;
 
@@ -20,13 +20,16 @@ std::vector<Insn> samplesFor(const OpInfo& info) {
     case Shape::AluX:
     case Shape::Negate:
     case Shape::ReturnReg:
-    case Shape::Move: out.push_back({info.code, 0, 0, 0}); break;
+    case Shape::Move:
+      out.push_back({info.code, 0, 0, 0});
+      break;
     case Shape::LoadMem:
     case Shape::Store:
       for (uint32_t k = 0; k < kMemWords; ++k) out.push_back({info.code, 0, 0, k});
       break;
     case Shape::JumpK:
-      for (uint32_t k : ks) out.push_back({info.code, static_cast<uint8_t>(k & 0xff), static_cast<uint8_t>(k >> 24), k});
+      for (uint32_t k : ks)
+        out.push_back({info.code, static_cast<uint8_t>(k & 0xff), static_cast<uint8_t>(k >> 24), k});
       out.push_back({info.code, 255, 255, 7});
       break;
     case Shape::JumpX:
@@ -95,8 +98,8 @@ TEST_CASE("typed values decode(encode(i)) == i") {
       Tax{},
       Txa{},
   };
-  for (AluOp op : {AluOp::Add, AluOp::Sub, AluOp::Mul, AluOp::Div, AluOp::Or, AluOp::And, AluOp::Lsh, AluOp::Rsh,
-                   AluOp::Mod, AluOp::Xor}) {
+  for (AluOp op : {AluOp::Add, AluOp::Sub, AluOp::Mul, AluOp::Div, AluOp::Or, AluOp::And, AluOp::Lsh,
+                   AluOp::Rsh, AluOp::Mod, AluOp::Xor}) {
     all.push_back(AluConstant{op, 3});
     all.push_back(AluX{op});
   }
@@ -126,7 +129,8 @@ TEST_CASE("decode never fails and encode(decode(insn)) == insn") {
     for (int rep = 0; rep < 3; ++rep) {
       uint32_t r = rng();
       Insn insn{static_cast<uint16_t>(code), 0, 0, 0};
-      if (rep > 0) insn = Insn{static_cast<uint16_t>(code), uint8_t(r), uint8_t(r >> 8), static_cast<uint32_t>(rng())};
+      if (rep > 0)
+        insn = Insn{static_cast<uint16_t>(code), uint8_t(r), uint8_t(r >> 8), static_cast<uint32_t>(rng())};
       if (rep == 1) insn.jt = insn.jf = 0;
       Instruction typed = decode(insn);
       auto back = encode(typed);
@@ -138,11 +142,11 @@ TEST_CASE("decode never fails and encode(decode(insn)) == insn") {
 }
 
 TEST_CASE("non-canonical fields decode to RawInstruction") {
-  CHECK(std::holds_alternative<RawInstruction>(decode(Insn{0x28, 1, 0, 12})));   // ldh with jt
-  CHECK(std::holds_alternative<RawInstruction>(decode(Insn{0x07, 0, 0, 5})));    // tax with k
-  CHECK(std::holds_alternative<RawInstruction>(decode(Insn{0x60, 0, 0, 16})));   // ld M[16]
-  CHECK(std::holds_alternative<RawInstruction>(decode(Insn{0x1d, 0, 0, 1})));    // jeq x with k
-  CHECK(std::holds_alternative<RawInstruction>(decode(Insn{0x08, 0, 0, 0})));    // not an opcode
+  CHECK(std::holds_alternative<RawInstruction>(decode(Insn{0x28, 1, 0, 12})));  // ldh with jt
+  CHECK(std::holds_alternative<RawInstruction>(decode(Insn{0x07, 0, 0, 5})));   // tax with k
+  CHECK(std::holds_alternative<RawInstruction>(decode(Insn{0x60, 0, 0, 16})));  // ld M[16]
+  CHECK(std::holds_alternative<RawInstruction>(decode(Insn{0x1d, 0, 0, 1})));   // jeq x with k
+  CHECK(std::holds_alternative<RawInstruction>(decode(Insn{0x08, 0, 0, 0})));   // not an opcode
   CHECK(std::holds_alternative<LoadExtension>(decode(Insn{0x30, 0, 0, 0xfffff030u})));
   CHECK(std::holds_alternative<LoadAbsolute>(decode(Insn{0x30, 0, 0, 0xfffff040u})));
   CHECK(std::holds_alternative<LoadIndirect>(decode(Insn{0x50, 0, 0, 0xfffff030u})));

@@ -1,10 +1,10 @@
 // Tests for the opcode table: every code is where the cBPF encoding says,
 // lookups agree, and the def/use facts hold for representative opcodes.
+#include "bpf/opcodes.h"
+
 #include <doctest/doctest.h>
 
 #include <set>
-
-#include "bpf/opcodes.h"
 
 using namespace sift::bpf;
 
@@ -36,20 +36,44 @@ TEST_CASE("shapes agree with the class bits") {
     switch (info.shape) {
       case Shape::LoadImm:
       case Shape::LoadMem:
-      case Shape::LoadLen: CHECK((cls == kLd || cls == kLdx)); break;
+      case Shape::LoadLen:
+        CHECK((cls == kLd || cls == kLdx));
+        break;
       case Shape::LoadAbs:
-      case Shape::LoadInd: CHECK(cls == kLd); break;
-      case Shape::LoadMsh: CHECK(cls == kLdx); break;
-      case Shape::Store: CHECK((cls == kSt || cls == kStx)); break;
+      case Shape::LoadInd:
+        CHECK(cls == kLd);
+        break;
+      case Shape::LoadMsh:
+        CHECK(cls == kLdx);
+        break;
+      case Shape::Store:
+        CHECK((cls == kSt || cls == kStx));
+        break;
       case Shape::AluK:
-      case Shape::Negate: CHECK(cls == kAlu); CHECK((info.code & 8) == 0); break;
-      case Shape::AluX: CHECK(cls == kAlu); CHECK((info.code & 8) == 8); break;
+      case Shape::Negate:
+        CHECK(cls == kAlu);
+        CHECK((info.code & 8) == 0);
+        break;
+      case Shape::AluX:
+        CHECK(cls == kAlu);
+        CHECK((info.code & 8) == 8);
+        break;
       case Shape::Jump:
-      case Shape::JumpK: CHECK(cls == kJmp); CHECK((info.code & 8) == 0); break;
-      case Shape::JumpX: CHECK(cls == kJmp); CHECK((info.code & 8) == 8); break;
+      case Shape::JumpK:
+        CHECK(cls == kJmp);
+        CHECK((info.code & 8) == 0);
+        break;
+      case Shape::JumpX:
+        CHECK(cls == kJmp);
+        CHECK((info.code & 8) == 8);
+        break;
       case Shape::ReturnK:
-      case Shape::ReturnReg: CHECK(cls == kRet); break;
-      case Shape::Move: CHECK(cls == kMisc); break;
+      case Shape::ReturnReg:
+        CHECK(cls == kRet);
+        break;
+      case Shape::Move:
+        CHECK(cls == kMisc);
+        break;
     }
     if (info.shape == Shape::LoadImm || info.shape == Shape::LoadMem || info.shape == Shape::LoadLen ||
         info.shape == Shape::Store) {
@@ -102,8 +126,8 @@ TEST_CASE("def/use facts") {
 }
 
 TEST_CASE("ancillary offsets") {
-  const char* symbols[] = {"proto", "type",   "ifidx",  "nla",      "nlan",  "mark", "queue",  "hatype",
-                           "rxhash", "cpu",   "xor_x",  "vlan_tci", "vlanp", "poff", "random", "vlan_tpid"};
+  const char* symbols[] = {"proto",  "type", "ifidx", "nla",      "nlan",  "mark", "queue",  "hatype",
+                           "rxhash", "cpu",  "xor_x", "vlan_tci", "vlanp", "poff", "random", "vlan_tpid"};
   REQUIRE(allExtensions().size() == 16);
   for (size_t i = 0; i < 16; ++i) {
     const ExtensionInfo& e = allExtensions()[i];

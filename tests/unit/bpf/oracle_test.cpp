@@ -27,9 +27,7 @@ std::string pcapImage(const Insn& insn, int pc) {
 
 // The listings reproduce libpcap 1.10.3 (Debian 12); other versions print
 // some instructions differently, so the byte-for-byte cases skip them.
-bool isOracleVersion() {
-  return std::string(pcap_lib_version()).find("version 1.10.3") != std::string::npos;
-}
+bool isOracleVersion() { return std::string(pcap_lib_version()).find("version 1.10.3") != std::string::npos; }
 
 }  // namespace
 
@@ -38,12 +36,12 @@ TEST_CASE("imageLine equals libpcap's bpf_image for every table opcode") {
     MESSAGE("skipped: " << pcap_lib_version() << " is not libpcap 1.10.3");
     return;
   }
-  const uint32_t ks[] = {0,          1,           2,           9,           15,          16,          100,
-                         255,        256,         0x800,       0x86dd,      65535,       262144,      0x7fffffff,
-                         0x80000000u, 0xfffffffeu, 0xffffffffu, 0xffffefffu, 0xfffff000u, 0xfffff004u, 0xfffff008u,
-                         0xfffff00cu, 0xfffff010u, 0xfffff014u, 0xfffff018u, 0xfffff01cu, 0xfffff020u, 0xfffff024u,
-                         0xfffff028u, 0xfffff02cu, 0xfffff030u, 0xfffff034u, 0xfffff038u, 0xfffff03cu, 0xfffff040u,
-                         0xfffff001u, 0xffeffffcu};
+  const uint32_t ks[] = {
+      0,           1,           2,           9,           15,          16,          100,         255,
+      256,         0x800,       0x86dd,      65535,       262144,      0x7fffffff,  0x80000000u, 0xfffffffeu,
+      0xffffffffu, 0xffffefffu, 0xfffff000u, 0xfffff004u, 0xfffff008u, 0xfffff00cu, 0xfffff010u, 0xfffff014u,
+      0xfffff018u, 0xfffff01cu, 0xfffff020u, 0xfffff024u, 0xfffff028u, 0xfffff02cu, 0xfffff030u, 0xfffff034u,
+      0xfffff038u, 0xfffff03cu, 0xfffff040u, 0xfffff001u, 0xffeffffcu};
   const uint8_t jumps[] = {0, 1, 7, 127, 128, 254, 255};
   const int pcs[] = {0, 1, 9, 10, 99, 100, 999, 1000, 4095, 99999, 2147483000};
   size_t compared = 0;
@@ -91,8 +89,8 @@ bool runCommand(const std::string& cmd, std::string* out) {
 
 std::string tcpdump(const char* flag, const char* linktype, const std::string& options, const char* expr) {
   std::string out;
-  std::string cmd = std::string(SIFT_TCPDUMP) + " " + flag + " " + options + " -y " + linktype + " -- '" + expr +
-                    "' 2>/dev/null";
+  std::string cmd = std::string(SIFT_TCPDUMP) + " " + flag + " " + options + " -y " + linktype + " -- '" +
+                    expr + "' 2>/dev/null";
   if (!runCommand(cmd, &out)) return "<failed: " + cmd + ">";
   return out;
 }

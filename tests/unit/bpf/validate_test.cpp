@@ -81,7 +81,8 @@ TEST_CASE("unknown-opcode") {
 TEST_CASE("kernel-opcode: ret x") {
   Program p = prog({{LdImm, 0, 0, 1}, {Tax, 0, 0, 0}, {RetX, 0, 0, 0}});
   accepts(p, Profile::Libpcap);
-  refuses(p, Profile::Kernel, "kernel-opcode", 2, "pc 2: 'ret x' (opcode 0xe) is not accepted by the linux kernel");
+  refuses(p, Profile::Kernel, "kernel-opcode", 2,
+          "pc 2: 'ret x' (opcode 0xe) is not accepted by the linux kernel");
   accepts(prog({{LdxLen, 0, 0, 0}, {RetK, 0, 0, 1}}), Profile::Kernel);
 }
 
@@ -90,7 +91,8 @@ TEST_CASE("scratch-out-of-range") {
     for (uint16_t code : {LdMem, LdxMem, St, Stx}) {
       CAPTURE(code);
       Program p = prog({{St, 0, 0, 0}, {code, 0, 0, 16}, {RetA, 0, 0, 0}});
-      refuses(p, pr, "scratch-out-of-range", 1, "pc 1: scratch cell M[16] out of range, cells are M[0] to M[15]");
+      refuses(p, pr, "scratch-out-of-range", 1,
+              "pc 1: scratch cell M[16] out of range, cells are M[0] to M[15]");
       p.insns[1].k = 0;
       accepts(p, pr);
     }
@@ -101,8 +103,10 @@ TEST_CASE("scratch-out-of-range") {
 
 TEST_CASE("division-by-zero") {
   for (Profile pr : kBoth) {
-    refuses(prog({{DivK, 0, 0, 0}, {RetA, 0, 0, 0}}), pr, "division-by-zero", 0, "pc 0: division by constant 0");
-    refuses(prog({{ModK, 0, 0, 0}, {RetA, 0, 0, 0}}), pr, "division-by-zero", 0, "pc 0: modulo by constant 0");
+    refuses(prog({{DivK, 0, 0, 0}, {RetA, 0, 0, 0}}), pr, "division-by-zero", 0,
+            "pc 0: division by constant 0");
+    refuses(prog({{ModK, 0, 0, 0}, {RetA, 0, 0, 0}}), pr, "division-by-zero", 0,
+            "pc 0: modulo by constant 0");
     accepts(prog({{DivK, 0, 0, 3}, {ModK, 0, 0, 1}, {DivX, 0, 0, 0}, {RetA, 0, 0, 0}}), pr);
   }
 }
@@ -110,7 +114,8 @@ TEST_CASE("division-by-zero") {
 TEST_CASE("shift-out-of-range (kernel only)") {
   Program p = prog({{LshK, 0, 0, 32}, {RetA, 0, 0, 0}});
   accepts(p, Profile::Libpcap);
-  refuses(p, Profile::Kernel, "shift-out-of-range", 0, "pc 0: 'lsh #32' shifts by 32, the kernel requires less than 32");
+  refuses(p, Profile::Kernel, "shift-out-of-range", 0,
+          "pc 0: 'lsh #32' shifts by 32, the kernel requires less than 32");
   refuses(prog({{RshK, 0, 0, 0xffffffffu}, {RetA, 0, 0, 0}}), Profile::Kernel, "shift-out-of-range", 0,
           "pc 0: 'rsh #-1' shifts by 4294967295, the kernel requires less than 32");
   accepts(prog({{LshK, 0, 0, 31}, {RshK, 0, 0, 0}, {RetA, 0, 0, 0}}), Profile::Kernel);
@@ -123,7 +128,9 @@ TEST_CASE("unknown-extension (kernel only)") {
           "pc 0: 'ld [-4032]' reads ancillary offset 64, which the kernel does not know");
   refuses(prog({{LdAbsB, 0, 0, 0xfffff001u}, {RetA, 0, 0, 0}}), Profile::Kernel, "unknown-extension", 0,
           "pc 0: 'ldb [-4095]' reads ancillary offset 1, which the kernel does not know");
-  accepts(prog({{LdAbsH, 0, 0, 0xfffff02cu}, {LdAbsB, 0, 0, 0xfffff030u}, {LdAbsW, 0, 0, 0xffffefffu},
+  accepts(prog({{LdAbsH, 0, 0, 0xfffff02cu},
+                {LdAbsB, 0, 0, 0xfffff030u},
+                {LdAbsW, 0, 0, 0xffffefffu},
                 {RetA, 0, 0, 0}}),
           Profile::Kernel);
 }
@@ -157,7 +164,8 @@ TEST_CASE("ja wraps around under libpcap, is a backward jump for the kernel") {
           "pc 2: jump target 4294967283 past end of 4-instruction program");
   // Large forward offsets do not wrap for the kernel.
   p.insns[2].k = 0x7fffffffu;
-  refuses(p, Profile::Kernel, "jump-out-of-range", 2, "pc 2: jump target 2147483650 past end of 4-instruction program");
+  refuses(p, Profile::Kernel, "jump-out-of-range", 2,
+          "pc 2: jump target 2147483650 past end of 4-instruction program");
 }
 
 TEST_CASE("no-final-return") {
@@ -187,44 +195,50 @@ TEST_CASE("first error wins, in pc order, final return before scratch") {
 TEST_CASE("uninitialized-scratch (kernel only)") {
   Program readFirst = prog({{LdMem, 0, 0, 3}, {RetA, 0, 0, 0}});
   accepts(readFirst, Profile::Libpcap);
-  refuses(readFirst, Profile::Kernel, "uninitialized-scratch", 0, "pc 0: 'ld M[3]' may read M[3] before it is written");
+  refuses(readFirst, Profile::Kernel, "uninitialized-scratch", 0,
+          "pc 0: 'ld M[3]' may read M[3] before it is written");
 
   accepts(prog({{St, 0, 0, 3}, {LdxMem, 0, 0, 3}, {RetA, 0, 0, 0}}), Profile::Kernel);
-  refuses(prog({{St, 0, 0, 2}, {LdxMem, 0, 0, 3}, {RetA, 0, 0, 0}}), Profile::Kernel, "uninitialized-scratch", 1,
-          "pc 1: 'ldx M[3]' may read M[3] before it is written");
+  refuses(prog({{St, 0, 0, 2}, {LdxMem, 0, 0, 3}, {RetA, 0, 0, 0}}), Profile::Kernel, "uninitialized-scratch",
+          1, "pc 1: 'ldx M[3]' may read M[3] before it is written");
 
   // Written on one branch only.
   Program oneBranch = prog({
-      {LdAbsB, 0, 0, 0},   // 0
-      {JeqK, 0, 1, 1},     // 1: true -> 2, false -> 3
-      {Stx, 0, 0, 5},      // 2
-      {LdMem, 0, 0, 5},    // 3
-      {RetA, 0, 0, 0},     // 4
+      {LdAbsB, 0, 0, 0},  // 0
+      {JeqK, 0, 1, 1},    // 1: true -> 2, false -> 3
+      {Stx, 0, 0, 5},     // 2
+      {LdMem, 0, 0, 5},   // 3
+      {RetA, 0, 0, 0},    // 4
   });
-  refuses(oneBranch, Profile::Kernel, "uninitialized-scratch", 3, "pc 3: 'ld M[5]' may read M[5] before it is written");
+  refuses(oneBranch, Profile::Kernel, "uninitialized-scratch", 3,
+          "pc 3: 'ld M[5]' may read M[5] before it is written");
   // Written on both branches.
   Program bothBranches = prog({
-      {LdAbsB, 0, 0, 0},   // 0
-      {JeqK, 0, 2, 1},     // 1: true -> 2, false -> 4
-      {St, 0, 0, 5},       // 2
-      {Ja, 0, 0, 1},       // 3 -> 5
-      {Stx, 0, 0, 5},      // 4
-      {LdMem, 0, 0, 5},    // 5
-      {RetA, 0, 0, 0},     // 6
+      {LdAbsB, 0, 0, 0},  // 0
+      {JeqK, 0, 2, 1},    // 1: true -> 2, false -> 4
+      {St, 0, 0, 5},      // 2
+      {Ja, 0, 0, 1},      // 3 -> 5
+      {Stx, 0, 0, 5},     // 4
+      {LdMem, 0, 0, 5},   // 5
+      {RetA, 0, 0, 0},    // 6
   });
   accepts(bothBranches, Profile::Kernel);
   // Written before a branch, read on both sides.
-  accepts(prog({{St, 0, 0, 0}, {JeqK, 0, 2, 0}, {LdMem, 0, 0, 0}, {RetA, 0, 0, 0}, {LdxMem, 0, 0, 0},
+  accepts(prog({{St, 0, 0, 0},
+                {JeqK, 0, 2, 0},
+                {LdMem, 0, 0, 0},
+                {RetA, 0, 0, 0},
+                {LdxMem, 0, 0, 0},
                 {RetK, 0, 0, 0}}),
           Profile::Kernel);
   // Like Linux, the instruction after a return inherits the state as if
   // the return fell through, even when only a jump reaches it.
   Program afterRet = prog({
-      {St, 0, 0, 1},      // 0
-      {JeqK, 0, 1, 0},    // 1: true -> 2, false -> 3
-      {RetK, 0, 0, 0},    // 2
-      {LdMem, 0, 0, 1},   // 3: M[1] written on every path
-      {RetA, 0, 0, 0},    // 4
+      {St, 0, 0, 1},     // 0
+      {JeqK, 0, 1, 0},   // 1: true -> 2, false -> 3
+      {RetK, 0, 0, 0},   // 2
+      {LdMem, 0, 0, 1},  // 3: M[1] written on every path
+      {RetA, 0, 0, 0},   // 4
   });
   accepts(afterRet, Profile::Kernel);
   Program unreachableRead = prog({{RetK, 0, 0, 0}, {LdMem, 0, 0, 1}, {RetA, 0, 0, 0}});

@@ -37,20 +37,29 @@ class Generator {
   // sometimes far away or an ancillary offset.
   uint32_t offset() {
     switch (below(10)) {
-      case 0: return static_cast<uint32_t>(rng_());
-      case 1: return 0xfffff000u + 4 * below(16);
-      case 2: return 0xffffffffu - below(4);
-      default: return below(72);
+      case 0:
+        return static_cast<uint32_t>(rng_());
+      case 1:
+        return 0xfffff000u + 4 * below(16);
+      case 2:
+        return 0xffffffffu - below(4);
+      default:
+        return below(72);
     }
   }
 
   uint32_t value() {
     switch (below(6)) {
-      case 0: return below(4);
-      case 1: return below(256);
-      case 2: return 1u << below(32);
-      case 3: return 0xffffffffu - below(3);
-      default: return static_cast<uint32_t>(rng_());
+      case 0:
+        return below(4);
+      case 1:
+        return below(256);
+      case 2:
+        return 1u << below(32);
+      case 3:
+        return 0xffffffffu - below(3);
+      default:
+        return static_cast<uint32_t>(rng_());
     }
   }
 
@@ -59,26 +68,37 @@ class Generator {
     Insn in{info.code, 0, 0, 0};
     size_t room = len - 2 - pc;  // instructions between here and the last
     switch (info.shape) {
-      case Shape::LoadImm: in.k = info.arg == Arg::X && chance(70) ? below(80) : value(); break;
+      case Shape::LoadImm:
+        in.k = info.arg == Arg::X && chance(70) ? below(80) : value();
+        break;
       case Shape::LoadAbs:
       case Shape::LoadInd:
-      case Shape::LoadMsh: in.k = offset(); break;
+      case Shape::LoadMsh:
+        in.k = offset();
+        break;
       case Shape::LoadMem:
-      case Shape::Store: in.k = below(bpf::kMemWords); break;
+      case Shape::Store:
+        in.k = below(bpf::kMemWords);
+        break;
       case Shape::AluK:
         in.k = value();
         if (info.arg == Arg::Lsh || info.arg == Arg::Rsh) in.k = below(32);
         if ((info.arg == Arg::Div || info.arg == Arg::Mod) && in.k == 0) in.k = 1 + below(100);
         break;
-      case Shape::Jump: in.k = below(static_cast<uint32_t>(room + 1)); break;
+      case Shape::Jump:
+        in.k = below(static_cast<uint32_t>(room + 1));
+        break;
       case Shape::JumpK:
       case Shape::JumpX:
         in.k = info.shape == Shape::JumpK ? value() : 0;
         in.jt = static_cast<uint8_t>(below(static_cast<uint32_t>(std::min<size_t>(room, 255) + 1)));
         in.jf = static_cast<uint8_t>(below(static_cast<uint32_t>(std::min<size_t>(room, 255) + 1)));
         break;
-      case Shape::ReturnK: in.k = chance(50) ? value() : below(3); break;
-      default: break;
+      case Shape::ReturnK:
+        in.k = chance(50) ? value() : below(3);
+        break;
+      default:
+        break;
     }
     return in;
   }
@@ -161,7 +181,8 @@ TEST_CASE("the VM agrees with libpcap's bpf_filter on random programs") {
     // The kernel accepts them too, unless an absolute load hits an
     // offset above SKF_AD_OFF that is not an ancillary one.
     bpf::ValidationError why;
-    if (!bpf::validate(p, bpf::Profile::Kernel, &why)) REQUIRE_MESSAGE(why.rule == "unknown-extension", why.message);
+    if (!bpf::validate(p, bpf::Profile::Kernel, &why))
+      REQUIRE_MESSAGE(why.rule == "unknown-extension", why.message);
     for (int i = 0; i < kPacketsPerProgram; ++i) {
       uint32_t wire = 0;
       std::vector<uint8_t> pkt = gen.packet(&wire);
@@ -189,8 +210,9 @@ TEST_CASE("the VM agrees with libpcap's bpf_filter on random programs") {
 }
 
 TEST_CASE("the VM agrees with libpcap on compiled filters, including protochain loops") {
-  const char* exprs[] = {"tcp port 80", "ip6 protochain 6", "ip protochain 17", "vlan and ip", "ip[0] & 0xf > 5",
-                         "icmp or arp", "udp portrange 53-100", "tcp[tcpflags] & tcp-syn != 0"};
+  const char* exprs[] = {
+      "tcp port 80",     "ip6 protochain 6", "ip protochain 17",     "vlan and ip",
+      "ip[0] & 0xf > 5", "icmp or arp",      "udp portrange 53-100", "tcp[tcpflags] & tcp-syn != 0"};
   pcap_t* dead = pcap_open_dead(DLT_EN10MB, 262144);
   REQUIRE(dead != nullptr);
   std::mt19937 rng(7);

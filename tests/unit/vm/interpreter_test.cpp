@@ -18,8 +18,8 @@ constexpr uint16_t LdImm = 0x00, LdAbsW = 0x20, LdAbsH = 0x28, LdAbsB = 0x30, Ld
                    MulK = 0x24, MulX = 0x2c, DivK = 0x34, DivX = 0x3c, OrK = 0x44, OrX = 0x4c, AndK = 0x54,
                    AndX = 0x5c, LshK = 0x64, LshX = 0x6c, RshK = 0x74, RshX = 0x7c, Neg = 0x84, ModK = 0x94,
                    ModX = 0x9c, XorK = 0xa4, XorX = 0xac, Ja = 0x05, JeqK = 0x15, JeqX = 0x1d, JgtK = 0x25,
-                   JgtX = 0x2d, JgeK = 0x35, JgeX = 0x3d, JsetK = 0x45, JsetX = 0x4d, RetK = 0x06, RetX = 0x0e,
-                   RetA = 0x16, Tax = 0x07, Txa = 0x87;
+                   JgtX = 0x2d, JgeK = 0x35, JgeX = 0x3d, JsetK = 0x45, JsetX = 0x4d, RetK = 0x06,
+                   RetX = 0x0e, RetA = 0x16, Tax = 0x07, Txa = 0x87;
 
 const std::vector<uint8_t> kPacket = {0x45, 0x00, 0x00, 0x54, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02};
 
@@ -111,7 +111,11 @@ TEST_CASE("lengths, constants, scratch, moves") {
   CHECK(run({{LdLen, 0, 0, 0}, {RetA, 0, 0, 0}}, kPacket, 1514) == 1514);
   CHECK(run({{LdxLen, 0, 0, 0}, {RetX, 0, 0, 0}}, kPacket, 60) == 60);
   CHECK(run({{LdLen, 0, 0, 0}, {RetA, 0, 0, 0}}) == kPacket.size());
-  CHECK(run({{LdImm, 0, 0, 5}, {St, 0, 0, 15}, {LdImm, 0, 0, 0}, {LdxMem, 0, 0, 15}, {Txa, 0, 0, 0},
+  CHECK(run({{LdImm, 0, 0, 5},
+             {St, 0, 0, 15},
+             {LdImm, 0, 0, 0},
+             {LdxMem, 0, 0, 15},
+             {Txa, 0, 0, 0},
              {RetA, 0, 0, 0}}) == 5);
   CHECK(run({{LdxImm, 0, 0, 6}, {Stx, 0, 0, 0}, {LdMem, 0, 0, 0}, {RetA, 0, 0, 0}}) == 6);
   CHECK(run({{LdImm, 0, 0, 3}, {Tax, 0, 0, 0}, {LdImm, 0, 0, 0}, {RetX, 0, 0, 0}}) == 3);
@@ -187,13 +191,13 @@ TEST_CASE("ja forward and, under the libpcap profile, wrapping backward") {
   CHECK(run({{Ja, 0, 0, 0}, {RetK, 0, 0, 1}}) == 1);
   // X counts to 5 with a backward ja (k = -5), as protochain loops do.
   CHECK(run({
-            {LdxImm, 0, 0, 0},      // 0
-            {Txa, 0, 0, 0},         // 1
-            {AddK, 0, 0, 1},        // 2
-            {Tax, 0, 0, 0},         // 3
-            {JeqK, 1, 0, 5},        // 4: -> 6 when A == 5
+            {LdxImm, 0, 0, 0},        // 0
+            {Txa, 0, 0, 0},           // 1
+            {AddK, 0, 0, 1},          // 2
+            {Tax, 0, 0, 0},           // 3
+            {JeqK, 1, 0, 5},          // 4: -> 6 when A == 5
             {Ja, 0, 0, 0xfffffffbu},  // 5: 6 - 5 = 1
-            {RetA, 0, 0, 0},        // 6
+            {RetA, 0, 0, 0},          // 6
         }) == 5);
   // A jump to itself would spin forever in libpcap; the VM gives up and rejects.
   CHECK(run({{Ja, 0, 0, 0xffffffffu}, {RetK, 0, 0, 1}}) == 0);
