@@ -326,6 +326,7 @@ enum class Outcome : uint8_t {
 struct Disagreement {
   size_t packet;  // index into PacketSet::packets
   uint32_t oracle, sift;
+  uint32_t oracleOnSift;  // libpcap's bpf_filter running sift's program: tells compiler bugs from VM bugs
 };
 
 struct ItemResult {
@@ -396,7 +397,8 @@ ItemResult runItem(const Expression& e, const PacketSet& set, bool runPackets) {
       ++r.agree;
     } else {
       ++r.disagree;
-      if (r.samples.size() < 3) r.samples.push_back({i, want, got});
+      if (r.samples.size() < 3)
+        r.samples.push_back({i, want, got, oracleRun(r.siftInsns, p.data.data(), caplen, p.wireLength)});
     }
   }
   return r;
@@ -469,8 +471,9 @@ void reportFailure(const Expression& e, const PacketSet& set, const ItemResult& 
       std::printf("  %zu of %zu packets disagree\n", r.disagree, r.agree + r.disagree);
       for (const auto& d : r.samples) {
         const TestPacket& p = set.packets[d.packet];
-        std::printf("  packet %s #%u (caplen %zu, wirelen %u): libpcap returns %u, sift returns %u\n",
-                    set.sources[p.source].c_str(), p.index, p.data.size(), p.wireLength, d.oracle, d.sift);
+        std::printf("  packet %s #%u (caplen %zu, wirelen %u): libpcap returns %u, sift returns %u%s\n",
+                    set.sources[p.source].c_str(), p.index, p.data.size(), p.wireLength, d.oracle, d.sift,
+                    d.oracleOnSift == d.sift ? "" : " (libpcap's bpf_filter on sift's program differs from sift's VM)");
         std::printf("%s", hexDump(p.data).c_str());
       }
       std::printf("  libpcap's program:\n%s", listingOf(r.oracleInsns).c_str());
