@@ -8,6 +8,7 @@
 // A library that lacks one of the required functions is refused with the
 // name of the missing function.
 #include <dlfcn.h>
+#include <net/if.h>
 #include <errno.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -317,12 +318,11 @@ Expected<std::vector<InterfaceInfo>> listSystem(const std::string& path) {
   char errbuf[kErrbufSize] = {0};
   if ((*lib)->findalldevs(&devs, errbuf) < 0) return Diagnostic::error(std::string("cannot list interfaces: ") + errbuf);
   std::vector<InterfaceInfo> out;
-  int32_t n = 0;
   for (PcapIf* d = devs; d; d = d->next) {
     InterfaceInfo info;
     info.name = d->name ? d->name : "";
     info.description = d->description ? d->description : "";
-    info.index = ++n;
+    info.index = static_cast<int32_t>(::if_nametoindex(info.name.c_str()));
     info.up = d->flags & kIfUp;
     info.running = d->flags & kIfRunning;
     info.loopback = d->flags & kIfLoopback;

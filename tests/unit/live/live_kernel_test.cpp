@@ -419,3 +419,39 @@ TEST_CASE("a missing libpcap is a clear error, not a crash") {
   REQUIRE_FALSE(source.ok());
   CHECK(source.error().message == "'libc.so.6' is not a usable libpcap: it has no 'pcap_create'");
 }
+
+TEST_CASE("VLAN tags the kernel strips are put back") {
+  REQUIRE_ROOT();
+  VethLab lab;
+  REQUIRE_MESSAGE(lab.ok(), lab.error());
+  FrameSender sender(VethLab::kSender);
+  REQUIRE(sender.ok());
+  gen::GenOptions g;
+  g.count = 3000;
+  g.seed = 99;
+  std::vector<std::vector<uint8_t>> tagged;
+  for (auto& p : gen::generatePackets(g))
+    if (isVlanTagged(p.data) && p.data.size() >= 18 && p.data.size() <= 9014) tagged.push_back(p.data);
+  REQUIRE(tagged.size() >= 20);
+  for (const char* backend : {"native", "system"}) {
+    INFO("backend: ", backend);
+    OpenOptions o;
+    o.interface = VethLab::kReceiver;
+    o.backend = *BackendChoice::parse(backend);
+    auto source = live::open(o);
+    REQUIRE_MESSAGE(source.ok(), source.error().message);
+    for (const auto& f : tagged) REQUIRE(sender.send(f));
+    size_t got = 0, same = 0;
+    LivePacket p;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (got < tagged.size() && std::chrono::steady_clock::now() < deadline) {
+      auto s = (*source)->next(p, 200);
+      REQUIRE(s.ok());
+      if (*s != NextStatus::Packet) continue;
+      const auto& want = tagged[got++];
+      if (p.data.size() == want.size() && std::equal(want.begin(), want.end(), p.data.begin())) ++same;
+    }
+    CHECK(got == tagged.size());
+    CHECK(same == tagged.size());
+  }
+}
