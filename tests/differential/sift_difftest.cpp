@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -349,7 +350,15 @@ ItemResult runItem(const Expression& e, const PacketSet& set, bool runPackets) {
   CompileOptions options;
   options.linktype = set.dlt;
   options.snaplen = kSnaplen;
-  auto compiled = compile(e.text, options);
+  // The public API never throws; if it does, say which case made it.
+  auto guardedCompile = [&]() -> Expected<bpf::Program> {
+    try {
+      return compile(e.text, options);
+    } catch (const std::exception& ex) {
+      return Diagnostic::error(std::string("sift::compile threw: ") + ex.what());
+    }
+  };
+  auto compiled = guardedCompile();
   if (!oracle.ok) r.oracleError = oracle.error;
   if (!compiled) r.siftError = renderError(compiled.error(), e.text);
   if (!oracle.ok && !compiled) return r;
@@ -364,7 +373,7 @@ ItemResult runItem(const Expression& e, const PacketSet& set, bool runPackets) {
     return r;
   }
   r.siftInsns = compiled->insns;
-  auto again = compile(e.text, options);
+  auto again = guardedCompile();
   if (!again || again->insns != r.siftInsns) {
     r.outcome = Outcome::SiftUnstable;
     r.siftError = again ? "a second compile gave a different program" : "a second compile failed";
