@@ -6,14 +6,20 @@
 // instantiation (load size, ALU operation, jump condition). With GCC or
 // Clang the handlers are threaded with computed goto (each ends in its own
 // dispatch, which branch predictors like); elsewhere, or with
-// SIFT_VM_SWITCH_DISPATCH defined, they are the cases of one switch. The program is a ValidatedProgram, so
-// every code is known, every jump lands inside the program, scratch indices are below 16 and the last
+// SIFT_VM_SWITCH_DISPATCH defined, they are the cases of one switch.
+//
+// The loop is a template over an observer: vm::run uses one that does
+// nothing (and compiles away), vm::trace one that records every step.
+// The program is a ValidatedProgram, so every code is known, every jump
+// lands inside the program, scratch indices are below 16 and the last
 // instruction returns.
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 #include "bpf/opcodes.h"
 #include "sift/vm.h"
+#include "vm/trace.h"
 
 namespace sift::vm {
 namespace {
@@ -43,72 +49,95 @@ inline bool loadAt(const uint8_t* p, size_t len, uint64_t off, uint32_t& out) {
 // A = A op v; false means "reject the packet" (division by zero).
 template <Arg Op>
 inline bool alu(uint32_t& a, uint32_t v) {
-  if constexpr (Op == Arg::Add)
+  if constexpr (Op == Arg::Add) {
     a += v;
-  else if constexpr (Op == Arg::Sub)
+  } else if constexpr (Op == Arg::Sub) {
     a -= v;
-  else if constexpr (Op == Arg::Mul)
+  } else if constexpr (Op == Arg::Mul) {
     a *= v;
-  else if constexpr (Op == Arg::Div) {
+  } else if constexpr (Op == Arg::Div) {
     if (v == 0) return false;
     a /= v;
   } else if constexpr (Op == Arg::Mod) {
     if (v == 0) return false;
     a %= v;
-  } else if constexpr (Op == Arg::And)
+  } else if constexpr (Op == Arg::And) {
     a &= v;
-  else if constexpr (Op == Arg::Or)
+  } else if constexpr (Op == Arg::Or) {
     a |= v;
-  else if constexpr (Op == Arg::Xor)
+  } else if constexpr (Op == Arg::Xor) {
     a ^= v;
-  else if constexpr (Op == Arg::Lsh)
+  } else if constexpr (Op == Arg::Lsh) {
     a = v < 32 ? a << v : 0;
-  else if constexpr (Op == Arg::Rsh)
+  } else if constexpr (Op == Arg::Rsh) {
     a = v < 32 ? a >> v : 0;
-  else
+  } else {
     static_assert(Op == Arg::Add, "not an alu operation");
+  }
   return true;
 }
 
 template <Arg Cond>
 inline bool test(uint32_t a, uint32_t v) {
-  if constexpr (Cond == Arg::Eq)
-    return a == v;
-  else if constexpr (Cond == Arg::Gt)
-    return a > v;
-  else if constexpr (Cond == Arg::Ge)
-    return a >= v;
-  else
-    return (a & v) != 0;
+  if constexpr (Cond == Arg::Eq) return a == v;
+  if constexpr (Cond == Arg::Gt) return a > v;
+  if constexpr (Cond == Arg::Ge) return a >= v;
+  return (a & v) != 0;
 }
+
+inline void moveIntoX(uint32_t a, uint32_t& x) { x = a; }
+inline void moveIntoA(uint32_t& a, uint32_t x) { a = x; }
+
+// vm::run's observer: nothing to see.
+struct NoObserver {
+  static void step(uint32_t, uint32_t, uint32_t) {}
+  static void stop(StopReason, uint32_t, const uint32_t*) {}
+};
+
+// vm::trace's observer.
+struct Recorder {
+  Trace* trace;
+  void step(uint32_t pc, uint32_t a, uint32_t x) { trace->steps.push_back({pc, a, x}); }
+  void stop(StopReason reason, uint32_t pc, const uint32_t* mem) {
+    trace->reason = reason;
+    trace->stopPc = pc;
+    std::memcpy(trace->mem.data(), mem, sizeof(uint32_t) * bpf::kMemWords);
+  }
+};
 
 // One statement per shape; `in` is the current instruction, A and X the
 // registers, `mem` the scratch cells, `pc` points at `in`. NEXT() runs
-// the instruction after pc, DISPATCH() the one pc points at.
+// the instruction after pc, DISPATCH() the one pc points at, STOP() ends
+// the run with a value and a reason.
+#define STOP(reason, value)                                 \
+  do {                                                      \
+    obs.stop(StopReason::reason, uint32_t(pc - prog), mem); \
+    return value;                                           \
+  } while (0)
 #define SIFT_VM_LoadImm(R) R = in.k;
 #define SIFT_VM_LoadAbs(S) \
-  if (!loadAt<Arg::S>(pkt, len, in.k, A)) return 0;
+  if (!loadAt<Arg::S>(pkt, len, in.k, A)) STOP(OutOfBounds, 0);
 #define SIFT_VM_LoadInd(S) \
-  if (!loadAt<Arg::S>(pkt, len, uint64_t(X) + in.k, A)) return 0;
+  if (!loadAt<Arg::S>(pkt, len, uint64_t(X) + in.k, A)) STOP(OutOfBounds, 0);
 #define SIFT_VM_LoadMem(R) R = mem[in.k];
 #define SIFT_VM_LoadLen(R) R = wireLength;
-#define SIFT_VM_LoadMsh(S)                               \
-  {                                                      \
-    uint32_t byte;                                       \
-    if (!loadAt<Arg::S>(pkt, len, in.k, byte)) return 0; \
-    X = (byte & 0xf) << 2;                               \
+#define SIFT_VM_LoadMsh(S)                                           \
+  {                                                                  \
+    uint32_t byte;                                                   \
+    if (!loadAt<Arg::S>(pkt, len, in.k, byte)) STOP(OutOfBounds, 0); \
+    X = (byte & 0xf) << 2;                                           \
   }
 #define SIFT_VM_Store(R) mem[in.k] = R;
 #define SIFT_VM_AluK(Op) \
-  if (!alu<Arg::Op>(A, in.k)) return 0;
+  if (!alu<Arg::Op>(A, in.k)) STOP(DivisionByZero, 0);
 #define SIFT_VM_AluX(Op) \
-  if (!alu<Arg::Op>(A, X)) return 0;
+  if (!alu<Arg::Op>(A, X)) STOP(DivisionByZero, 0);
 #define SIFT_VM_Negate(None) A = 0u - A;
 // The target is computed in 32 bits, so a libpcap-profile ja whose k
 // wraps around lands where libpcap's sign-extended jump does.
-#define SIFT_VM_Jump(None)                                                    \
-  if (in.k >= 0x80000000u && ++backwardJumps > kBackwardJumpBudget) return 0; \
-  pc = prog + static_cast<uint32_t>((pc - prog) + 1 + in.k);                  \
+#define SIFT_VM_Jump(None)                                                              \
+  if (in.k >= 0x80000000u && ++backwardJumps > kBackwardJumpBudget) STOP(LoopLimit, 0); \
+  pc = prog + static_cast<uint32_t>((pc - prog) + 1 + in.k);                            \
   DISPATCH();
 #define SIFT_VM_JumpK(C)       \
   if (test<Arg::C>(A, in.k)) { \
@@ -122,12 +151,9 @@ inline bool test(uint32_t a, uint32_t v) {
     NEXT();                 \
   }                         \
   pc += in.jf;
-#define SIFT_VM_ReturnK(None) return in.k;
-#define SIFT_VM_ReturnReg(R) return R;
+#define SIFT_VM_ReturnK(None) STOP(Return, in.k);
+#define SIFT_VM_ReturnReg(R) STOP(Return, R);
 #define SIFT_VM_Move(R) moveInto##R(A, X);
-
-inline void moveIntoX(uint32_t a, uint32_t& x) { x = a; }
-inline void moveIntoA(uint32_t& a, uint32_t x) { a = x; }
 
 #if defined(__GNUC__) && !defined(SIFT_VM_SWITCH_DISPATCH)
 #define SIFT_VM_THREADED 1
@@ -146,9 +172,9 @@ constexpr std::array<uint8_t, 256> makeSlots() {
 constexpr auto kSlot = makeSlots();
 #endif
 
-}  // namespace
-
-uint32_t run(const bpf::ValidatedProgram& p, std::span<const uint8_t> packet, uint32_t wireLength) {
+template <class Observer>
+uint32_t execute(const bpf::ValidatedProgram& p, std::span<const uint8_t> packet, uint32_t wireLength,
+                 Observer& obs) {
   const bpf::Insn* prog = p.insns().data();
   const uint8_t* pkt = packet.data();
   const size_t len = packet.size();
@@ -161,7 +187,11 @@ uint32_t run(const bpf::ValidatedProgram& p, std::span<const uint8_t> packet, ui
 #define SIFT_BPF_OP(Name, ...) &&op##Name,
 #include "bpf/opcodes.def"
       &&unknown};
-#define DISPATCH() goto* kHandlers[kSlot[pc->code & 0xff]]
+#define DISPATCH()                           \
+  do {                                       \
+    obs.step(uint32_t(pc - prog), A, X);     \
+    goto* kHandlers[kSlot[pc->code & 0xff]]; \
+  } while (0)
 #define NEXT()  \
   do {          \
     ++pc;       \
@@ -176,7 +206,7 @@ uint32_t run(const bpf::ValidatedProgram& p, std::span<const uint8_t> packet, ui
   NEXT();
 #include "bpf/opcodes.def"
 unknown:
-  return 0;  // unreachable: validated programs hold known codes only
+  STOP(Return, 0);  // unreachable: validated programs hold known codes only
 #else
 #define DISPATCH() continue
 #define NEXT() \
@@ -186,6 +216,7 @@ unknown:
   }
   for (;;) {
     const bpf::Insn& in = *pc;
+    obs.step(uint32_t(pc - prog), A, X);
     switch (in.code) {
 #define SIFT_BPF_OP(Name, Code, Mnemonic, Shape, ArgV, ...) \
   case Code: {                                              \
@@ -194,10 +225,24 @@ unknown:
     NEXT();
 #include "bpf/opcodes.def"
       default:
-        return 0;  // unreachable: validated programs hold known codes only
+        STOP(Return, 0);  // unreachable: validated programs hold known codes only
     }
   }
 #endif
+}
+
+}  // namespace
+
+uint32_t run(const bpf::ValidatedProgram& p, std::span<const uint8_t> packet, uint32_t wireLength) {
+  NoObserver obs;
+  return execute(p, packet, wireLength, obs);
+}
+
+Trace trace(const bpf::ValidatedProgram& p, std::span<const uint8_t> packet, uint32_t wireLength) {
+  Trace t;
+  Recorder obs{&t};
+  t.result = execute(p, packet, wireLength, obs);
+  return t;
 }
 
 }  // namespace sift::vm

@@ -14,6 +14,7 @@
 
 #include "bpf/opcodes.h"
 #include "sift/vm.h"
+#include "vm/trace.h"
 
 using namespace sift;
 using bpf::Arg;
@@ -188,6 +189,12 @@ TEST_CASE("the VM agrees with libpcap's bpf_filter on random programs") {
       std::vector<uint8_t> pkt = gen.packet(&wire);
       uint32_t want = pcapRun(p, pkt, wire);
       uint32_t got = vm::run(*v, pkt, wire);
+      if (n % 16 == 0) {
+        vm::Trace t = vm::trace(*v, pkt, wire);
+        CHECK(t.result == want);
+        CHECK(t.steps.size() >= 1);
+        CHECK(t.steps.back().pc == t.stopPc);
+      }
       if (got != want) {
         std::string text = bpf::listing(p, bpf::ListingFormat::Image);
         CAPTURE(text);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sift/vm.h"
+#include "vm/trace.h"
 
 using namespace sift;
 using bpf::Insn;
@@ -201,4 +202,44 @@ TEST_CASE("ja forward and, under the libpcap profile, wrapping backward") {
         }) == 5);
   // A jump to itself would spin forever in libpcap; the VM gives up and rejects.
   CHECK(run({{Ja, 0, 0, 0xffffffffu}, {RetK, 0, 0, 1}}) == 0);
+}
+
+TEST_CASE("trace records each step and why the run stopped") {
+  auto v =
+      bpf::validate(bpf::Program{{{LdAbsH, 0, 0, 2}, {JeqK, 0, 1, 0x54}, {Tax, 0, 0, 0}, {RetA, 0, 0, 0}}},
+                    bpf::Profile::Libpcap);
+  REQUIRE(v.ok());
+  vm::Trace t = vm::trace(*v, kPacket);
+  CHECK(t.result == 0x54);
+  CHECK(t.reason == vm::StopReason::Return);
+  CHECK(t.stopPc == 3);
+  REQUIRE(t.steps.size() == 4);
+  CHECK(t.steps[0].pc == 0);
+  CHECK(t.steps[0].a == 0);
+  CHECK(t.steps[1].pc == 1);
+  CHECK(t.steps[1].a == 0x54);
+  CHECK(t.steps[2].pc == 2);
+  CHECK(t.steps[3].pc == 3);
+  CHECK(t.steps[3].x == 0x54);
+
+  auto oob =
+      bpf::validate(bpf::Program{{{LdImm, 0, 0, 9}, {St, 0, 0, 4}, {LdAbsW, 0, 0, 8}, {RetK, 0, 0, 1}}},
+                    bpf::Profile::Libpcap);
+  REQUIRE(oob.ok());
+  t = vm::trace(*oob, kPacket);
+  CHECK(t.result == 0);
+  CHECK(t.reason == vm::StopReason::OutOfBounds);
+  CHECK(t.stopPc == 2);
+  CHECK(t.mem[4] == 9);
+  CHECK(t.steps.size() == 3);
+
+  auto div = bpf::validate(bpf::Program{{{DivX, 0, 0, 0}, {RetK, 0, 0, 1}}}, bpf::Profile::Libpcap);
+  REQUIRE(div.ok());
+  t = vm::trace(*div, kPacket);
+  CHECK(t.reason == vm::StopReason::DivisionByZero);
+  CHECK(t.stopPc == 0);
+
+  auto spin = bpf::validate(bpf::Program{{{Ja, 0, 0, 0xffffffffu}, {RetK, 0, 0, 1}}}, bpf::Profile::Libpcap);
+  REQUIRE(spin.ok());
+  CHECK(vm::run(*spin, kPacket) == 0);
 }
