@@ -4,6 +4,7 @@
 // `ret #snaplen` / `ret #0`. The primitives themselves are lowered by the
 // protocol-family files listed in lower_internal.h.
 #include <string>
+#include <vector>
 
 #include "compiler/lower_internal.h"
 #include "sift/linktype.h"
@@ -45,13 +46,23 @@ ir::Fragment Lowerer::loadTest(uint32_t offset, uint8_t size, uint32_t mask, uin
 ir::Fragment Lowerer::node(const ast::Node& n) {
   if (failed()) return always(false);
   switch (n.kind) {
-    case ast::NodeKind::And: {
-      ir::Fragment left = node(*n.children.at(0));
-      return both(std::move(left), node(*n.children.at(1)));
-    }
+    case ast::NodeKind::And:
     case ast::NodeKind::Or: {
-      ir::Fragment left = node(*n.children.at(0));
-      return either(std::move(left), node(*n.children.at(1)));
+      // `a or b or c ...` parses into a left-deep chain as long as the
+      // expression; walk its spine with a loop, not recursion.
+      std::vector<const ast::Node*> spine;
+      const ast::Node* leftmost = &n;
+      while (leftmost->kind == ast::NodeKind::And || leftmost->kind == ast::NodeKind::Or) {
+        spine.push_back(leftmost);
+        leftmost = leftmost->children.at(0).get();
+      }
+      ir::Fragment f = node(*leftmost);
+      for (auto it = spine.rbegin(); it != spine.rend(); ++it) {
+        ir::Fragment right = node(*(*it)->children.at(1));
+        f = (*it)->kind == ast::NodeKind::And ? both(std::move(f), std::move(right))
+                                              : either(std::move(f), std::move(right));
+      }
+      return f;
     }
     case ast::NodeKind::Not:
       return negate(node(*n.children.at(0)));

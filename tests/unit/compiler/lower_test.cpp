@@ -174,3 +174,11 @@ TEST_CASE("unknown and unsupported link types") {
   Failure f = failure("ip", 10);
   CHECK(f.message == "filters on DLT_FDDI are not supported yet");
 }
+
+TEST_CASE("long and/or chains lower without deep recursion") {
+  std::string e = "host 10.0.0.1";
+  for (int i = 1; i < 3000; ++i) e += (i % 2 ? " or port " : " and not port ") + std::to_string(i);
+  auto r = lowerText(e, 1);
+  REQUIRE(r.ok());
+  CHECK(ir::verify(*r).empty());
+}
