@@ -68,10 +68,10 @@ class SystemResolver final : public NameResolver {
     if (getnetbyname_r(n.c_str(), &entry, buf, sizeof buf, &result, &err) != 0 || !result)
       return std::nullopt;
     if (result->n_addrtype != AF_INET) return std::nullopt;
-    uint32_t v = result->n_net;
-    // Left-justify: 127 -> 127.0.0.0.
-    while (v && (v & 0xff000000) == 0) v <<= 8;
-    return v;
+    // The number as the C library gives it ("127" -> 0x7f, "127.0.0.0" ->
+    // 0x7f000000); resolve left-justifies it the way libpcap does, which
+    // also decides the mask.
+    return uint32_t(result->n_net);
   }
 
   std::optional<std::array<uint8_t, 6>> ether(std::string_view name) const override {
@@ -197,7 +197,8 @@ FixedResolver FixedResolver::standard() {
       {"nfs", both(2049)},     {"mysql", tcp(3306)},     {"postgresql", tcp(5432)},
       {"amqp", S{5672, 5672, 5672}}, {"x11", tcp(6000)},
   };
-  // Networks, left-justified.
+  // Networks as Debian's /etc/networks spells them (full addresses, so
+  // libpcap, and sift, match them exactly).
   r.networks = {{"loopback", 0x7f000000}, {"link-local", 0xa9fe0000}};
   return r;
 }

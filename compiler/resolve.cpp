@@ -395,13 +395,10 @@ class Resolver {
           fail(n.id.span, "unknown network " + quote(id) + " (not in the networks database)");
           return;
         }
+        // As libpcap: shift out leading zero bytes, narrowing the mask by
+        // one byte per shift. A full address from the networks database
+        // ("loopback 127.0.0.0") therefore matches that one address.
         Node::Resolved::NetV4 v = leftJustify(*net);
-        if (v.mask == 0xffffffff) {
-          // Already left-justified by the resolver: the mask covers the
-          // bytes up to the last nonzero one.
-          v.mask = 0xff000000;
-          while ((v.addr & ~v.mask) != 0) v.mask = (v.mask >> 8) | 0xff000000;
-        }
         n.resolved.v4.push_back(v);
         return;
       }
@@ -530,7 +527,12 @@ class Resolver {
       }
       for (int side = 0; side < 2; ++side) {
         std::string part = side == 0 ? id.substr(0, dash) : id.substr(dash + 1);
-        PortLookup p = lookupPort(part);
+        // libpcap looks each side up with getaddrinfo, which also takes a
+        // decimal number ("20-ssh").
+        bool digits = !part.empty() && part.size() <= 9 &&
+                      part.find_first_not_of("0123456789") == std::string::npos;
+        PortLookup p = digits ? PortLookup{true, uint32_t(std::stoul(part)), Proto::Default}
+                              : lookupPort(part);
         if (!p.found) {
           fail(n.id.span, "unknown port " + quote(part) + " in port range " + quote(id));
           return;

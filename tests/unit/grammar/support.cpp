@@ -18,7 +18,8 @@ const FixedResolver& testResolver() {
     f.hosts.push_back({"dual", {0x0a000002, 0x0a000003},
                        {{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02}}});
     f.hosts.push_back({"six", {}, {{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x06}}});
-    f.networks.push_back({"lab", 0xc0a80000});
+    f.networks.push_back({"lab", 0xc0a8});  // "192.168": a /16
+    f.networks.push_back({"full", 0xc0a80100});
     f.ethers.push_back({"printer", {0x00, 0x11, 0x22, 0x33, 0x44, 0x55}});
     f.services.push_back({"split", NameResolver::Service{1000, 1001, std::nullopt}});
     return f;
