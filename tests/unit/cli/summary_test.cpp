@@ -1,0 +1,152 @@
+// Tests for the one-line packet summaries: the tcpdump -q -n text for each
+// protocol and link type the dissector knows, and that no prefix of any
+// packet (a capture cut at any byte) makes it read out of bounds.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "cli/summary.h"
+#include "golden/cli/packets.h"
+
+using namespace sift::testing;
+using sift::cli::describePacket;
+
+namespace {
+
+const IPv4 kA{10, 0, 0, 1}, kB{10, 0, 0, 2};
+const IPv6 k6A{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+const IPv6 k6B{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+const Mac kMacA{0x02, 0, 0, 0, 0, 0x0a}, kMacB{0x02, 0, 0, 0, 0, 0x0b};
+
+std::string ether(const Bytes& frame) { return describePacket(1, frame, static_cast<uint32_t>(frame.size())); }
+
+}  // namespace
+
+TEST_CASE("TCP and UDP over IPv4 and IPv6") {
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 6, tcp(1234, 80, 0x02)))) == "IP 10.0.0.1.1234 > 10.0.0.2.80: tcp 0");
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 6, tcp(80, 1234, 0x18, text("hello"))))) ==
+        "IP 10.0.0.1.80 > 10.0.0.2.1234: tcp 5");
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 17, udp(5353, 53, text("abcd"))))) ==
+        "IP 10.0.0.1.5353 > 10.0.0.2.53: UDP, length 4");
+  CHECK(ether(ethernet(0x86dd, ipv6(k6A, k6B, 6, tcp(443, 5555, 0x10, text("zz"))))) ==
+        "IP6 2001:db8::1.443 > 2001:db8::2.5555: tcp 2");
+  CHECK(ether(ethernet(0x86dd, ipv6(k6A, k6B, 17, udp(1000, 2000, text("q"))))) ==
+        "IP6 2001:db8::1.1000 > 2001:db8::2.2000: UDP, length 1");
+}
+
+TEST_CASE("Ethernet padding does not count") {
+  Bytes frame = ethernet(0x0800, ipv4(kA, kB, 17, udp(1, 2, text("ab"))));
+  frame.resize(60, 0);
+  CHECK(ether(frame) == "IP 10.0.0.1.1 > 10.0.0.2.2: UDP, length 2");
+}
+
+TEST_CASE("ICMP and ICMPv6") {
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 1, icmp(8, 0, Bytes{0, 1, 0, 2}, Bytes(8, 'x'))))) ==
+        "IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 2, length 16");
+  Bytes quoted = ipv4(kA, kB, 17, udp(1, 2));
+  CHECK(ether(ethernet(0x0800, ipv4(kB, kA, 1, icmp(3, 3, Bytes(4, 0), quoted)))) ==
+        "IP 10.0.0.2 > 10.0.0.1: ICMP 10.0.0.2 udp port 2 unreachable, length 36");
+  CHECK(ether(ethernet(0x0800, ipv4(kB, kA, 1, icmp(3, 1, Bytes(4, 0), quoted)))) ==
+        "IP 10.0.0.2 > 10.0.0.1: ICMP host 10.0.0.2 unreachable, length 36");
+  CHECK(ether(ethernet(0x0800, ipv4(kB, kA, 1, icmp(11, 0, Bytes(4, 0), quoted)))) ==
+        "IP 10.0.0.2 > 10.0.0.1: ICMP time exceeded in-transit, length 36");
+  CHECK(ether(ethernet(0x0800, ipv4(kB, kA, 1, icmp(42, 0, Bytes(4, 0))))) ==
+        "IP 10.0.0.2 > 10.0.0.1: ICMP type-#42, length 8");
+  CHECK(ether(ethernet(0x86dd, ipv6(k6A, k6B, 58, icmp(128, 0, Bytes{0, 7, 0, 9}, text("pp"))))) ==
+        "IP6 2001:db8::1 > 2001:db8::2: ICMP6, echo request, id 7, seq 9, length 10");
+}
+
+TEST_CASE("ARP") {
+  CHECK(ether(ethernet(0x0806, arp(1, kMacA, kA, Mac{}, kB))) ==
+        "ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 28");
+  CHECK(ether(ethernet(0x0806, arp(2, kMacB, kB, kMacA, kA))) ==
+        "ARP, Reply 10.0.0.2 is-at 02:00:00:00:00:0b, length 28");
+  CHECK(ether(ethernet(0x0806, arp(1, kMacA, kA, kMacB, kB))) ==
+        "ARP, Request who-has 10.0.0.2 (02:00:00:00:00:0b) tell 10.0.0.1, length 28");
+}
+
+TEST_CASE("VLAN tags are skipped, unknown EtherTypes named") {
+  CHECK(ether(ethernet(0x8100, concat(vlanTag(5, 0x0800), ipv4(kA, kB, 6, tcp(1, 2, 0x02))))) ==
+        "IP 10.0.0.1.1 > 10.0.0.2.2: tcp 0");
+  CHECK(ether(ethernet(0x88b5, Bytes(46, 0), kMacB, kMacA)) ==
+        "02:00:00:00:00:0a > 02:00:00:00:00:0b, Unknown Ethertype (0x88b5), length 60: ");
+}
+
+TEST_CASE("fragments") {
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 17, udp(1, 2, Bytes(20, 'x')), 0x2000))) ==
+        "IP 10.0.0.1.1 > 10.0.0.2.2: UDP, length 20");
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 17, Bytes(16, 'y'), 0x0003))) == "IP 10.0.0.1 > 10.0.0.2: ip-proto-17");
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 253, Bytes(8, 'g')))) == "IP 10.0.0.1 > 10.0.0.2:  ip-proto-253 8");
+}
+
+TEST_CASE("truncated captures say so") {
+  Bytes frame = ethernet(0x0800, ipv4(kA, kB, 6, tcp(1234, 80, 0x02)));
+  Bytes cut(frame.begin(), frame.begin() + 44);
+  CHECK(describePacket(1, cut, static_cast<uint32_t>(frame.size())) == "IP 10.0.0.1.1234 > 10.0.0.2.80:  [|tcp]");
+  Bytes header(frame.begin(), frame.begin() + 20);
+  CHECK(describePacket(1, header, static_cast<uint32_t>(frame.size())) == "IP  [|ip]");
+  CHECK(describePacket(1, Bytes(10, 0), 60) == "[|ether]");
+}
+
+TEST_CASE("link types") {
+  Bytes ip = ipv4(kA, kB, 17, udp(1, 2, text("ab")));
+  Bytes ip6 = ipv6(k6A, k6B, 6, tcp(1, 2, 0x02));
+  auto describe = [](uint32_t linktype, const Bytes& b) {
+    return describePacket(linktype, b, static_cast<uint32_t>(b.size()));
+  };
+  const std::string v4 = "IP 10.0.0.1.1 > 10.0.0.2.2: UDP, length 2";
+  const std::string v6 = "IP6 2001:db8::1.1 > 2001:db8::2.2: tcp 0";
+  for (uint32_t raw : {12u, 14u, 101u, 228u, 229u}) {
+    CHECK(describe(raw, ip) == v4);
+    CHECK(describe(raw, ip6) == v6);
+  }
+  CHECK(describe(101, Bytes{0x00, 0x01}) == "unknown ip 0");
+  CHECK(describe(0, concat(Bytes{2, 0, 0, 0}, ip)) == v4);       // NULL, little-endian writer
+  CHECK(describe(0, concat(Bytes{0, 0, 0, 2}, ip)) == v4);       // NULL, big-endian writer
+  CHECK(describe(0, concat(Bytes{30, 0, 0, 0}, ip6)) == v6);
+  CHECK(describe(108, concat(Bytes{0, 0, 0, 2}, ip)) == v4);     // LOOP
+  Bytes sll{0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00};
+  CHECK(describe(113, concat(sll, ip)) == v4);
+  Bytes sll2{0x86, 0xdd, 0, 0, 0, 0, 0, 3, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0};
+  CHECK(describe(276, concat(sll2, ip6)) == v6);
+  CHECK(describe(9, concat(Bytes{0xff, 0x03, 0x00, 0x21}, ip)) == v4);  // PPP in HDLC framing
+  CHECK(describe(9, concat(Bytes{0x00, 0x57}, ip6)) == v6);
+  CHECK(describe(9, concat(Bytes{0x21}, ip)) == v4);                   // compressed protocol field
+  CHECK(describe(147, ip) == "link type 147, length 30");
+}
+
+TEST_CASE("every prefix of every packet is described without reading past it") {
+  Bytes quoted = ipv4(kA, kB, 17, udp(1, 2));
+  std::vector<std::pair<uint32_t, Bytes>> packets = {
+      {1, ethernet(0x0800, ipv4(kA, kB, 6, tcp(1234, 80, 0x18, text("payload"))))},
+      {1, ethernet(0x0800, ipv4(kB, kA, 1, icmp(3, 3, Bytes(4, 0), quoted)))},
+      {1, ethernet(0x8100, concat(vlanTag(5, 0x86dd), ipv6(k6A, k6B, 58, icmp(135, 0, Bytes(4, 0), Bytes(k6B.begin(), k6B.end())))))},
+      {1, ethernet(0x86dd, ipv6(k6A, k6B, 0, concat(Bytes{44, 0, 0, 0, 0, 0, 0, 0}, concat(Bytes{17, 0, 0, 0, 0, 0, 0, 1}, udp(1, 2)))))},
+      {1, ethernet(0x0806, arp(2, kMacB, kB, kMacA, kA))},
+      {1, ethernet(0x0026, concat(Bytes{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}, quoted))},
+      {0, concat(Bytes{2, 0, 0, 0}, quoted)},
+      {113, concat(Bytes{0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x06}, arp(1, kMacA, kA, Mac{}, kB))},
+      {276, concat(Bytes{0x08, 0x00, 0, 0, 0, 0, 0, 3, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0}, quoted)},
+      {9, concat(Bytes{0xff, 0x03, 0x00, 0x21}, quoted)},
+      {101, ipv4(kA, kB, 4, quoted)},
+      {101, ipv4(kA, kB, 41, ipv6(k6A, k6B, 17, udp(1, 2)))},
+  };
+  for (const auto& [linktype, packet] : packets) {
+    for (size_t n = 0; n <= packet.size(); ++n) {
+      // A copy of exactly n bytes, so a sanitizer build catches any overread.
+      std::vector<uint8_t> prefix(packet.begin(), packet.begin() + static_cast<std::ptrdiff_t>(n));
+      std::string text = describePacket(linktype, prefix, static_cast<uint32_t>(packet.size()));
+      CHECK(!text.empty());
+    }
+  }
+}
+
+TEST_CASE("time stamps") {
+  using sift::cli::TimestampStyle;
+  using sift::cli::formatTimestamp;
+  CHECK(formatTimestamp(1700000000, 123456789, TimestampStyle::None) == "");
+  CHECK(formatTimestamp(1700000000, 123456789, TimestampStyle::Epoch) == "1700000000.123456 ");
+  std::string clock = formatTimestamp(1700000000, 5000, TimestampStyle::TimeOfDay);
+  CHECK(clock.size() == 16);
+  CHECK(clock.substr(8) == ".000005 ");
+}
