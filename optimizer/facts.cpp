@@ -7,6 +7,13 @@ namespace {
 enum : uint16_t { kJeq = 0x10, kJgt = 0x20, kJge = 0x30, kJset = 0x40 };
 constexpr uint16_t jumpOp(uint16_t code) { return code & 0xf0; }
 uint64_t pairKey(ValueId a, uint32_t k) { return (static_cast<uint64_t>(a) << 32) | k; }
+uint64_t mix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+uint64_t mix3(uint64_t tag, uint64_t a, uint64_t b) { return mix(tag * 0x100000001B3ull ^ mix(a) ^ (mix(b) << 1)); }
 }  // namespace
 
 std::optional<bool> evaluateConstant(uint16_t jmpCode, uint32_t a, uint32_t k) {
@@ -24,8 +31,18 @@ Facts::Range Facts::range(ValueId a) const {
   return it == ranges_.end() ? Range{} : it->second;
 }
 
+namespace {
+uint64_t rangeHash(uint32_t lo, uint32_t hi) { return lo == 0 && hi == UINT32_MAX ? 0 : mix3(1, lo, hi); }
+}  // namespace
+
+uint64_t Facts::succeededHash() const { return provenHash_ ^ mix3(5, maxEnd_, 0); }
+
 void Facts::setRange(ValueId a, Range r) {
   auto it = ranges_.find(a);
+  {
+    Range old = it != ranges_.end() ? it->second : Range{};
+    mixInto(a, rangeHash(old.lo, old.hi) ^ rangeHash(r.lo, r.hi));
+  }
   Undo u{UndoKind::Range, a, it != ranges_.end(), it != ranges_.end() ? it->second : Range{}, 0, {}};
   undo_.push_back(u);
   ranges_[a] = r;
@@ -36,7 +53,10 @@ void Facts::learn(const ValueTable& values, uint16_t code, ValueId a, ValueId op
   if (!k || jumpOp(code) == kJset) {
     ExactKey key{a, jumpOp(code), operand};
     if (k) key.operand = operand;  // jset #k: keyed by the constant's value id
-    if (exact_.emplace(key, taken).second) undo_.push_back(Undo{UndoKind::Exact, a, false, {}, 0, key});
+    if (exact_.emplace(key, taken).second) {
+      undo_.push_back(Undo{UndoKind::Exact, a, false, {}, 0, key});
+      mixInto(a, mix3(2, (uint64_t{key.code} << 32) | key.operand, taken));
+    }
     return;
   }
   Range r = range(a);
@@ -47,7 +67,10 @@ void Facts::learn(const ValueTable& values, uint16_t code, ValueId a, ValueId op
         r.lo = r.hi = c;
       } else {
         uint64_t key = pairKey(a, c);
-        if (notEqual_.insert(key).second) undo_.push_back(Undo{UndoKind::NotEqual, a, false, {}, key, {}});
+        if (notEqual_.insert(key).second) {
+          undo_.push_back(Undo{UndoKind::NotEqual, a, false, {}, key, {}});
+          mixInto(a, mix3(3, c, 0));
+        }
         if (c == r.lo && r.lo < r.hi) ++r.lo;
         else if (c == r.hi && r.lo < r.hi) --r.hi;
         else return;
@@ -121,7 +144,10 @@ void Facts::proveSucceeded(const ValueTable& values, ValueId v) {
     }
     return;
   }
-  if (proven_.insert(v).second) undo_.push_back(Undo{UndoKind::Proven, v, false, {}, 0, {}});
+  if (proven_.insert(v).second) {
+    undo_.push_back(Undo{UndoKind::Proven, v, false, {}, 0, {}});
+    provenHash_ ^= mix3(4, v, 0);
+  }
 }
 
 bool Facts::succeeded(const ValueTable& values, ValueId v) const {
@@ -133,13 +159,28 @@ void Facts::rewind(size_t mark) {
   while (undo_.size() > mark) {
     const Undo& u = undo_.back();
     switch (u.kind) {
-      case UndoKind::Range:
+      case UndoKind::Range: {
+        Range cur = range(u.a);
+        Range old = u.hadRange ? u.old : Range{};
+        mixInto(u.a, rangeHash(cur.lo, cur.hi) ^ rangeHash(old.lo, old.hi));
         if (u.hadRange) ranges_[u.a] = u.old;
         else ranges_.erase(u.a);
         break;
-      case UndoKind::NotEqual: notEqual_.erase(u.notEqualKey); break;
-      case UndoKind::Exact: exact_.erase(u.exactKey); break;
-      case UndoKind::Proven: proven_.erase(u.a); break;
+      }
+      case UndoKind::NotEqual:
+        notEqual_.erase(u.notEqualKey);
+        mixInto(u.a, mix3(3, static_cast<uint32_t>(u.notEqualKey), 0));
+        break;
+      case UndoKind::Exact: {
+        auto it = exact_.find(u.exactKey);
+        mixInto(u.a, mix3(2, (uint64_t{u.exactKey.code} << 32) | u.exactKey.operand, it->second));
+        exact_.erase(it);
+        break;
+      }
+      case UndoKind::Proven:
+        proven_.erase(u.a);
+        provenHash_ ^= mix3(4, u.a, 0);
+        break;
       case UndoKind::MaxEnd: maxEnd_ = u.notEqualKey; break;
     }
     undo_.pop_back();

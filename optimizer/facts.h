@@ -28,6 +28,14 @@ class Facts {
   /// least as far into the packet, has already succeeded.
   bool succeeded(const ValueTable& values, ValueId v) const;
 
+  /// A hash of everything known about `a`, and of which loads have
+  /// succeeded: equal hashes mean the same facts (up to a 64-bit collision).
+  uint64_t valueHash(ValueId a) const {
+    auto it = valueHash_.find(a);
+    return it == valueHash_.end() ? 0 : it->second;
+  }
+  uint64_t succeededHash() const;
+
   size_t mark() const { return undo_.size(); }
   void rewind(size_t mark);
 
@@ -63,6 +71,9 @@ class Facts {
   std::unordered_set<uint64_t> notEqual_;
   std::unordered_map<ExactKey, bool, ExactHash> exact_;
   std::vector<Undo> undo_;
+  void mixInto(ValueId a, uint64_t h) { valueHash_[a] ^= h; }
+  std::unordered_map<ValueId, uint64_t> valueHash_;
+  uint64_t provenHash_ = 0;
   std::unordered_set<ValueId> proven_;
   uint64_t maxEnd_ = 0;  // the captured length is known to be at least this
 };

@@ -17,6 +17,8 @@
 // the candidate targets of each edge are recorded there. They are applied
 // bottom-up (reverse topological order), where the exact set of registers
 // each already-processed target relies on is known.
+#include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "optimizer/facts.h"
@@ -32,11 +34,27 @@ struct Candidate {
   State state;  // registers on arrival at target along the original path
 };
 
-/// The chain of blocks an edge can skip: chain[i] is the i-th skipped
-/// block, candidates[i] the target after skipping chain[0..i].
+// A run: consecutive decided blocks that test the value A already holds and
+// whose statements leave every register as it was (the EtherType re-tests
+// of `host a or host b or ...`). Many edges walk through the same runs with
+// the same facts, so runs are memoized; an entry describes the run from one
+// block to its end, sharing the rest with the entry of the next block.
+struct RunEntry {
+  ir::BlockId end;   // the block reached after the whole run
+  // What the run relies on, as (R & ~defs) | uses of the run's end.
+  RegMask defs = 0, uses = 0;
+};
+
+/// One step of an edge's plan: a skipped block (explicit), or a run.
+struct Segment {
+  bool isRun = false;
+  ir::BlockId block = ir::kNoBlock;  // explicit: the skipped block
+  int32_t run = -1;                  // run: its entry
+  Candidate after;                   // the target after this segment
+};
+
 struct EdgePlan {
-  std::vector<ir::BlockId> chain;
-  std::vector<Candidate> candidates;
+  std::vector<Segment> segments;
 };
 
 bool srcIsX(uint16_t code) { return (code & 0x08) != 0; }
@@ -45,62 +63,148 @@ ValueId operandOf(ValueTable& values, const State& s, const bpf::Insn& term) {
   return srcIsX(term.code) ? s.reg[kRegX] : values.constant(term.k);
 }
 
-/// Follows decided blocks from `start`, arriving with state `s`.
-EdgePlan walk(const ir::Program& p, ValueTable& values, Facts& facts, ir::BlockId start, State s) {
-  EdgePlan plan;
-  const size_t mark = facts.mark();
-  ir::BlockId cur = start;
-  for (;;) {
-    const ir::Block& b = p.blocks[cur];
-    if (b.termKind != ir::TermKind::Branch) break;
-    State t = s;
-    bool blocked = false;
-    for (const auto& insn : b.stmts) {
-      State before = t;
-      StepResult r = step(values, t, insn);
-      if (r.mayReject && !available(before, r.value) && !facts.succeeded(values, r.value)) {
-        blocked = true;
-        break;
-      }
-    }
-    if (blocked) break;
-    ir::BlockId next;
-    if (b.jt == b.jf) {
-      next = b.jt;
-    } else {
-      auto outcome = facts.evaluate(values, b.term.code, t.reg[kRegA], operandOf(values, t, b.term));
-      if (!outcome) break;
-      next = *outcome ? b.jt : b.jf;
-    }
-    plan.chain.push_back(cur);
-    plan.candidates.push_back({next, t});
-    s = t;
-    cur = next;
-  }
-  facts.rewind(mark);
-  return plan;
+uint64_t stateHash(const State& s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (ValueId v : s.reg) h = (h ^ v) * 0x100000001b3ull;
+  return h;
 }
 
-/// Registers the original path through chain[0..k] relies on, given what
-/// its end relies on.
-RegMask reliedThrough(const ir::Program& p, const EdgePlan& plan, size_t k, RegMask atEnd) {
+struct RunKey {
+  ir::BlockId block;
+  uint64_t state, facts, loads;
+  friend bool operator==(const RunKey&, const RunKey&) = default;
+};
+struct RunKeyHash {
+  size_t operator()(const RunKey& k) const {
+    return static_cast<size_t>(k.state ^ (k.facts * 31) ^ (k.loads * 131) ^ (uint64_t{k.block} << 40));
+  }
+};
+
+class Walker {
+ public:
+  Walker(const ir::Program& p, ValueTable& values) : p_(p), values_(values) {}
+
+  /// Follows decided blocks from `start`, arriving with state `s`.
+  EdgePlan walk(Facts& facts, ir::BlockId start, State s) {
+    EdgePlan plan;
+    ir::BlockId cur = start;
+    for (;;) {
+      const ir::Block& b = p_.blocks[cur];
+      if (b.termKind != ir::TermKind::Branch) break;
+      State t = s;
+      if (!simulate(facts, b, t)) break;
+      auto next = decide(facts, b, t);
+      if (!next) break;
+      if (t.reg == s.reg && b.jt != b.jf && !srcIsX(b.term.code)) {
+        int32_t run = runFrom(facts, cur, s);
+        plan.segments.push_back(Segment{true, cur, run, Candidate{runs_[run].end, s}});
+        cur = runs_[run].end;
+        continue;
+      }
+      plan.segments.push_back(Segment{false, cur, -1, Candidate{*next, t}});
+      s = t;
+      cur = *next;
+    }
+    return plan;
+  }
+
+  const RunEntry& run(int32_t i) const { return runs_[i]; }
+
+ private:
+  /// Runs the block's statements; false if one could reject the packet.
+  bool simulate(const Facts& facts, const ir::Block& b, State& t) {
+    for (const auto& insn : b.stmts) {
+      State before = t;
+      StepResult r = step(values_, t, insn);
+      if (r.mayReject && !available(before, r.value) && !facts.succeeded(values_, r.value)) return false;
+    }
+    return true;
+  }
+
+  std::optional<ir::BlockId> decide(const Facts& facts, const ir::Block& b, const State& t) {
+    if (b.jt == b.jf) return b.jt;
+    auto outcome = facts.evaluate(values_, b.term.code, t.reg[kRegA], operandOf(values_, t, b.term));
+    if (!outcome) return std::nullopt;
+    return *outcome ? b.jt : b.jf;
+  }
+
+  /// The memoized run starting at `start` with state `s` (start is known to
+  /// be a run block).
+  int32_t runFrom(const Facts& facts, ir::BlockId start, const State& s) {
+    const uint64_t sh = stateHash(s), fh = facts.valueHash(s.reg[kRegA]), lh = facts.succeededHash();
+    std::vector<std::pair<RunKey, ir::BlockId>> visited;  // key, block
+    ir::BlockId cur = start;
+    int32_t tail = -1;
+    for (;;) {
+      RunKey key{cur, sh, fh, lh};
+      if (auto it = memo_.find(key); it != memo_.end()) {
+        tail = it->second;
+        break;
+      }
+      const ir::Block& b = p_.blocks[cur];
+      if (b.termKind != ir::TermKind::Branch || b.jt == b.jf || srcIsX(b.term.code)) break;
+      State t = s;
+      if (!simulate(facts, b, t) || t.reg != s.reg) break;
+      auto next = decide(facts, b, t);
+      if (!next) break;
+      visited.push_back({key, cur});
+      cur = *next;
+    }
+    // cur is where the run stops (or where a memoized run takes over).
+    RunEntry after;
+    after.end = tail >= 0 ? runs_[tail].end : cur;
+    if (tail >= 0) after = runs_[tail];
+    int32_t last = tail;
+    for (size_t i = visited.size(); i-- > 0;) {
+      const ir::Block& b = p_.blocks[visited[i].second];
+      const RegMask all = (RegMask{1} << kNumRegs) - 1;
+      RegMask u = blockLiveIn(b, 0), d = all & ~blockLiveIn(b, all);
+      RunEntry e;
+      e.end = after.end;
+      e.defs = d | after.defs;
+      e.uses = (after.uses & ~d) | u;
+      runs_.push_back(e);
+      last = static_cast<int32_t>(runs_.size() - 1);
+      memo_.emplace(visited[i].first, last);
+      after = e;
+    }
+    return last;
+  }
+
+  const ir::Program& p_;
+  ValueTable& values_;
+  std::vector<RunEntry> runs_;
+  std::unordered_map<RunKey, int32_t, RunKeyHash> memo_;
+};
+
+/// Registers the original path through segments[0..k] relies on, given
+/// what its end relies on.
+RegMask reliedThrough(const ir::Program& p, const Walker& w, const EdgePlan& plan, size_t k, RegMask atEnd) {
   RegMask r = atEnd;
-  for (size_t i = k + 1; i-- > 0;) r = blockLiveIn(p.blocks[plan.chain[i]], r);
+  for (size_t i = k + 1; i-- > 0;) {
+    const Segment& s = plan.segments[i];
+    if (s.isRun) {
+      const RunEntry& e = w.run(s.run);
+      r = (r & ~e.defs) | e.uses;
+    } else {
+      r = blockLiveIn(p.blocks[s.block], r);
+    }
+  }
   return r;
 }
 
-/// Picks the furthest candidate whose target sees the same values; returns
-/// the new target (or `current`) and sets `relied` to what p must keep.
-ir::BlockId choose(const ir::Program& p, const EdgePlan& plan, const State& from, ir::BlockId current,
-                   const std::vector<RegMask>& relied, RegMask& out) {
-  for (size_t k = plan.candidates.size(); k-- > 0;) {
-    const Candidate& c = plan.candidates[k];
+/// Picks the furthest target whose registers match; returns the new target
+/// (or `current`) and sets `out` to what the edge's source must keep.
+ir::BlockId choose(const ir::Program& p, const Walker& w, const EdgePlan& plan, const State& from,
+                   ir::BlockId current, const std::vector<RegMask>& relied, RegMask& out) {
+  for (size_t k = plan.segments.size(); k-- > 0;) {
+    const Candidate& c = plan.segments[k].after;
     RegMask need = relied[c.target];
     bool same = true;
     for (int r = 0; r < kNumRegs && same; ++r)
       if ((need & bit(r)) && c.state.reg[r] != from.reg[r]) same = false;
     if (!same) continue;
-    out = reliedThrough(p, plan, k, need);
+    out = reliedThrough(p, w, plan, k, need);
     return c.target;
   }
   out = relied[current];
@@ -132,6 +236,7 @@ bool threadJumps(ir::Program& p) {
 
   // Top-down: gather facts, plan both edges of every branch.
   std::vector<EdgePlan> planTrue(n), planFalse(n);
+  Walker walker(p, values);
   Facts facts;
   struct Frame {
     ir::BlockId id;
@@ -166,7 +271,7 @@ bool threadJumps(ir::Program& p) {
         if (b.jt == b.jf && !side) break;
         size_t m = facts.mark();
         if (b.jt != b.jf) facts.learn(values, b.term.code, a, operand, side);
-        (side ? planTrue : planFalse)[id] = walk(p, values, facts, side ? b.jt : b.jf, s);
+        (side ? planTrue : planFalse)[id] = walker.walk(facts, side ? b.jt : b.jf, s);
         facts.rewind(m);
       }
     }
@@ -187,7 +292,7 @@ bool threadJumps(ir::Program& p) {
   State initial;
   initial.reg.fill(values.constant(0));
   Facts none;
-  EdgePlan entryPlan = walk(p, values, none, p.entry, initial);
+  EdgePlan entryPlan = walker.walk(none, p.entry, initial);
 
   // Bottom-up: apply, keeping exact "relied upon" registers per block.
   bool changed = false;
@@ -200,8 +305,8 @@ bool threadJumps(ir::Program& p) {
       continue;
     }
     RegMask outT = 0, outF = 0;
-    ir::BlockId jt = choose(p, planTrue[id], exitState[id], b.jt, relied, outT);
-    ir::BlockId jf = b.jt == b.jf ? jt : choose(p, planFalse[id], exitState[id], b.jf, relied, outF);
+    ir::BlockId jt = choose(p, walker, planTrue[id], exitState[id], b.jt, relied, outT);
+    ir::BlockId jf = b.jt == b.jf ? jt : choose(p, walker, planFalse[id], exitState[id], b.jf, relied, outF);
     if (b.jt == b.jf) outF = outT;
     if (jt != b.jt || jf != b.jf) changed = true;
     b.jt = jt;
@@ -209,7 +314,7 @@ bool threadJumps(ir::Program& p) {
     relied[id] = blockLiveIn(b, outT | outF);
   }
   RegMask unused = 0;
-  ir::BlockId newEntry = choose(p, entryPlan, initial, p.entry, relied, unused);
+  ir::BlockId newEntry = choose(p, walker, entryPlan, initial, p.entry, relied, unused);
   if (newEntry != p.entry) {
     p.entry = newEntry;
     changed = true;

@@ -236,6 +236,7 @@ std::vector<ir::BlockId> immediateDominators(const ir::Program& p, const std::ve
     for (ir::BlockId q : preds[b]) {
       if (idom[q] == ir::kNoBlock) continue;
       d = d == ir::kNoBlock ? q : intersect(d, q);
+      if (d == rpo[0]) break;  // nothing is above the entry
     }
     idom[b] = d;
   }
