@@ -419,6 +419,7 @@ Expected<std::unique_ptr<CompiledFilter>> compile(const bpf::ValidatedProgram& p
   if (!tm) return llvmFailure("target machine creation", tm.takeError());
 
   auto context = std::make_unique<llvm::LLVMContext>();
+  context->setDiscardValueNames(!options.keepIr);  // names only help a reader of the IR
   auto module = std::make_unique<llvm::Module>("sift_filter", *context);
   module->setDataLayout((*tm)->createDataLayout());
   module->setTargetTriple((*tm)->getTargetTriple().str());
