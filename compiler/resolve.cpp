@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sift::compiler {
 
@@ -163,9 +164,31 @@ class Resolver {
 
   Current node(Node& n, const Current& in) {
     if (error) return {};
+    if (n.kind == NodeKind::And || n.kind == NodeKind::Or) return chain(n, in);
     Current out = visit(n, in);
     n.isResolved = true;
     return n.parenthesized ? in : out;
+  }
+
+  /// "a or b or c ..." parses into a left-deep spine of and/or nodes; walk
+  /// it with a loop so long chains do not recurse once per operator. Every
+  /// node on the left spine starts from the same `in`.
+  Current chain(Node& top, const Current& in) {
+    std::vector<Node*> spine;
+    Node* leftmost = &top;
+    while (leftmost->kind == NodeKind::And || leftmost->kind == NodeKind::Or) {
+      spine.push_back(leftmost);
+      leftmost = leftmost->children[0].get();
+    }
+    Current cur = node(*leftmost, in);
+    for (size_t i = spine.size(); i-- > 0;) {
+      Node& s = *spine[i];
+      Current out = node(*s.children[1], cur);
+      s.isResolved = true;
+      cur = s.parenthesized ? in : out;
+      if (error) return {};
+    }
+    return cur;
   }
 
  private:
@@ -183,10 +206,8 @@ class Resolver {
   Current visit(Node& n, const Current& in) {
     switch (n.kind) {
       case NodeKind::And:
-      case NodeKind::Or: {
-        Current mid = node(*n.children[0], in);
-        return node(*n.children[1], mid);
-      }
+      case NodeKind::Or:
+        return chain(n, in);  // not reached: node() sends these to chain()
       case NodeKind::Not:
         return node(*n.children[0], in);
       case NodeKind::Primitive:

@@ -171,3 +171,13 @@ TEST_CASE("names resolve through the injected resolver only") {
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().message == "unknown host 'gw'");
 }
+
+TEST_CASE("long and/or chains resolve without deep recursion") {
+  std::string text = "tcp port 1";
+  for (int i = 2; i <= 20000; ++i) text += (i % 2 ? " or " : " and ") + std::to_string(i % 65536);
+  auto t = ok(text);
+  const ast::Node* n = t.root.get();
+  CHECK(n->children[1]->resolved.quals.kind == AddrKind::Port);
+  CHECK(n->children[1]->resolved.quals.proto == Proto::Tcp);
+  CHECK(n->children[1]->resolved.portLow == 20000);
+}
