@@ -73,7 +73,9 @@ TEST_CASE("docs/diagnostics.md sample table" * doctest::skip(!sift::test::updati
     while (!siftText.empty() && siftText.back() == '\n') siftText.pop_back();
     std::string pcapText = "(libpcap not installed)";
     if (auto pcap = sift::test::libpcapCompile(expr)) pcapText = pcap->value_or("(accepted)");
-    doc += "| `" + htmlEscape(expr) + "` | " + htmlEscape(pcapText) + " | <pre>" +
+    std::string code;  // inside a code span only '|' needs escaping
+    for (char c : expr) code += c == '|' ? std::string("\\|") : std::string(1, c);
+    doc += "| `" + code + "` | " + htmlEscape(pcapText) + " | <pre>" +
            htmlEscape(siftText) + "</pre> |\n";
   }
   doc +=
