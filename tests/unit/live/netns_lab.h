@@ -81,6 +81,11 @@ class VethLab {
   VethLab& operator=(const VethLab&) = delete;
 
   bool ok() const { return entered_; }
+  /// Sets a sysctl of this namespace only (net.* keys that are per
+  /// namespace); false when it cannot.
+  bool sysctl(const std::string& key, const std::string& value) const {
+    return shell("ip netns exec " + name_ + " sysctl -qw " + key + "=" + value) == 0;
+  }
   const std::string& error() const { return error_; }
   const std::string& name() const { return name_; }
 
