@@ -38,6 +38,15 @@ int runCompile(const Options& options, const std::string& expression);
 /// `sift -r FILE [-w OUT] [-c COUNT] EXPRESSION`
 int runRead(const Options& options, const std::string& expression);
 
+/// `sift -i IFACE [-w OUT] [-c COUNT] [-p] EXPRESSION`
+int runLive(const Options& options, const std::string& expression);
+/// `sift -D`: the interfaces -i can capture on.
+int printInterfaces();
+
+/// "EN10MB (Ethernet)": a link type's name and description, as tcpdump
+/// prints it in "reading from file ..." and "listening on ...".
+std::string describeLinktype(uint32_t dlt);
+
 int printHelp(std::FILE* out);
 int printVersion();
 int printLinktypes();

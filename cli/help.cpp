@@ -20,7 +20,9 @@ constexpr const char* kUsage =
     "            [-F FILE] [--] EXPRESSION...\n"
     "       sift -r FILE [-w OUT] [-c COUNT] [-t | -tt] [-s SNAPLEN] [--engine vm|jit]\n"
     "            [-F FILE] [--] EXPRESSION...\n"
-    "       sift --help | --version | --list-linktypes\n";
+    "       sift -i IFACE [-w OUT] [-c COUNT] [-p] [-t | -tt] [-s SNAPLEN] [--engine vm|jit]\n"
+    "            [-F FILE] [--] EXPRESSION...\n"
+    "       sift -D | --help | --version | --list-linktypes\n";
 
 constexpr const char* kDetails =
     "\n"
@@ -52,6 +54,14 @@ constexpr const char* kDetails =
     "  --engine vm|jit  run the filter in the interpreter (default) or the JIT\n"
     "  -n, -q           accepted for tcpdump users; sift always prints numbers\n"
     "\n"
+    "Live capture (Linux; needs CAP_NET_RAW):\n"
+    "  -i IFACE         capture on IFACE ('any' for all), the filter attached in the\n"
+    "                   kernel; print or -w as with -r until -c COUNT packets or\n"
+    "                   Ctrl-C, which ends the capture normally (-w OUT is written)\n"
+    "  -p               do not put the interface into promiscuous mode\n"
+    "  -d, -dd, -ddd    print the program attached to IFACE and stop\n"
+    "  -D               list the interfaces -i can capture on\n"
+    "\n"
     "Other:\n"
     "  --               end of options: an expression may then start with '-'\n"
     "  -h, --help       this text\n"
@@ -65,17 +75,19 @@ constexpr const char* kDetails =
     "  0    success (also when no packet matched)\n"
     "  64   usage error: unknown option, missing or bad argument, bad link type\n"
     "  65   the expression was rejected\n"
-    "  66   an input file is missing, unreadable or damaged\n"
+    "  66   an input file is missing, unreadable or damaged, or the interface\n"
+    "       cannot be opened\n"
     "  70   internal error: sift compiled a program that fails validation\n"
     "  73   the -w output file cannot be created\n"
-    "  74   writing output failed\n"
+    "  74   writing output failed, or the capture failed\n"
     "  130  interrupted by SIGINT (143: SIGTERM); the -w output is left untouched\n"
     "\n"
     "Examples:\n"
     "  sift -d 'tcp port 80'\n"
     "  sift -ddd -y RAW 'udp and dst port 53'\n"
     "  sift -r trace.pcapng -c 10 icmp\n"
-    "  sift -r trace.pcap -w web.pcap 'tcp port 80 or tcp port 443'\n";
+    "  sift -r trace.pcap -w web.pcap 'tcp port 80 or tcp port 443'\n"
+    "  sift -i eth0 -c 5 'udp port 53'\n";
 
 }  // namespace
 

@@ -26,11 +26,14 @@ int main(int argc, char** argv) {
     case Mode::Help: return printHelp(stdout);
     case Mode::Version: return printVersion();
     case Mode::ListLinktypes: return printLinktypes();
+    case Mode::ListInterfaces: return printInterfaces();
     case Mode::Compile:
-    case Mode::Read: break;
+    case Mode::Read:
+    case Mode::Live: break;
   }
   std::string expression;
   if (int status = loadExpression(*options, expression); status != ExitOk) return status;
   if (options->mode == Mode::Read) return runRead(*options, expression);
+  if (options->mode == Mode::Live) return runLive(*options, expression);
   return runCompile(*options, expression);
 }

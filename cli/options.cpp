@@ -85,6 +85,8 @@ class Parser {
           break;
         }
         case 't': ++timestampFlags_; break;
+        case 'p': opts_.promiscuous = false; break;
+        case 'D': listInterfaces_ = true; break;
         case 'n': case 'q': break;  // sift prints numbers and the short form anyway
         case 'h': help_ = true; break;
         default: return usage("unknown option " + quoted(name));
@@ -115,6 +117,13 @@ class Parser {
     if (name == "help") return noValue(help_);
     if (name == "version") return noValue(version_);
     if (name == "list-linktypes") return noValue(listLinktypes_);
+    if (name == "list-interfaces") return noValue(listInterfaces_);
+    if (name == "no-promiscuous-mode") {
+      bool ignored = false;
+      if (Status s = noValue(ignored); !s) return s;
+      opts_.promiscuous = false;
+      return okStatus();
+    }
     if (name == "no-optimize") {
       bool ignored = false;
       if (Status s = noValue(ignored); !s) return s;
@@ -125,6 +134,7 @@ class Parser {
     if (name == "linktype") letter = 'y';
     else if (name == "snapshot-length") letter = 's';
     else if (name == "engine") letter = 'E';
+    else if (name == "interface") letter = 'i';
     if (!letter) return usage("unknown option " + quoted(display));
     auto v = needValue();
     if (!v) return v.takeError();
@@ -151,13 +161,12 @@ class Parser {
         break;
       }
       case 'E':
+        opts_.engineGiven = true;
         if (v == "vm") opts_.engine = Engine::Vm;
         else if (v == "jit") opts_.engine = Engine::Jit;
         else return usage("unknown engine " + quoted(v) + " (use 'vm' or 'jit')");
         break;
-      case 'i':
-        return usage("live capture (" + quoted("-i " + std::string(v)) +
-                     ") is not supported; read a capture file with -r");
+      case 'i': opts_.interface = std::string(v); break;
       default: break;
     }
     return okStatus();
@@ -172,11 +181,16 @@ class Parser {
     if (help_) opts_.mode = Mode::Help;
     else if (version_) opts_.mode = Mode::Version;
     else if (listLinktypes_) opts_.mode = Mode::ListLinktypes;
+    else if (listInterfaces_) opts_.mode = Mode::ListInterfaces;
     else if (opts_.readFile) opts_.mode = Mode::Read;
-    if (opts_.mode != Mode::Compile && opts_.mode != Mode::Read) return okStatus();
+    else if (opts_.interface) opts_.mode = Mode::Live;
+    if (opts_.mode != Mode::Compile && opts_.mode != Mode::Read && opts_.mode != Mode::Live) return okStatus();
 
-    if (opts_.writeFile && !opts_.readFile)
-      return usage("option '-w' needs an input file given with '-r'");
+    if (opts_.readFile && opts_.interface) return usage("options '-r' and '-i' cannot be used together");
+    if (opts_.writeFile && !opts_.readFile && !opts_.interface)
+      return usage("option '-w' needs an input: a file given with '-r' or an interface given with '-i'");
+    if (opts_.interface && opts_.linktype)
+      return usage("option '-y' cannot be used with '-i': the link type comes from the interface");
     if (opts_.readFile && opts_.linktype)
       return usage("option '-y' cannot be used with '-r': the link type comes from the file");
     if (opts_.writeFile && opts_.dumpLevel > 0)
@@ -192,7 +206,7 @@ class Parser {
   size_t index_ = 0;
   Options opts_;
   int timestampFlags_ = 0;
-  bool help_ = false, version_ = false, listLinktypes_ = false;
+  bool help_ = false, version_ = false, listLinktypes_ = false, listInterfaces_ = false;
 };
 
 }  // namespace

@@ -19,6 +19,8 @@ namespace sift::cli {
 enum class Mode : uint8_t {
   Compile,        // print a listing (the default without -r)
   Read,           // -r FILE: filter a capture file
+  Live,           // -i IFACE: capture from a network interface
+  ListInterfaces, // -D, --list-interfaces
   Help,           // --help
   Version,        // --version
   ListLinktypes,  // --list-linktypes
@@ -35,9 +37,12 @@ struct Options {
   std::optional<std::string> filterFile;  // -F
   std::optional<std::string> readFile;    // -r
   std::optional<std::string> writeFile;   // -w
+  std::optional<std::string> interface;   // -i
+  bool promiscuous = true;                // -p turns it off, as in tcpdump
   std::optional<uint64_t> count;          // -c
   TimestampStyle timestamps = TimestampStyle::TimeOfDay;  // -t, -tt
   Engine engine = Engine::Vm;             // --engine
+  bool engineGiven = false;               // --engine was on the command line
   std::vector<std::string> expressionWords;
   std::vector<std::string> warnings;      // printed as "sift: warning: ..."
 };

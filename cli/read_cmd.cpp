@@ -4,7 +4,6 @@
 // are printed as one-line summaries or written with -w to a pcap file that
 // appears only when the whole run succeeded.
 #include <algorithm>
-#include <csignal>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -12,109 +11,13 @@
 #include "cli/commands.h"
 #include "cli/engine.h"
 #include "cli/exit_codes.h"
+#include "cli/signals.h"
+#include "cli/sink.h"
 #include "cli/summary.h"
 #include "sift/capture.h"
 #include "sift/linktype.h"
 
 namespace sift::cli {
-namespace {
-
-volatile std::sig_atomic_t stopSignal = 0;  // the signal that asked us to stop, or 0
-
-extern "C" void onStopSignal(int signal) {
-  stopSignal = signal;
-  // A second signal ends the process at once; the -w target is still
-  // untouched (only a temporary file may be left behind).
-  std::signal(signal, SIG_DFL);
-}
-
-/// Catches SIGINT and SIGTERM for the duration of a run, so that reading
-/// stops between packets and the -w output is not committed. A SIGINT that
-/// was ignored when sift started (a background job of a script) stays
-/// ignored, as is the custom for Unix tools.
-class StopSignalGuard {
- public:
-  StopSignalGuard() {
-    struct sigaction action {};
-    action.sa_handler = onStopSignal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, nullptr, &previousInt_);
-    if (previousInt_.sa_handler != SIG_IGN) sigaction(SIGINT, &action, nullptr);
-    sigaction(SIGTERM, &action, &previousTerm_);
-  }
-  ~StopSignalGuard() {
-    sigaction(SIGINT, &previousInt_, nullptr);
-    sigaction(SIGTERM, &previousTerm_, nullptr);
-  }
-
- private:
-  struct sigaction previousInt_ {};
-  struct sigaction previousTerm_ {};
-};
-
-/// Where -w puts the matching packets: a pcap file, or a pcapng file when
-/// the name ends in ".pcapng" (which can hold several link types).
-class PacketSink {
- public:
-  virtual ~PacketSink() = default;
-  virtual Status write(const capture::PacketHeader& header, std::span<const uint8_t> data) = 0;
-  virtual Status commit() = 0;
-};
-
-class PcapSink final : public PacketSink {
- public:
-  PcapSink(std::unique_ptr<capture::PcapWriter> writer, std::string path, uint32_t linktype)
-      : writer_(std::move(writer)), path_(std::move(path)), linktype_(linktype) {}
-  Status write(const capture::PacketHeader& header, std::span<const uint8_t> data) override {
-    if (header.linktype != linktype_)
-      return Diagnostic::error("cannot write a packet of link type " + linktypeName(header.linktype) + " to '" +
-                               path_ + "', a pcap file of link type " + linktypeName(linktype_) +
-                               " (name the output '.pcapng' to keep several link types)");
-    return writer_->write(header, data);
-  }
-  Status commit() override { return writer_->commit(); }
-
- private:
-  std::unique_ptr<capture::PcapWriter> writer_;
-  std::string path_;
-  uint32_t linktype_;
-};
-
-class PcapNgSink final : public PacketSink {
- public:
-  PcapNgSink(std::unique_ptr<capture::PcapNgWriter> writer, uint32_t linktype, uint32_t snaplen)
-      : writer_(std::move(writer)), snaplen_(snaplen) {
-    interfaces_[linktype] = 0;
-  }
-  Status write(const capture::PacketHeader& header, std::span<const uint8_t> data) override {
-    auto it = interfaces_.find(header.linktype);
-    if (it == interfaces_.end()) {
-      auto added = writer_->addInterface(header.linktype, snaplen_);
-      if (!added) return added.takeError();
-      it = interfaces_.emplace(header.linktype, *added).first;
-    }
-    capture::PacketHeader out = header;
-    out.interfaceId = it->second;
-    return writer_->write(out, data);
-  }
-  Status commit() override { return writer_->commit(); }
-
- private:
-  std::unique_ptr<capture::PcapNgWriter> writer_;
-  uint32_t snaplen_;
-  std::map<uint32_t, uint32_t> interfaces_;  // link type -> output interface id
-};
-
-Expected<std::unique_ptr<PacketSink>> createSink(const std::string& path, uint32_t linktype, uint32_t snaplen) {
-  if (path.ends_with(".pcapng")) {
-    auto writer = capture::PcapNgWriter::create(path, linktype, snaplen);
-    if (!writer) return writer.takeError();
-    return std::unique_ptr<PacketSink>(new PcapNgSink(std::move(writer.value()), linktype, snaplen));
-  }
-  auto writer = capture::PcapWriter::create(path, linktype, snaplen);
-  if (!writer) return writer.takeError();
-  return std::unique_ptr<PacketSink>(new PcapSink(std::move(writer.value()), path, linktype));
-}
 
 std::string describeLinktype(uint32_t dlt) {
   std::string text = linktypeName(dlt);
@@ -128,6 +31,8 @@ std::string describeLinktype(uint32_t dlt) {
   }
   return text;
 }
+
+namespace {
 
 /// The compiled filter for each link type met so far.
 class FilterCache {
@@ -204,7 +109,7 @@ int runRead(const Options& options, const std::string& expression) {
   std::string readError;
   capture::Packet packet;
   std::string line;
-  while (!stopSignal) {
+  while (!stopSignal()) {
     auto more = reader.next(packet);
     if (!more) {
       readError = more.error().message;
@@ -243,7 +148,7 @@ int runRead(const Options& options, const std::string& expression) {
   if (std::fflush(stdout) != 0 && status == ExitOk)
     status = fail(ExitIo, std::string("cannot write standard output: ") + std::strerror(errno));
 
-  if (stopSignal && status == ExitOk) status = 128 + stopSignal;
+  if (stopSignal() && status == ExitOk) status = 128 + stopSignal();
   if (!readError.empty()) {
     // Packets read before the damage were handled; the -w file is not
     // written, since it would silently lack the rest of the input.
@@ -254,7 +159,7 @@ int runRead(const Options& options, const std::string& expression) {
   }
   std::fprintf(stderr, "%llu packet%s matched of %llu\n", static_cast<unsigned long long>(matched),
                matched == 1 ? "" : "s", static_cast<unsigned long long>(seen));
-  if (stopSignal && status == 128 + stopSignal)
+  if (stopSignal() && status == 128 + stopSignal())
     fail(status, writer ? "interrupted; '" + *options.writeFile + "' not written" : std::string("interrupted"));
   else if (writer && status != ExitOk)
     fail(status, "'" + *options.writeFile + "' not written");

@@ -128,12 +128,14 @@ TEST_CASE("usage errors quote the offending text") {
   CHECK(errorOf({"-Z"}) == "unknown option '-Z'");
   CHECK(errorOf({"-dZ"}) == "unknown option '-Z'");
   CHECK(errorOf({"-r"}) == "option '-r' needs an argument");
-  CHECK(errorOf({"-i", "eth0"}) == "live capture ('-i eth0') is not supported; read a capture file with -r");
   CHECK(errorOf({"-ttt"}) == "option '-ttt' is not supported (use -t or -tt)");
 }
 
 TEST_CASE("options that do not go together") {
-  CHECK(errorOf({"-w", "out.pcap", "ip"}) == "option '-w' needs an input file given with '-r'");
+  CHECK(errorOf({"-w", "out.pcap", "ip"}) ==
+        "option '-w' needs an input: a file given with '-r' or an interface given with '-i'");
+  CHECK(errorOf({"-r", "in.pcap", "-i", "lo"}) == "options '-r' and '-i' cannot be used together");
+  CHECK(errorOf({"-i", "lo", "-y", "RAW"}) == "option '-y' cannot be used with '-i': the link type comes from the interface");
   CHECK(errorOf({"-r", "in.pcap", "-y", "RAW"}) ==
         "option '-y' cannot be used with '-r': the link type comes from the file");
   CHECK(errorOf({"-d", "-r", "in.pcap", "-w", "out.pcap"}) == "options '-d' and '-w' cannot be used together");
@@ -153,6 +155,21 @@ TEST_CASE("-t and -tt choose the time stamp style") {
   CHECK(parse({"-t"})->timestamps == TimestampStyle::None);
   CHECK(parse({"-tt"})->timestamps == TimestampStyle::Epoch);
   CHECK(parse({"-t", "-t"})->timestamps == TimestampStyle::Epoch);
+}
+
+TEST_CASE("-i selects live capture; -p, -D and the long forms") {
+  auto o = parse({"-i", "eth0", "-p", "-c", "5", "udp"});
+  REQUIRE(o);
+  CHECK(o->mode == Mode::Live);
+  CHECK(o->interface == "eth0");
+  CHECK_FALSE(o->promiscuous);
+  CHECK(parse({"-i", "lo"})->promiscuous);
+  CHECK(parse({"--interface=any", "--no-promiscuous-mode"})->interface == "any");
+  CHECK(parse({"-D"})->mode == Mode::ListInterfaces);
+  CHECK(parse({"--list-interfaces"})->mode == Mode::ListInterfaces);
+  CHECK(parse({"-i", "lo", "-w", "out.pcap"})->writeFile == "out.pcap");
+  CHECK_FALSE(parse({"-i", "lo"})->engineGiven);
+  CHECK(parse({"-i", "lo", "--engine", "vm"})->engineGiven);
 }
 
 TEST_CASE("help wins over everything else") {
