@@ -51,6 +51,7 @@ struct Options {
   bool markdown = false;
   bool quiet = false;
   bool counts = false;
+  std::string dumpDir;  // --dump: write each failing pair's disagreeing packets as a pcap file
   size_t maxReports = 5;
   unsigned jobs = 0;
 };
@@ -82,7 +83,8 @@ int usage(const char* why) {
   std::fprintf(stderr,
                "usage: sift-difftest [--corpus PATH]... [--linktypes A,B] [--match TEXT] [-e EXPR]...\n"
                "                     [--packets N] [--seed N] [--no-shared] [--shared DIR] [--jobs N]\n"
-               "                     [--reports N] [--quiet] [--counts] [--sizes [--markdown]]\n"
+               "                     [--reports N] [--quiet] [--counts] [--dump DIR]\n"
+               "                     [--sizes [--markdown]]\n"
                "environment: SIFT_DIFF_LINKTYPES, SIFT_DIFF_MATCH, SIFT_DIFF_PACKETS, SIFT_DIFF_NO_SHARED\n");
   return 64;
 }
@@ -158,6 +160,8 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
       o.sizes = true;
     } else if (a == "--markdown") {
       o.markdown = true;
+    } else if (a == "--dump" && (v = value())) {
+      o.dumpDir = v;
     } else if (a == "--counts") {
       o.counts = true;
     } else if (a == "--quiet") {
@@ -336,6 +340,7 @@ struct ItemResult {
   std::vector<bpf::Insn> oracleInsns, siftInsns;
   size_t agree = 0, disagree = 0, accepted = 0, rejected = 0;
   std::vector<Disagreement> samples;
+  std::vector<size_t> disagreeing;  // the first packets that disagree, for --dump
 };
 
 std::string renderError(const Diagnostic& d, std::string_view source) {
@@ -406,6 +411,7 @@ ItemResult runItem(const Expression& e, const PacketSet& set, bool runPackets) {
       ++r.agree;
     } else {
       ++r.disagree;
+      if (r.disagreeing.size() < 100) r.disagreeing.push_back(i);
       if (r.samples.size() < 3)
         r.samples.push_back({i, want, got, oracleRun(r.siftInsns, p.data.data(), caplen, p.wireLength)});
     }
@@ -551,6 +557,23 @@ int runDifferential(const Options& o, const std::vector<Expression>& exprs) {
     failureIndex.push_back(s.name + "\t" + e.text + "\t" + outcomeName(r.outcome) +
                            (r.outcome == Outcome::Compared ? " (" + std::to_string(r.disagree) + " packets)" : ""));
     if (reported++ < o.maxReports) reportFailure(e, s, r);
+    if (!o.dumpDir.empty() && !r.disagreeing.empty()) {
+      std::vector<gen::GeneratedPacket> packets;
+      for (size_t index : r.disagreeing) {
+        gen::GeneratedPacket g;
+        g.data = s.packets[index].data;
+        g.wireLength = s.packets[index].wireLength;
+        g.seconds = static_cast<int64_t>(index);
+        packets.push_back(std::move(g));
+      }
+      std::string path = o.dumpDir + "/" + s.name + "-" + std::to_string(failures) + ".pcap";
+      std::string error;
+      if (gen::writePcapFile(path, s.dlt, kSnaplen, packets, &error)) {
+        failureIndex.back() += "\t" + path;
+      } else {
+        std::fprintf(stderr, "sift-difftest: %s\n", error.c_str());
+      }
+    }
   }
   if (failures > 0) {
     std::printf("\n%zu failing (expression, link type) pairs:\n", failures);
