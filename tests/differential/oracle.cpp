@@ -53,7 +53,8 @@ OracleProgram oracleCompile(std::string_view expression, uint32_t linktype, uint
   return out;
 }
 
-uint32_t oracleRun(const std::vector<bpf::Insn>& program, const uint8_t* data, uint32_t caplen, uint32_t wirelen) {
+uint32_t oracleRun(const std::vector<bpf::Insn>& program, const uint8_t* data, uint32_t caplen,
+                   uint32_t wirelen) {
   return bpf_filter(asPcap(program), data, wirelen, caplen);
 }
 

@@ -23,7 +23,8 @@ struct OracleProgram {
 OracleProgram oracleCompile(std::string_view expression, uint32_t linktype, uint32_t snaplen, bool optimize);
 
 /// libpcap's bpf_filter over `caplen` captured bytes of a `wirelen` packet.
-uint32_t oracleRun(const std::vector<bpf::Insn>& program, const uint8_t* data, uint32_t caplen, uint32_t wirelen);
+uint32_t oracleRun(const std::vector<bpf::Insn>& program, const uint8_t* data, uint32_t caplen,
+                   uint32_t wirelen);
 
 /// libpcap's bpf_validate (what pcap_setfilter requires of a program).
 bool oracleValidate(const std::vector<bpf::Insn>& program);
@@ -35,7 +36,7 @@ struct CapturedPacket {
 
 struct CaptureFile {
   bool opened = false;
-  std::string error;   // why opening or reading stopped early, if it did
+  std::string error;      // why opening or reading stopped early, if it did
   uint32_t linktype = 0;  // pcap_datalink(): a DLT_ value
   std::vector<CapturedPacket> packets;
 };

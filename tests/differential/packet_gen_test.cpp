@@ -1,6 +1,8 @@
 // Tests of the packet generator: determinism, the shape of what it frames,
 // and that its pcap files read back identically through libpcap and
 // through sift's own capture reader.
+#include "packet_gen.h"
+
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -9,7 +11,6 @@
 #include <string>
 
 #include "oracle.h"
-#include "packet_gen.h"
 #include "sift/capture.h"
 
 using namespace sift;
@@ -60,14 +61,16 @@ TEST_CASE("link-layer framing") {
     std::set<uint32_t> families;
     for (const auto& p : gen::generatePackets({0, 2000, 1}))
       if (p.data.size() >= 4)
-        families.insert(p.data[0] | p.data[1] << 8 | p.data[2] << 16 | static_cast<uint32_t>(p.data[3]) << 24);
+        families.insert(p.data[0] | p.data[1] << 8 | p.data[2] << 16 |
+                        static_cast<uint32_t>(p.data[3]) << 24);
     for (uint32_t af : {2u, 10u, 24u, 28u, 30u}) CHECK(families.count(af) == 1);
   }
   SUBCASE("LOOP uses network order") {
     std::set<uint32_t> families;
     for (const auto& p : gen::generatePackets({108, 2000, 1}))
       if (p.data.size() >= 4)
-        families.insert(static_cast<uint32_t>(p.data[0]) << 24 | p.data[1] << 16 | p.data[2] << 8 | p.data[3]);
+        families.insert(static_cast<uint32_t>(p.data[0]) << 24 | p.data[1] << 16 | p.data[2] << 8 |
+                        p.data[3]);
     for (uint32_t af : {2u, 24u, 28u, 30u}) CHECK(families.count(af) == 1);
   }
   SUBCASE("IPV4 and IPV6 are mostly their own version") {

@@ -126,8 +126,10 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
     o.sharedPerFile = 20;
   }
   if (const char* v = std::getenv("SIFT_DIFF_MATCH")) o.match = v;
-  if (const char* v = std::getenv("SIFT_DIFF_PACKETS"); v && *v) o.packetsPerLinktype = std::strtoul(v, nullptr, 10);
-  if (const char* v = std::getenv("SIFT_DIFF_NO_SHARED"); v && *v && std::string_view(v) != "0") o.useShared = false;
+  if (const char* v = std::getenv("SIFT_DIFF_PACKETS"); v && *v)
+    o.packetsPerLinktype = std::strtoul(v, nullptr, 10);
+  if (const char* v = std::getenv("SIFT_DIFF_NO_SHARED"); v && *v && std::string_view(v) != "0")
+    o.useShared = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -174,7 +176,8 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
       return std::nullopt;
     }
   }
-  if (o.corpusPaths.empty() && o.expressions.empty()) o.corpusPaths.push_back(std::string(SIFT_SOURCE_DIR) + "/corpus/filters");
+  if (o.corpusPaths.empty() && o.expressions.empty())
+    o.corpusPaths.push_back(std::string(SIFT_SOURCE_DIR) + "/corpus/filters");
   if (o.linktypes.empty())
     for (const auto& l : gen::generatorLinktypes()) o.linktypes.push_back(l.dlt);
   if (o.jobs == 0) o.jobs = std::max(1u, std::thread::hardware_concurrency());
@@ -238,8 +241,10 @@ bool loadCorpus(const Options& o, std::vector<Expression>& out) {
 // Capture files name link types by LINKTYPE_ value; these differ from the DLT.
 uint32_t dltOfLinktypeNumber(uint32_t linktype) {
   switch (linktype) {
-    case 101: return 12;  // LINKTYPE_RAW
-    default: return linktype;
+    case 101:
+      return 12;  // LINKTYPE_RAW
+    default:
+      return linktype;
   }
 }
 
@@ -291,8 +296,8 @@ SharedCaptures loadShared(const Options& o, std::vector<PacketSet>& sets) {
       size_t n = file.packets.size();
       if (o.sharedPerFile != 0 && n > o.sharedPerFile) n = o.sharedPerFile;
       for (size_t i = 0; i < n; ++i) {
-        s.packets.push_back({std::move(file.packets[i].data), file.packets[i].wireLength, source,
-                             static_cast<uint32_t>(i)});
+        s.packets.push_back(
+            {std::move(file.packets[i].data), file.packets[i].wireLength, source, static_cast<uint32_t>(i)});
         ++s.shared;
       }
     }
@@ -322,10 +327,10 @@ std::vector<PacketSet> loadPackets(const Options& o, SharedCaptures& shared) {
 enum class Outcome : uint8_t {
   BothReject,
   Compared,
-  SiftRejects,    // libpcap compiles it, sift refuses: failure
-  SiftAccepts,    // libpcap refuses it, sift compiles: failure
-  SiftInvalid,    // sift's program fails its own validator or libpcap's: failure
-  SiftUnstable,   // compiling the same expression twice gave different programs: failure
+  SiftRejects,   // libpcap compiles it, sift refuses: failure
+  SiftAccepts,   // libpcap refuses it, sift compiles: failure
+  SiftInvalid,   // sift's program fails its own validator or libpcap's: failure
+  SiftUnstable,  // compiling the same expression twice gave different programs: failure
 };
 
 struct Disagreement {
@@ -488,7 +493,9 @@ void reportFailure(const Expression& e, const PacketSet& set, const ItemResult& 
         const TestPacket& p = set.packets[d.packet];
         std::printf("  packet %s #%u (caplen %zu, wirelen %u): libpcap returns %u, sift returns %u%s\n",
                     set.sources[p.source].c_str(), p.index, p.data.size(), p.wireLength, d.oracle, d.sift,
-                    d.oracleOnSift == d.sift ? "" : " (libpcap's bpf_filter on sift's program differs from sift's VM)");
+                    d.oracleOnSift == d.sift
+                        ? ""
+                        : " (libpcap's bpf_filter on sift's program differs from sift's VM)");
         std::printf("%s", hexDump(p.data).c_str());
       }
       std::printf("  libpcap's program:\n%s", listingOf(r.oracleInsns).c_str());
@@ -508,12 +515,18 @@ bool isFailure(const ItemResult& r) {
 
 const char* outcomeName(Outcome o) {
   switch (o) {
-    case Outcome::SiftRejects: return "sift refuses what libpcap compiles";
-    case Outcome::SiftAccepts: return "sift compiles what libpcap refuses";
-    case Outcome::SiftInvalid: return "sift's program is invalid";
-    case Outcome::SiftUnstable: return "sift's output is not deterministic";
-    case Outcome::Compared: return "verdicts differ";
-    case Outcome::BothReject: return "both reject";
+    case Outcome::SiftRejects:
+      return "sift refuses what libpcap compiles";
+    case Outcome::SiftAccepts:
+      return "sift compiles what libpcap refuses";
+    case Outcome::SiftInvalid:
+      return "sift's program is invalid";
+    case Outcome::SiftUnstable:
+      return "sift's output is not deterministic";
+    case Outcome::Compared:
+      return "verdicts differ";
+    case Outcome::BothReject:
+      return "both reject";
   }
   return "";
 }
@@ -526,10 +539,11 @@ int runDifferential(const Options& o, const std::vector<Expression>& exprs) {
   if (!o.quiet) {
     std::printf("oracle: %s\n", oracleVersion().c_str());
     if (shared.available)
-      std::printf("shared captures: %zu files read, %zu refused by libpcap\n", shared.filesRead, shared.filesFailed);
+      std::printf("shared captures: %zu files read, %zu refused by libpcap\n", shared.filesRead,
+                  shared.filesFailed);
     for (const auto& s : sets)
-      std::printf("  %-10s %5zu generated + %5zu from %3zu shared files\n", s.name.c_str(), s.generated, s.shared,
-                  s.files);
+      std::printf("  %-10s %5zu generated + %5zu from %3zu shared files\n", s.name.c_str(), s.generated,
+                  s.shared, s.files);
   }
   auto results = runAll(exprs, sets, true, o.jobs);
   size_t verdicts = 0, agree = 0, disagree = 0, bothReject = 0, failures = 0, reported = 0;
@@ -554,8 +568,9 @@ int runDifferential(const Options& o, const std::vector<Expression>& exprs) {
     if (!isFailure(r)) continue;
     ++failures;
     ++failureKinds[r.outcome];
-    failureIndex.push_back(s.name + "\t" + e.text + "\t" + outcomeName(r.outcome) +
-                           (r.outcome == Outcome::Compared ? " (" + std::to_string(r.disagree) + " packets)" : ""));
+    failureIndex.push_back(
+        s.name + "\t" + e.text + "\t" + outcomeName(r.outcome) +
+        (r.outcome == Outcome::Compared ? " (" + std::to_string(r.disagree) + " packets)" : ""));
     if (reported++ < o.maxReports) reportFailure(e, s, r);
     if (!o.dumpDir.empty() && !r.disagreeing.empty()) {
       std::vector<gen::GeneratedPacket> packets;
@@ -581,7 +596,8 @@ int runDifferential(const Options& o, const std::vector<Expression>& exprs) {
     for (const auto& [kind, n] : failureKinds) std::printf("  %zu: %s\n", n, outcomeName(kind));
   }
   if (o.counts) {
-    std::printf("\n%9s %9s  %s\n", "accepted", "rejected", "expression (packets over all link types where both compile)");
+    std::printf("\n%9s %9s  %s\n", "accepted", "rejected",
+                "expression (packets over all link types where both compile)");
     for (size_t i = 0; i < exprs.size(); ++i)
       if (coverage[i].compared != 0)
         std::printf("%9zu %9zu  %s\n", coverage[i].accepted, coverage[i].rejected, exprs[i].text.c_str());
@@ -599,9 +615,10 @@ int runDifferential(const Options& o, const std::vector<Expression>& exprs) {
     for (const auto& t : neverReject) std::printf("  never rejects: %s\n", t.c_str());
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("differential: %zu expressions x %zu linktypes, %zu packet verdicts, %zu agree, %zu disagree, "
-              "%zu both-reject, %zu failing pairs (%.1f s)\n",
-              exprs.size(), sets.size(), verdicts, agree, disagree, bothReject, failures, seconds);
+  std::printf(
+      "differential: %zu expressions x %zu linktypes, %zu packet verdicts, %zu agree, %zu disagree, "
+      "%zu both-reject, %zu failing pairs (%.1f s)\n",
+      exprs.size(), sets.size(), verdicts, agree, disagree, bothReject, failures, seconds);
   return failures == 0 ? 0 : 1;
 }
 
@@ -621,7 +638,8 @@ int runSizes(const Options& o, const std::vector<Expression>& exprs) {
     double logSum = 0;
   };
   std::vector<Summary> summaries(sets.size());
-  if (!o.markdown) std::printf("%-10s %7s %7s %7s  %s\n", "linktype", "libpcap", "sift", "ratio", "expression");
+  if (!o.markdown)
+    std::printf("%-10s %7s %7s %7s  %s\n", "linktype", "libpcap", "sift", "ratio", "expression");
   for (size_t i = 0; i < results.size(); ++i) {
     const ItemResult& r = results[i];
     if (r.outcome != Outcome::Compared) continue;
@@ -629,15 +647,20 @@ int runSizes(const Options& o, const std::vector<Expression>& exprs) {
     size_t a = r.oracleInsns.size(), b = r.siftInsns.size();
     double ratio = static_cast<double>(b) / static_cast<double>(a);
     ++s.count, s.oracleTotal += a, s.siftTotal += b, s.logSum += std::log(ratio);
-    if (b < a) ++s.smaller;
-    else if (b == a) ++s.equal;
-    else ++s.larger;
+    if (b < a)
+      ++s.smaller;
+    else if (b == a)
+      ++s.equal;
+    else
+      ++s.larger;
     if (!o.markdown)
       std::printf("%-10s %7zu %7zu %7.3f  %s\n", sets[i % sets.size()].name.c_str(), a, b, ratio,
                   exprs[i / sets.size()].text.c_str());
   }
   if (o.markdown) {
-    std::printf("| link type | expressions | libpcap insns | sift insns | total ratio | geomean ratio | sift smaller | equal | sift larger |\n");
+    std::printf(
+        "| link type | expressions | libpcap insns | sift insns | total ratio | geomean ratio | sift smaller "
+        "| equal | sift larger |\n");
     std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   } else {
     std::printf("\n");
@@ -645,7 +668,8 @@ int runSizes(const Options& o, const std::vector<Expression>& exprs) {
   Summary all;
   for (size_t i = 0; i < sets.size(); ++i) {
     const Summary& s = summaries[i];
-    all.count += s.count, all.oracleTotal += s.oracleTotal, all.siftTotal += s.siftTotal, all.logSum += s.logSum;
+    all.count += s.count, all.oracleTotal += s.oracleTotal, all.siftTotal += s.siftTotal,
+        all.logSum += s.logSum;
     all.smaller += s.smaller, all.equal += s.equal, all.larger += s.larger;
   }
   auto line = [&](const std::string& name, const Summary& s) {
@@ -653,12 +677,13 @@ int runSizes(const Options& o, const std::vector<Expression>& exprs) {
     double total = static_cast<double>(s.siftTotal) / static_cast<double>(s.oracleTotal);
     double geo = std::exp(s.logSum / static_cast<double>(s.count));
     if (o.markdown)
-      std::printf("| %s | %zu | %zu | %zu | %.3f | %.3f | %zu | %zu | %zu |\n", name.c_str(), s.count, s.oracleTotal,
-                  s.siftTotal, total, geo, s.smaller, s.equal, s.larger);
+      std::printf("| %s | %zu | %zu | %zu | %.3f | %.3f | %zu | %zu | %zu |\n", name.c_str(), s.count,
+                  s.oracleTotal, s.siftTotal, total, geo, s.smaller, s.equal, s.larger);
     else
-      std::printf("sizes %-10s %4zu expressions: libpcap %6zu insns, sift %6zu insns, total ratio %.3f, geomean "
-                  "ratio %.3f (sift smaller %zu, equal %zu, larger %zu)\n",
-                  name.c_str(), s.count, s.oracleTotal, s.siftTotal, total, geo, s.smaller, s.equal, s.larger);
+      std::printf(
+          "sizes %-10s %4zu expressions: libpcap %6zu insns, sift %6zu insns, total ratio %.3f, geomean "
+          "ratio %.3f (sift smaller %zu, equal %zu, larger %zu)\n",
+          name.c_str(), s.count, s.oracleTotal, s.siftTotal, total, geo, s.smaller, s.equal, s.larger);
   };
   for (size_t i = 0; i < sets.size(); ++i) line(sets[i].name, summaries[i]);
   line("all", all);
@@ -672,8 +697,10 @@ int runSizes(const Options& o, const std::vector<Expression>& exprs) {
     std::vector<Row> rows;
     for (size_t i = 0; i < results.size(); i += sets.size())
       if (results[i].outcome == Outcome::Compared)
-        rows.push_back({static_cast<double>(results[i].siftInsns.size()) / static_cast<double>(results[i].oracleInsns.size()),
-                        results[i].oracleInsns.size(), results[i].siftInsns.size(), &exprs[i / sets.size()].text});
+        rows.push_back({static_cast<double>(results[i].siftInsns.size()) /
+                            static_cast<double>(results[i].oracleInsns.size()),
+                        results[i].oracleInsns.size(), results[i].siftInsns.size(),
+                        &exprs[i / sets.size()].text});
     std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.ratio > b.ratio; });
     auto table = [&](const char* title, auto begin, auto end) {
       std::printf("\n%s on %s:\n\n| expression | libpcap | sift | ratio |\n|---|---:|---:|---:|\n", title,

@@ -31,7 +31,9 @@ class Rng {
   uint16_t u16() { return static_cast<uint16_t>(next()); }
   uint32_t u32() { return static_cast<uint32_t>(next()); }
   template <class T>
-  const T& pick(const std::vector<T>& v) { return v[below(static_cast<uint32_t>(v.size()))]; }
+  const T& pick(const std::vector<T>& v) {
+    return v[below(static_cast<uint32_t>(v.size()))];
+  }
 
  private:
   uint64_t state_;
@@ -56,7 +58,9 @@ void putLe32(Bytes& b, uint32_t v) {
 }
 void append(Bytes& b, const Bytes& more) { b.insert(b.end(), more.begin(), more.end()); }
 template <size_t N>
-void append(Bytes& b, const std::array<uint8_t, N>& more) { b.insert(b.end(), more.begin(), more.end()); }
+void append(Bytes& b, const std::array<uint8_t, N>& more) {
+  b.insert(b.end(), more.begin(), more.end());
+}
 void putRandom(Bytes& b, Rng& rng, size_t n) {
   for (size_t i = 0; i < n; ++i) put8(b, rng.byte());
 }
@@ -83,14 +87,14 @@ Ip6 ipv6(std::initializer_list<uint16_t> head, std::initializer_list<uint16_t> t
 // The pools the expression corpus draws its addresses and ports from.
 const std::vector<uint32_t>& v4Pool() {
   static const std::vector<uint32_t> pool = {
-      ipv4(10, 0, 0, 1),       ipv4(10, 0, 0, 2),       ipv4(10, 0, 0, 80),     ipv4(10, 1, 2, 3),
-      ipv4(10, 10, 10, 10),    ipv4(10, 255, 255, 255), ipv4(192, 168, 1, 1),   ipv4(192, 168, 1, 10),
-      ipv4(192, 168, 1, 100),  ipv4(192, 168, 1, 255),  ipv4(192, 168, 2, 1),   ipv4(172, 16, 0, 1),
-      ipv4(172, 16, 1, 2),     ipv4(172, 16, 255, 254), ipv4(172, 31, 0, 5),    ipv4(8, 8, 8, 8),
-      ipv4(1, 2, 3, 4),        ipv4(127, 0, 0, 1),      ipv4(224, 0, 0, 1),     ipv4(224, 0, 0, 251),
+      ipv4(10, 0, 0, 1),        ipv4(10, 0, 0, 2),        ipv4(10, 0, 0, 80),   ipv4(10, 1, 2, 3),
+      ipv4(10, 10, 10, 10),     ipv4(10, 255, 255, 255),  ipv4(192, 168, 1, 1), ipv4(192, 168, 1, 10),
+      ipv4(192, 168, 1, 100),   ipv4(192, 168, 1, 255),   ipv4(192, 168, 2, 1), ipv4(172, 16, 0, 1),
+      ipv4(172, 16, 1, 2),      ipv4(172, 16, 255, 254),  ipv4(172, 31, 0, 5),  ipv4(8, 8, 8, 8),
+      ipv4(1, 2, 3, 4),         ipv4(127, 0, 0, 1),       ipv4(224, 0, 0, 1),   ipv4(224, 0, 0, 251),
       ipv4(239, 255, 255, 250), ipv4(255, 255, 255, 255), ipv4(0, 0, 0, 0),     ipv4(100, 64, 0, 1),
-      ipv4(198, 51, 100, 7),   ipv4(203, 0, 113, 9),   ipv4(224, 0, 0, 18),    ipv4(127, 0, 0, 0),
-      ipv4(169, 254, 0, 0),    ipv4(10, 0, 0, 0),
+      ipv4(198, 51, 100, 7),    ipv4(203, 0, 113, 9),     ipv4(224, 0, 0, 18),  ipv4(127, 0, 0, 0),
+      ipv4(169, 254, 0, 0),     ipv4(10, 0, 0, 0),
   };
   return pool;
 }
@@ -135,9 +139,9 @@ const std::vector<Mac>& macPool() {
 
 const std::vector<uint16_t>& portPool() {
   static const std::vector<uint16_t> pool = {
-      0,    7,    20,   21,   22,   23,   25,   53,   67,   68,   80,   88,   110,  123,  137,  143,
-      161,  179,  443,  500,  514,  546,  547,  993,  999,  1000, 1023, 1024, 1500, 1999, 2000, 2001,
-      3306, 4500, 5060, 5353, 6000, 8000, 8080, 8443, 65534, 65535,
+      0,    7,    20,   21,   22,   23,   25,   53,   67,   68,   80,   88,   110,   123,
+      137,  143,  161,  179,  443,  500,  514,  546,  547,  993,  999,  1000, 1023,  1024,
+      1500, 1999, 2000, 2001, 3306, 4500, 5060, 5353, 6000, 8000, 8080, 8443, 65534, 65535,
   };
   return pool;
 }
@@ -211,8 +215,8 @@ Bytes makeSctp(Rng& rng) {
   Bytes b;
   put16(b, pickPort(rng));
   put16(b, pickPort(rng));
-  put32(b, rng.u32());  // verification tag
-  put32(b, rng.u32());  // checksum
+  put32(b, rng.u32());     // verification tag
+  put32(b, rng.u32());     // checksum
   put8(b, rng.below(16));  // chunk type
   put8(b, 0);
   put16(b, 4 + rng.below(40));
@@ -270,8 +274,8 @@ Bytes makeAh(Rng& rng, bool v6, int depth) {
   put8(b, next);
   put8(b, 4);  // payload length in 32-bit words minus 2: 24 bytes in all
   put16(b, 0);
-  put32(b, rng.u32());  // SPI
-  put32(b, rng.u32());  // sequence
+  put32(b, rng.u32());    // SPI
+  put32(b, rng.u32());    // sequence
   putRandom(b, rng, 12);  // ICV
   append(b, makeTransport(rng, next, v6, depth + 1));
   return b;
@@ -303,33 +307,48 @@ Bytes makeIpv6Packet(Rng& rng, std::optional<uint8_t> proto, int depth);
 
 Bytes makeTransport(Rng& rng, uint8_t proto, bool v6, int depth) {
   switch (proto) {
-    case 6: return makeTcp(rng);
-    case 17: return makeUdp(rng);
-    case 132: return makeSctp(rng);
-    case 1: return makeIcmp(rng);
-    case 58: return makeIcmp6(rng);
-    case 2: return makeIgmp(rng);
-    case 103: return makeShortHeader(rng, 4);   // PIM: version/type, reserved, checksum
-    case 51: return depth < 2 ? makeAh(rng, v6, depth) : makeEsp(rng);
-    case 50: return makeEsp(rng);
-    case 112: return makeVrrp(rng);             // VRRP and CARP share the number
-    case 9: {                                   // IGRP: version 1, type 1 or 2
+    case 6:
+      return makeTcp(rng);
+    case 17:
+      return makeUdp(rng);
+    case 132:
+      return makeSctp(rng);
+    case 1:
+      return makeIcmp(rng);
+    case 58:
+      return makeIcmp6(rng);
+    case 2:
+      return makeIgmp(rng);
+    case 103:
+      return makeShortHeader(rng, 4);  // PIM: version/type, reserved, checksum
+    case 51:
+      return depth < 2 ? makeAh(rng, v6, depth) : makeEsp(rng);
+    case 50:
+      return makeEsp(rng);
+    case 112:
+      return makeVrrp(rng);  // VRRP and CARP share the number
+    case 9: {                // IGRP: version 1, type 1 or 2
       Bytes b = makeShortHeader(rng, 12);
       b[0] = rng.chance(60) ? 0x11 : 0x12;
       return b;
     }
-    case 47: return makeShortHeader(rng, 4);    // GRE
-    case 89: return makeShortHeader(rng, 24);   // OSPF
-    case 4: return depth < 1 ? makeIpv4Packet(rng, std::nullopt, depth + 1) : makeEsp(rng);
-    case 41: return depth < 1 ? makeIpv6Packet(rng, std::nullopt, depth + 1) : makeEsp(rng);
-    default: return makeShortHeader(rng, rng.below(20));
+    case 47:
+      return makeShortHeader(rng, 4);  // GRE
+    case 89:
+      return makeShortHeader(rng, 24);  // OSPF
+    case 4:
+      return depth < 1 ? makeIpv4Packet(rng, std::nullopt, depth + 1) : makeEsp(rng);
+    case 41:
+      return depth < 1 ? makeIpv6Packet(rng, std::nullopt, depth + 1) : makeEsp(rng);
+    default:
+      return makeShortHeader(rng, rng.below(20));
   }
 }
 
 uint8_t pickIpv4Protocol(Rng& rng) {
   static const std::vector<std::pair<uint8_t, uint32_t>> weights = {
-      {6, 30}, {17, 24}, {1, 10}, {132, 5}, {2, 4}, {103, 3}, {51, 3}, {50, 3}, {112, 4},
-      {9, 2},  {47, 2},  {89, 1}, {4, 1},   {41, 1}, {58, 1},
+      {6, 30},  {17, 24}, {1, 10}, {132, 5}, {2, 4}, {103, 3}, {51, 3}, {50, 3},
+      {112, 4}, {9, 2},   {47, 2}, {89, 1},  {4, 1}, {41, 1},  {58, 1},
   };
   if (rng.chance(4)) return rng.byte();
   uint32_t total = 0;
@@ -344,8 +363,8 @@ uint8_t pickIpv4Protocol(Rng& rng) {
 
 uint8_t pickIpv6Protocol(Rng& rng) {
   static const std::vector<std::pair<uint8_t, uint32_t>> weights = {
-      {6, 30}, {17, 24}, {58, 18}, {132, 5}, {51, 3}, {50, 3}, {103, 2},
-      {112, 2}, {2, 1},  {1, 1},   {59, 2},  {4, 1},  {41, 1},
+      {6, 30},  {17, 24}, {58, 18}, {132, 5}, {51, 3}, {50, 3}, {103, 2},
+      {112, 2}, {2, 1},   {1, 1},   {59, 2},  {4, 1},  {41, 1},
   };
   if (rng.chance(4)) return rng.byte();
   uint32_t total = 0;
@@ -400,7 +419,8 @@ Bytes makeIpv4Packet(Rng& rng, std::optional<uint8_t> forcedProto, int depth) {
     fragment = 0x8000 | (rng.chance(50) ? rng.range(1, 0x1fff) : 0);  // reserved bit
     laterFragment = (fragment & 0x1fff) != 0;
   }
-  Bytes payload = laterFragment ? makeShortHeader(rng, rng.below(16)) : makeTransport(rng, proto, false, depth);
+  Bytes payload =
+      laterFragment ? makeShortHeader(rng, rng.below(16)) : makeTransport(rng, proto, false, depth);
   Bytes b;
   put8(b, 0x40 | ihl);
   put8(b, rng.chance(70) ? 0 : rng.byte());
@@ -474,8 +494,8 @@ Bytes makeIpv6Packet(Rng& rng, std::optional<uint8_t> forcedProto, int depth) {
 
 Bytes makeArp(Rng& rng, bool reverse) {
   Bytes b;
-  put16(b, rng.chance(90) ? 1 : rng.range(2, 32));    // hardware type
-  put16(b, rng.chance(92) ? 0x0800 : rng.u16());      // protocol type
+  put16(b, rng.chance(90) ? 1 : rng.range(2, 32));  // hardware type
+  put16(b, rng.chance(92) ? 0x0800 : rng.u16());    // protocol type
   put8(b, 6);
   put8(b, 4);
   put16(b, reverse ? rng.range(3, 4) : rng.range(1, 2));
@@ -497,11 +517,16 @@ struct NetworkPacket {
 
 NetworkPacket makeNetwork(Rng& rng, Network kind) {
   switch (kind) {
-    case Network::Ipv4: return {kind, 0x0800, makeIpv4Packet(rng, std::nullopt, 0)};
-    case Network::Ipv6: return {kind, 0x86dd, makeIpv6Packet(rng, std::nullopt, 0)};
-    case Network::Arp: return {kind, 0x0806, makeArp(rng, false)};
-    case Network::Rarp: return {kind, 0x8035, makeArp(rng, true)};
-    case Network::Other: break;
+    case Network::Ipv4:
+      return {kind, 0x0800, makeIpv4Packet(rng, std::nullopt, 0)};
+    case Network::Ipv6:
+      return {kind, 0x86dd, makeIpv6Packet(rng, std::nullopt, 0)};
+    case Network::Arp:
+      return {kind, 0x0806, makeArp(rng, false)};
+    case Network::Rarp:
+      return {kind, 0x8035, makeArp(rng, true)};
+    case Network::Other:
+      break;
   }
   static const std::vector<uint16_t> others = {0x88cc, 0x8847, 0x8863, 0x8864, 0x809b, 0x80f3,
                                                0x6003, 0x6004, 0x8137, 0x88e5, 0x0801, 0x86de,
@@ -707,16 +732,26 @@ Bytes framePpp(Rng& rng) {
 
 Bytes frame(Rng& rng, uint32_t linktype) {
   switch (linktype) {
-    case 1: return frameEthernet(rng);
-    case 12: return frameIp(rng, 58, 36);
-    case 228: return frameIp(rng, 90, 6);
-    case 229: return frameIp(rng, 6, 90);
-    case 0: return frameLoopback(rng, false);
-    case 108: return frameLoopback(rng, true);
-    case 113: return frameLinuxSll(rng);
-    case 276: return frameLinuxSll2(rng);
-    case 9: return framePpp(rng);
-    default: return {};
+    case 1:
+      return frameEthernet(rng);
+    case 12:
+      return frameIp(rng, 58, 36);
+    case 228:
+      return frameIp(rng, 90, 6);
+    case 229:
+      return frameIp(rng, 6, 90);
+    case 0:
+      return frameLoopback(rng, false);
+    case 108:
+      return frameLoopback(rng, true);
+    case 113:
+      return frameLinuxSll(rng);
+    case 276:
+      return frameLinuxSll2(rng);
+    case 9:
+      return framePpp(rng);
+    default:
+      return {};
   }
 }
 
@@ -724,7 +759,7 @@ Bytes frame(Rng& rng, uint32_t linktype) {
 
 const std::vector<GenLinktype>& generatorLinktypes() {
   static const std::vector<GenLinktype> list = {
-      {1, "EN10MB"}, {12, "RAW"},        {228, "IPV4"},        {229, "IPV6"}, {0, "NULL"},
+      {1, "EN10MB"}, {12, "RAW"},        {228, "IPV4"},       {229, "IPV6"}, {0, "NULL"},
       {108, "LOOP"}, {113, "LINUX_SLL"}, {276, "LINUX_SLL2"}, {9, "PPP"},
   };
   return list;

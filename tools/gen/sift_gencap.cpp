@@ -21,7 +21,8 @@ int usage(const char* why) {
                "       sift-gencap --all DIR [-c COUNT] [--seed N]\n"
                "       sift-gencap --sample -w FILE\n"
                "link types:");
-  for (const auto& l : sift::gen::generatorLinktypes()) std::fprintf(stderr, " %s", std::string(l.name).c_str());
+  for (const auto& l : sift::gen::generatorLinktypes())
+    std::fprintf(stderr, " %s", std::string(l.name).c_str());
   std::fprintf(stderr, "\n");
   return 64;
 }
