@@ -346,6 +346,7 @@ struct ItemResult {
   size_t agree = 0, disagree = 0, accepted = 0, rejected = 0;
   std::vector<Disagreement> samples;
   std::vector<size_t> disagreeing;  // the first packets that disagree, for --dump
+  size_t asUnoptimized = 0;  // disagreeing packets where sift returns what libpcap's -O0 program returns
 };
 
 std::string renderError(const Diagnostic& d, std::string_view source) {
@@ -402,6 +403,7 @@ ItemResult runItem(const Expression& e, const PacketSet& set, bool runPackets) {
   }
   r.outcome = Outcome::Compared;
   if (!runPackets) return r;
+  std::optional<OracleProgram> unoptimized;
   for (size_t i = 0; i < set.packets.size(); ++i) {
     const TestPacket& p = set.packets[i];
     uint32_t caplen = static_cast<uint32_t>(p.data.size());
@@ -416,6 +418,11 @@ ItemResult runItem(const Expression& e, const PacketSet& set, bool runPackets) {
       ++r.agree;
     } else {
       ++r.disagree;
+      // Triage only: libpcap's optimizer changes which cut packets pass, so
+      // say how many of these sift decides as libpcap's unoptimized program.
+      if (!unoptimized) unoptimized = oracleCompile(e.text, set.dlt, kSnaplen, false);
+      if (unoptimized->ok && oracleRun(unoptimized->insns, p.data.data(), caplen, p.wireLength) == got)
+        ++r.asUnoptimized;
       if (r.disagreeing.size() < 100) r.disagreeing.push_back(i);
       if (r.samples.size() < 3)
         r.samples.push_back({i, want, got, oracleRun(r.siftInsns, p.data.data(), caplen, p.wireLength)});
@@ -568,9 +575,11 @@ int runDifferential(const Options& o, const std::vector<Expression>& exprs) {
     if (!isFailure(r)) continue;
     ++failures;
     ++failureKinds[r.outcome];
-    failureIndex.push_back(
-        s.name + "\t" + e.text + "\t" + outcomeName(r.outcome) +
-        (r.outcome == Outcome::Compared ? " (" + std::to_string(r.disagree) + " packets)" : ""));
+    failureIndex.push_back(s.name + "\t" + e.text + "\t" + outcomeName(r.outcome) +
+                           (r.outcome == Outcome::Compared
+                                ? " (" + std::to_string(r.disagree) + " packets, " +
+                                      std::to_string(r.asUnoptimized) + " as libpcap -O0 decides them)"
+                                : ""));
     if (reported++ < o.maxReports) reportFailure(e, s, r);
     if (!o.dumpDir.empty() && !r.disagreeing.empty()) {
       std::vector<gen::GeneratedPacket> packets;
