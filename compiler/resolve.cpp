@@ -537,6 +537,7 @@ class Resolver {
       return true;
     };
     int64_t lo = 0, hi = 0;
+    Proto sides[2] = {Proto::Default, Proto::Default};
     size_t i = 0;
     bool numeric = readInt(i, lo) && i < id.size() && id[i] == '-' && (++i, readInt(i, hi));
     if (!numeric) {
@@ -559,7 +560,16 @@ class Resolver {
           return;
         }
         (side == 0 ? lo : hi) = p.port;
+        sides[side] = p.proto;
       }
+    }
+    // As libpcap: the range belongs to a transport only when both ends do.
+    Proto rangeProto = sides[0] == sides[1] ? sides[0] : Proto::Default;
+    if (q.proto != Proto::Default && rangeProto != Proto::Default && rangeProto != q.proto) {
+      fail(n.id.span, "port range " + quote(id) + " is " + ast::protoName(rangeProto) +
+                          ", not " + protoWord(q) + "; write '" + ast::protoName(rangeProto) +
+                          " portrange " + id + "' or use numbers");
+      return;
     }
     for (int64_t v : {lo, hi}) {
       if (v < 0 || v > 65535) {
@@ -570,6 +580,7 @@ class Resolver {
     if (lo > hi) std::swap(lo, hi);
     n.resolved.portLow = uint32_t(lo);
     n.resolved.portHigh = uint32_t(hi);
+    n.resolved.portProto = q.proto != Proto::Default ? q.proto : rangeProto;
   }
 
   // ---- addresses ----
