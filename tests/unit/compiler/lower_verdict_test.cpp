@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ constexpr uint32_t kSnaplen = 262144;
 struct Stats {
   size_t expressions = 0, compiled = 0, bothRejected = 0, runs = 0, mismatches = 0;
   size_t optimizerOnly = 0;  // cut packets where only libpcap's optimized program differs
+  size_t libpcapOptimizerBugs = 0;  // whole packets where libpcap -O1 and -O0 disagree
 };
 
 void checkOne(uint32_t dlt, const char* expr, Stats& stats, uint32_t netmask = 0) {
@@ -79,7 +81,14 @@ void checkOne(uint32_t dlt, const char* expr, Stats& stats, uint32_t netmask = 0
       const bool whole = cut == p.bytes.size();
       // On a cut packet sift may follow either libpcap program (it drops
       // the loads of always-true tests as libpcap's optimizer does).
-      if ((viaIr != expect && viaIr != optimized) || viaVm != viaIr || (whole && viaIr != optimized)) {
+      // When libpcap's two programs disagree on a whole packet, its
+      // optimizer changed the meaning (1.10.3 predates the optimizer fixes
+      // of 1.10.5; huge constant indexes fold differently): either verdict
+      // is libpcap's, and those packets are counted.
+      const bool libpcapSplit = whole && expect != optimized;
+      if (libpcapSplit) ++stats.libpcapOptimizerBugs;
+      if ((viaIr != expect && viaIr != optimized) || viaVm != viaIr ||
+          (whole && !libpcapSplit && viaIr != optimized)) {
         ++stats.mismatches;
         if (reported++ < 3)
           FAIL_CHECK("packet '" << p.name << "' cut at " << cut << "/" << wire << ": libpcap " << expect
@@ -101,7 +110,9 @@ TEST_CASE("lowered programs give libpcap's verdicts on every link type") {
   MESSAGE("expressions x link types: " << stats.expressions << ", compiled " << stats.compiled
                                        << ", refused by both " << stats.bothRejected << ", packet runs "
                                        << stats.runs << ", mismatches " << stats.mismatches
-                                       << ", differing from libpcap -O1 only on cut packets " << stats.optimizerOnly);
+                                       << ", differing from libpcap -O1 only on cut packets " << stats.optimizerOnly
+                                       << ", whole packets where libpcap -O0 and -O1 disagree "
+                                       << stats.libpcapOptimizerBugs);
   CHECK(stats.mismatches == 0);
 }
 
@@ -141,5 +152,16 @@ TEST_CASE("register-hungry expressions: refused exactly when libpcap refuses the
     for (const std::string& e : exprs) checkOne(dlt, e.c_str(), stats);
   MESSAGE("compiled " << stats.compiled << ", refused by both " << stats.bothRejected);
   CHECK(stats.bothRejected > 0);
+  CHECK(stats.mismatches == 0);
+}
+
+TEST_CASE("random combinations of primitives agree with libpcap") {
+  const std::vector<std::string> exprs = randomExpressions(120, 0x5eed);
+  Stats stats;
+  for (uint32_t dlt : kDlts)
+    for (const std::string& e : exprs) checkOne(dlt, e.c_str(), stats);
+  MESSAGE("random: " << stats.expressions << " expressions, compiled " << stats.compiled << ", refused by both "
+                     << stats.bothRejected << ", packet runs " << stats.runs << ", mismatches " << stats.mismatches
+                     << ", whole packets where libpcap's optimizer changed the verdict " << stats.libpcapOptimizerBugs);
   CHECK(stats.mismatches == 0);
 }

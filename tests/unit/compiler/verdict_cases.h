@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
 
 namespace sift::lowertest {
 
@@ -62,5 +65,38 @@ inline const char* const kExpressions[] = {
     "icmp or icmp6 or igmp", "ether broadcast or ip multicast", "tcp[13] & 2 != 0 and not src net 10.0.0.0/8",
     "not (tcp[0] = 1)", "not ip[100] = 0", "not tcp port 80 and not udp port 53",
 };
+
+/// `count` random and/or/not combinations (up to three levels deep) of
+/// the atoms below, the same for the same seed.
+inline std::vector<std::string> randomExpressions(int count, uint64_t seed) {
+  uint64_t state = seed;
+  auto next = [&](uint32_t bound) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<uint32_t>((state >> 33) % bound);
+  };
+  const char* const atoms[] = {
+      "ip", "ip6", "arp", "tcp", "udp", "icmp", "icmp6", "sctp", "port 80", "src port 1234", "dst port 53",
+      "portrange 10-100", "host 10.0.0.1", "dst host 10.0.0.2", "net 10.0.0.0/8", "host 2001:db8::1",
+      "ip6 net ff00::/8", "ip multicast", "ip6 multicast", "ip broadcast", "ether proto 0x806", "proto 17",
+      "ip proto 1", "less 60", "greater 70", "ip[0] & 0xf > 5", "tcp[13] & 2 != 0", "udp[2:2] = 25",
+      "icmp6[0] = 128", "ether[0] & 1 = 1", "len - 14 > ip[2:2]", "ip6[6] = 44", "ip[9] + tcp[0] = 7",
+      "broadcast", "ether host 00:11:22:33:44:55", "multicast",
+  };
+  constexpr uint32_t kAtoms = sizeof(atoms) / sizeof(atoms[0]);
+  std::function<std::string(int)> gen = [&](int depth) -> std::string {
+    if (depth == 0 || next(3) == 0) return (next(4) == 0 ? "not " : "") + std::string(atoms[next(kAtoms)]);
+    std::string l = gen(depth - 1), r = gen(depth - 1);
+    std::string op = next(2) ? " and " : " or ";
+    std::string e = l + op + r;
+    switch (next(3)) {
+      case 0: return "(" + e + ")";
+      case 1: return "not (" + e + ")";
+      default: return e;
+    }
+  };
+  std::vector<std::string> out;
+  for (int i = 0; i < count; ++i) out.push_back(gen(3));
+  return out;
+}
 
 }  // namespace sift::lowertest
