@@ -13,7 +13,18 @@
 #include <span>
 #include <string_view>
 
+#include "ir/ir.h"
+
 namespace sift::compiler {
+
+namespace detail {
+class Lowerer;
+}
+
+/// For link types whose type field fits none of the kinds below: builds
+/// the test that the frame carries `etherType`, with the Lowerer's
+/// helpers (loadTest, both, either, always).
+using LinkTypeHook = ir::Fragment (*)(detail::Lowerer& lowerer, uint32_t etherType);
 
 /// What the link-layer type field holds, i.e. how `ether proto N` (and
 /// every abbreviation that implies one, such as `ip` or `arp`) is tested.
@@ -39,6 +50,8 @@ enum class TypeField : uint8_t {
   Fixed,
   /// No field and no network layer lowering knows about.
   None,
+  /// Something else: the row's `linkTypeHook` builds the test.
+  Hook,
 };
 
 /// Where the 48-bit MAC addresses are, for links that have them.
@@ -65,6 +78,8 @@ struct LinkLayer {
   /// header length is only known at run time (802.11, radiotap, PFLOG)
   /// will name a hook that computes it; none of the rows so far needs one.
   bool variableHeader = false;
+  /// TypeField::Hook: the code that tests the type field.
+  LinkTypeHook linkTypeHook = nullptr;
 };
 
 /// The descriptor of `dlt`, or null when sift cannot lower filters for it.

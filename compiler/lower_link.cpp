@@ -85,6 +85,9 @@ ir::Fragment Lowerer::linkProto(uint32_t etherType) {
       return always(false);
     case TypeField::Fixed:
       return always(etherType == link.fixedEtherType);
+    case TypeField::Hook:
+      if (link.linkTypeHook) return link.linkTypeHook(*this, etherType);
+      break;
     case TypeField::None:
       break;
   }

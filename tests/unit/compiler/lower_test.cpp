@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "compiler/lower_internal.h"
 #include "lower_support.h"
 
 using namespace sift;
@@ -181,4 +182,29 @@ TEST_CASE("long and/or chains lower without deep recursion") {
   auto r = lowerText(e, 1);
   REQUIRE(r.ok());
   CHECK(ir::verify(*r).empty());
+}
+
+TEST_CASE("a row can bring its own link-type test") {
+  // A made-up link type: one byte of protocol (4 = IPv4) at offset 3,
+  // the network layer at 8.
+  compiler::LinkLayer row;
+  row.dlt = 147;
+  row.name = "USER0";
+  row.typeField = compiler::TypeField::Hook;
+  row.netOffset = 8;
+  row.linkTypeHook = [](compiler::detail::Lowerer& lw, uint32_t etherType) {
+    if (etherType != 0x0800) return lw.always(false);
+    return lw.loadTest(3, 1, 0xff, 0x15, 4);
+  };
+  compiler::LowerOptions options;
+  compiler::detail::Lowerer lw(row, options);
+  ir::Fragment f = lw.ipProto(6);
+  ir::Program p = lw.builder.finish(std::move(f), 1);
+  CHECK(ir::verify(p).empty());
+  std::vector<uint8_t> frame(8 + 20, 0);
+  frame[3] = 4;
+  frame[8 + 9] = 6;
+  CHECK(runIr(p, frame, static_cast<uint32_t>(frame.size())) == 1);
+  frame[3] = 6;
+  CHECK(runIr(p, frame, static_cast<uint32_t>(frame.size())) == 0);
 }
