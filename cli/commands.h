@@ -52,5 +52,7 @@ int printVersion();
 int printLinktypes();
 /// The short usage line printed after a usage error.
 void printUsageHint();
+/// The usage synopsis and that line, for `sift` run with no arguments.
+void printUsage();
 
 }  // namespace sift::cli

@@ -97,6 +97,11 @@ int printHelp(std::FILE* out) {
   return ExitOk;
 }
 
+void printUsage() {
+  std::fputs(kUsage, stderr);
+  printUsageHint();
+}
+
 void printUsageHint() { std::fputs("run 'sift --help' for the options\n", stderr); }
 
 int printVersion() {

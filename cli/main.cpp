@@ -13,6 +13,10 @@
 
 int main(int argc, char** argv) {
   using namespace sift::cli;
+  if (argc <= 1) {  // a bare `sift` most likely wants to know how to call it
+    printUsage();
+    return ExitUsage;
+  }
   std::vector<std::string_view> args(argv + 1, argv + argc);
   auto options = parseOptions(args);
   if (!options) {
