@@ -241,7 +241,7 @@ TEST_CASE("a program the kernel refuses for lack of option memory is run in user
   REQUIRE_MESSAGE(lab.ok(), lab.error());
   // optmem_max is per namespace: a tiny value makes SO_ATTACH_FILTER fail
   // with ENOMEM here and nowhere else.
-  if (!lab.sysctl("net.core.optmem_max", "256")) {
+  if (!lab.sysctl("net/core/optmem_max", "256")) {
     MESSAGE("skipped: net.core.optmem_max is not per namespace on this kernel");
     return;
   }

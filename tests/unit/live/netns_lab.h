@@ -43,17 +43,9 @@ class VethLab {
       return;
     }
     created_ = true;
-    const std::string in = "ip netns exec " + name_ + " ";
-    const char* steps[] = {
-        "sysctl -qw net.ipv6.conf.all.disable_ipv6=1",
-        "sysctl -qw net.ipv6.conf.default.disable_ipv6=1",
-    };
-    for (const char* s : steps) shell(in + s);  // best effort: a kernel without IPv6 has no such keys
     const std::string ipn = "ip -n " + name_ + " ";
     const std::string cmds[] = {
         ipn + "link add " + kSender + " mtu 9000 type veth peer name " + kReceiver + " mtu 9000",
-        ipn + "link set " + kSender + " up",
-        ipn + "link set " + kReceiver + " up",
     };
     for (const auto& c : cmds) {
       if (shell(c) != 0) {
@@ -70,6 +62,20 @@ class VethLab {
     }
     ::close(target);
     entered_ = true;
+    // /proc/sys/net belongs to the namespace of the thread that opens it.
+    // Best effort: a kernel without IPv6 has no such keys.
+    for (const char* conf : {"all", "default", kSender, kReceiver})
+      sysctl(std::string("net/ipv6/conf/") + conf + "/disable_ipv6", "1");
+    // Up only now, so not even a first IPv6 solicitation goes out.
+    for (const char* link : {kSender, kReceiver}) {
+      std::string c = ipn + "link set " + link + " up";
+      if (shell(c) != 0) {
+        error_ = "'" + c + "' failed";
+        entered_ = false;
+        ::setns(home_, CLONE_NEWNET);
+        return;
+      }
+    }
   }
 
   ~VethLab() {
@@ -81,10 +87,16 @@ class VethLab {
   VethLab& operator=(const VethLab&) = delete;
 
   bool ok() const { return entered_; }
-  /// Sets a sysctl of this namespace only (net.* keys that are per
-  /// namespace); false when it cannot.
+  /// Sets a sysctl of this namespace only ("net/core/optmem_max": the
+  /// path under /proc/sys of a key that is per namespace); false when it
+  /// cannot. Call it from the thread the lab entered.
   bool sysctl(const std::string& key, const std::string& value) const {
-    return shell("ip netns exec " + name_ + " sysctl -qw " + key + "=" + value) == 0;
+    if (!entered_) return false;
+    int fd = ::open(("/proc/sys/" + key).c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool ok = ::write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+    ::close(fd);
+    return ok;
   }
   const std::string& error() const { return error_; }
   const std::string& name() const { return name_; }
