@@ -22,26 +22,35 @@ constexpr uint16_t kEtherIPv4 = 0x0800, kEtherArp = 0x0806, kEtherRarp = 0x8035,
                    kEtherVlan = 0x8100, kEtherQinQ = 0x88a8, kEtherQinQOld = 0x9100, kEtherLldp = 0x88cc;
 
 void describeArp(std::string& out, Layer arp) {
-  out += "ARP, ";  // tcpdump says ARP for RARP too
+  // tcpdump says "ARP" for RARP too, and nothing but " [|arp]" when the
+  // addresses the header announces are not all captured.
   if (!arp.has(8)) {
-    out += "[|arp]";
+    out += " [|arp]";
     return;
   }
   uint16_t hardware = arp.u16(0), protocol = arp.u16(2);
   uint8_t hardwareLength = arp.u8(4), protocolLength = arp.u8(5);
   uint16_t op = arp.u16(6);
+  if (!arp.has(8 + 2 * (hardwareLength + static_cast<size_t>(protocolLength)))) {
+    out += " [|arp]";
+    return;
+  }
   std::string length = ", length " + std::to_string(arp.length);
-  if (protocol != kEtherIPv4 || protocolLength != 4) {
+  if (protocol != kEtherIPv4 || protocolLength != 4 || hardwareLength == 0) {
+    out += "ARP, ";
     out += hardware == 1 ? "Ethernet" : "Unknown Hardware (" + std::to_string(hardware) + ")";
-    out += " (len " + std::to_string(hardwareLength) + "), Unknown Protocol (0x";
-    detail::appendHex(out, protocol, 4);
-    out += ") (len " + std::to_string(protocolLength) + ")" + length;
+    out += " (len " + std::to_string(hardwareLength) + "), ";
+    if (protocol == kEtherIPv4) {
+      out += "IPv4";
+    } else {
+      out += "Unknown Protocol (0x";
+      detail::appendHex(out, protocol, 4);
+      out += ")";
+    }
+    out += " (len " + std::to_string(protocolLength) + ")" + length;
     return;
   }
-  if (!arp.has(8 + 2 * (hardwareLength + 4u))) {
-    out += "[|arp]";
-    return;
-  }
+  out += "ARP, ";
   const uint8_t* sha = arp.bytes.data() + 8;
   const uint8_t* spa = sha + hardwareLength;
   const uint8_t* tha = spa + 4;
@@ -72,7 +81,7 @@ void describeArp(std::string& out, Layer arp) {
     case 4: out += "Reverse Reply " + mac(tha) + " at " + ip(tpa); break;
     case 8: out += "Inverse Request who-is " + mac(tha) + " tell " + ip(spa); break;
     case 9: out += "Inverse Reply " + mac(sha) + " at " + ip(spa); break;
-    default: out += "op " + std::to_string(op); break;
+    default: out += "Unknown (" + std::to_string(op) + ") "; return;  // tcpdump adds a hex dump
   }
   out += length;
 }

@@ -204,6 +204,10 @@ const char* icmp6Name(uint8_t type) {
 
 void describeIcmp6(std::string& out, const Ends& ends, Layer icmp) {
   appendEnds(out, ends);
+  if (icmp.length < 4) {  // too short on the wire to be a message at all
+    out += "ICMP6, length " + std::to_string(icmp.length) + " (invalid)";
+    return;
+  }
   if (!icmp.has(4)) {
     out += "[|icmp6]";
     return;
