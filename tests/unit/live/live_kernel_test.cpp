@@ -496,3 +496,72 @@ TEST_CASE("VLAN tags the kernel strips are put back") {
     CHECK(same == tagged.size());
   }
 }
+
+TEST_CASE("no packet that fails the filter reaches a source opened during traffic") {
+  REQUIRE_ROOT();
+  VethLab lab;
+  REQUIRE_MESSAGE(lab.ok(), lab.error());
+  FrameSender sender(VethLab::kSender);
+  REQUIRE(sender.ok());
+  const auto& frames = craftedFrames();
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> sent{0};
+  // Traffic flows all the time the sources are opened and read.
+  std::thread flood([&] {
+    for (size_t i = 0; !done; i = (i + 1) % frames.size())
+      if (sender.send(frames[i])) ++sent;
+  });
+  size_t opened = 0, received = 0, leaked = 0;
+  for (const char* e : {"udp port 53", "tcp port 80", "arp", "icmp", "ip6"}) {
+    for (int round = 0; round < 4; ++round) {
+      OpenOptions o;
+      o.interface = VethLab::kReceiver;
+      o.filter = e;
+      o.backend = BackendChoice{};
+      auto source = live::open(o);
+      REQUIRE_MESSAGE(source.ok(), source.error().message);
+      auto v = forVm((*source)->program());
+      REQUIRE(v.ok());
+      ++opened;
+      LivePacket p;
+      auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(60);
+      while (std::chrono::steady_clock::now() < until) {
+        auto s = (*source)->next(p, 20);
+        REQUIRE(s.ok());
+        if (*s != NextStatus::Packet) continue;
+        ++received;
+        if (vm::run(*v, p.data, p.header.wireLength) == 0) ++leaked;
+      }
+    }
+  }
+  done = true;
+  flood.join();
+  MESSAGE(opened << " sources opened during traffic (" << sent.load() << " frames sent): " << received
+                 << " packets received, " << leaked << " failing the filter");
+  CHECK(received > 0);
+  CHECK(leaked == 0);
+}
+
+TEST_CASE("promiscuous mode is on while the source is open") {
+  REQUIRE_ROOT();
+  VethLab lab;
+  REQUIRE_MESSAGE(lab.ok(), lab.error());
+  // Promiscuity set through a packet socket shows in the device's
+  // promiscuity count (not in SIOCGIFFLAGS, which reports only what was set
+  // with SIOCSIFFLAGS).
+  auto promisc = [&] {
+    return sift::live::testing::shell("ip -n " + lab.name() + " -d link show " + VethLab::kReceiver +
+                                      " | grep -q 'promiscuity 1'") == 0;
+  };
+  CHECK_FALSE(promisc());
+  {
+    OpenOptions o;
+    o.interface = VethLab::kReceiver;
+    o.promiscuous = true;
+    o.backend = BackendChoice{};
+    auto source = live::open(o);
+    REQUIRE(source.ok());
+    CHECK(promisc());
+  }
+  CHECK_FALSE(promisc());
+}
