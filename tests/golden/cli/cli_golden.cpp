@@ -4,7 +4,7 @@
 // A case file is a header, then the expected output in three sections:
 //
 //   # what the case checks (any number of comment lines)
-//   requires: tcpdump            (optional: a program on PATH, "pcaps" or "corpus")
+//   requires: tcpdump            (optional: a program on PATH, "pcaps", "corpus", "root")
 //   $ "$SIFT" -d 'tcp port 80'   (one shell command line)
 //   --- stdout
 //   (000) ldh      [12]
@@ -147,6 +147,8 @@ std::string missingRequirement(const Case& c, const Environment& env) {
   for (const auto& r : c.requires_) {
     if (r == "pcaps") {
       if (!fs::is_directory(env.pcaps)) return "no shared captures";
+    } else if (r == "root") {
+      if (geteuid() != 0) return "not running as root";
     } else if (r == "corpus") {
       if (!fs::exists(fs::path(env.corpus) / "sample.pcap")) return "no corpus/sample.pcap";
     } else if (!onPath(r)) {
