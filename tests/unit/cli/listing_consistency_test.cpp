@@ -44,7 +44,7 @@ TEST_CASE("-d, -dd and -ddd print the same program") {
       "ether broadcast",
       "ip[2:2] - 20 > 40",
   };
-  const char* linktypes[] = {"EN10MB", "RAW", "LINUX_SLL", "IPV6"};
+  const char* linktypes[] = {"EN10MB", "RAW", "LINUX_SLL"};
   const char* optimizer[] = {"-O0", "-O1"};
   int checked = 0;
   for (const char* linktype : linktypes) {
@@ -63,11 +63,10 @@ TEST_CASE("-d, -dd and -ddd print the same program") {
         CHECK(status == 0);
         CHECK(runSift("-dd " + args, status) == sift::bpf::listing(*program, sift::bpf::ListingFormat::CArray));
         CHECK(status == 0);
-        CHECK(runSift(args, status) == sift::bpf::listing(*program, sift::bpf::ListingFormat::Image));
         CHECK(sift::bpf::validate(*program, sift::bpf::Profile::Libpcap).ok());
         ++checked;
       }
     }
   }
-  CHECK(checked > 60);
+  CHECK(checked > 50);
 }
