@@ -89,8 +89,10 @@ struct OpenOptions {
   bool promiscuous = false;
   /// A filter expression; empty with no `program` captures everything.
   std::string filter;
-  /// A ready program instead of an expression. It must suit the link type
-  /// the interface has; it is validated again with the kernel profile.
+  /// A ready program instead of an expression (a ValidatedProgram's
+  /// program() will do). It must suit the link type the interface has; it
+  /// is validated again, with the kernel profile for the kernel and the
+  /// libpcap profile for userspace.
   std::optional<bpf::Program> program;
   /// Options for compiling `filter` (linktype and liveLinuxSocket are set
   /// by the capture layer).
