@@ -565,3 +565,45 @@ TEST_CASE("promiscuous mode is on while the source is open") {
   }
   CHECK_FALSE(promisc());
 }
+
+TEST_CASE("the snapshot length cuts packets, with and without a filter") {
+  REQUIRE_ROOT();
+  VethLab lab;
+  REQUIRE_MESSAGE(lab.ok(), lab.error());
+  FrameSender sender(VethLab::kSender);
+  REQUIRE(sender.ok());
+  std::vector<uint8_t> frame = {0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+                                0x45, 0, 0, 186, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+                                0x30, 0x39, 0, 53, 0, 166, 0, 0};
+  frame.resize(200, 'x');
+  for (const char* filter : {"", "udp port 53"}) {
+    for (bool userspace : {false, true}) {
+      if (!*filter && userspace) continue;
+      INFO("filter: '", filter, "', userspace: ", userspace);
+      OpenOptions o;
+      o.interface = VethLab::kReceiver;
+      o.filter = filter;
+      o.snaplen = 64;
+      o.forceUserspaceFilter = userspace;
+      o.backend = BackendChoice{};
+      auto source = live::open(o);
+      REQUIRE_MESSAGE(source.ok(), source.error().message);
+      CHECK((*source)->snaplen() == 64u);
+      REQUIRE(sender.send(frame));
+      LivePacket p;
+      NextStatus s = NextStatus::Timeout;
+      for (int i = 0; i < 25 && s != NextStatus::Packet; ++i) {
+        auto r = (*source)->next(p, 200);
+        REQUIRE(r.ok());
+        s = *r;
+      }
+      REQUIRE(s == NextStatus::Packet);
+      CHECK(p.header.captureLength == 64u);
+      CHECK(p.data.size() == 64u);
+      CHECK(p.header.wireLength == 200u);
+      CHECK(std::equal(p.data.begin(), p.data.end(), frame.begin()));
+      CHECK(p.header.linktype == 1u);
+      CHECK(p.header.seconds > 1600000000);
+    }
+  }
+}
