@@ -51,7 +51,7 @@ std::vector<SetLeaf> findSetLeaves(const ir::Program& p, ValueTable& values) {
       if (defsOf(insn) & ~bit(kRegA)) onlyA = false;
       State before = s;
       StepResult r = step(values, s, insn);
-      if (r.mayReject && !available(before, r.value) && !facts.succeeded(values, r.value)) safe = false;
+      if (r.mayReject && !available(values, before, r.value) && !facts.succeeded(values, r.value)) safe = false;
     }
     SetLeaf& leaf = leaves[id];
     leaf.value = s.reg[kRegA];

@@ -96,6 +96,37 @@ bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut) {
       }
     }
   }
+  // `sub #c; jeq #k` is `jeq #(k+c)` (equality survives the wrap-around),
+  // likewise add and xor, when nothing after the block reads A.
+  while (b.termKind == ir::TermKind::Branch && b.jt != b.jf && b.term.code == 0x15 && !kept.empty() &&
+         !(liveOut & bit(kRegA))) {
+    const bpf::Insn& last = kept.back();
+    if (last.code == 0x14) b.term.k += last.k;        // sub #c
+    else if (last.code == 0x04) b.term.k -= last.k;   // add #c
+    else if (last.code == 0xa4) b.term.k ^= last.k;   // xor #c
+    else break;
+    kept.pop_back();
+    before.pop_back();
+    changed = true;
+  }
+  // A block whose statements end with every register it writes holding
+  // what it held on entry (`ldb [14]; and #0xf0` when A already holds that
+  // value) does nothing, if none of the statements can reject.
+  if (!kept.empty()) {
+    State entryState = before.front();
+    State t = entryState;
+    bool noop = true;
+    for (const auto& insn : kept) {
+      State prior = t;
+      StepResult r = step(values, t, insn);
+      if (r.mayReject && !available(values, prior, r.value)) noop = false;
+    }
+    if (noop && t.reg == entryState.reg) {
+      kept.clear();
+      before.clear();
+      changed = true;
+    }
+  }
   // `and #k; jeq #0` is `jset #k` with the exits swapped, when nothing
   // after the block reads the masked accumulator.
   if (b.termKind == ir::TermKind::Branch && b.jt != b.jf && b.term.code == 0x15 && b.term.k == 0 &&
@@ -117,7 +148,7 @@ bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut) {
     if (defs && !(defs & live)) {
       State t = before[i];
       StepResult r = step(values, t, insn);
-      if (!r.mayReject || available(before[i], r.value)) {
+      if (!r.mayReject || available(values, before[i], r.value)) {
         changed = true;
         continue;
       }

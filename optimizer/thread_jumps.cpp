@@ -116,7 +116,7 @@ class Walker {
     for (const auto& insn : b.stmts) {
       State before = t;
       StepResult r = step(values_, t, insn);
-      if (r.mayReject && !available(before, r.value) && !facts.succeeded(values_, r.value)) return false;
+      if (r.mayReject && !available(values_, before, r.value) && !facts.succeeded(values_, r.value)) return false;
     }
     return true;
   }

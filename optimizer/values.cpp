@@ -59,8 +59,17 @@ ValueId ValueTable::alu(uint16_t op, ValueId a, ValueId b) {
       default: break;
     }
   }
+  if (a == b && (op == kSub || op == kXor)) return constant(0);
   if (cb) {
     uint32_t y = *cb;
+    // (v + c1) + c2 and friends: one constant.
+    const ValueKey& ka = keys_[a];
+    if (ka.kind == ValueKind::Alu && (op == kAdd || op == kSub)) {
+      if (auto c1 = constantOf(ka.b); c1 && (ka.c == kAdd || ka.c == kSub)) {
+        uint32_t total = (ka.c == kAdd ? *c1 : 0u - *c1) + (op == kAdd ? y : 0u - y);
+        return alu(kAdd, ka.a, constant(total));
+      }
+    }
     if (y == 0 && (op == kAdd || op == kSub || op == kOr || op == kXor || op == kLsh || op == kRsh)) return a;
     if (y == 0 && (op == kMul || op == kAnd)) return constant(0);
     if (y == 1 && (op == kMul || op == kDiv)) return a;
@@ -171,8 +180,24 @@ RegMask defsOf(const bpf::Insn& insn) {
   return info ? toMask(info->defs, insn.k) : 0;
 }
 
-bool available(const State& s, ValueId v) {
-  return std::find(s.reg.begin(), s.reg.end(), v) != s.reg.end();
+namespace {
+bool derivesFrom(const ValueTable& values, ValueId held, ValueId v, int depth) {
+  if (held == v) return true;
+  if (depth == 0) return false;
+  const ValueKey& k = values.key(held);
+  switch (k.kind) {
+    case ValueKind::Alu: return derivesFrom(values, k.a, v, depth - 1) || derivesFrom(values, k.b, v, depth - 1);
+    case ValueKind::Negate:
+    case ValueKind::LoadInd: return derivesFrom(values, k.a, v, depth - 1);
+    default: return false;
+  }
+}
+}  // namespace
+
+bool available(const ValueTable& values, const State& s, ValueId v) {
+  for (ValueId held : s.reg)
+    if (derivesFrom(values, held, v, 4)) return true;
+  return false;
 }
 
 std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p) {

@@ -99,9 +99,10 @@ StepResult step(ValueTable& values, State& s, const bpf::Insn& insn);
 RegMask usesOf(const bpf::Insn& insn);
 RegMask defsOf(const bpf::Insn& insn);
 
-/// True when some register of `s` already holds `v`: the computation that
-/// made `v` has run (and succeeded) on every path to this point.
-bool available(const State& s, ValueId v);
+/// True when some register of `s` holds `v`, or a value computed from `v`
+/// (`ldb [14]` is behind `ldb [14] & 0xf0`): the computation that made `v`
+/// has run, and succeeded, on every path to this point.
+bool available(const ValueTable& values, const State& s, ValueId v);
 
 /// Predecessor lists, indexed by block.
 std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p);
