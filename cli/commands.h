@@ -10,6 +10,7 @@
 
 #include "cli/options.h"
 #include "sift/bpf.h"
+#include "sift/compile.h"
 
 namespace sift::cli {
 
@@ -28,7 +29,17 @@ int loadExpression(const Options& options, std::string& expression);
 /// program even if validation fails.
 int compileExpression(const std::string& expression, uint32_t linktype, uint32_t snaplen,
                       int optimizeLevel, std::optional<bpf::ValidatedProgram>& out,
-                      bpf::Program* raw = nullptr);
+                      bpf::Program* raw = nullptr, CompileTrace* trace = nullptr);
+
+/// The observers --print-after and --stats ask for, or none (`out` left
+/// empty). An unknown pass name is a usage error: printed, and its exit
+/// code returned. The IR printed after a pass goes to stderr at once.
+int makeTrace(const Options& options, std::optional<CompileTrace>& out);
+/// The --stats lines, on stderr: one per pass, then the final size.
+void printStats(const CompileTrace& trace, size_t finalInstructions);
+
+/// `sift bench -r FILE EXPRESSION`: time the filter on each engine.
+int runBench(const Options& options, const std::string& expression);
 
 /// Prints the listing of `program` in the format chosen by -d, -dd, -ddd.
 int printListing(const bpf::Program& program, int dumpLevel);

@@ -2,6 +2,7 @@
 // and print tcpdump's listing of the program. Also the pieces every mode
 // shares: loading the expression (words or -F file), compiling it with
 // caret diagnostics, and the error and warning printers.
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -46,8 +47,10 @@ int loadExpression(const Options& options, std::string& expression) {
 }
 
 int compileExpression(const std::string& expression, uint32_t linktype, uint32_t snaplen,
-                      int optimizeLevel, std::optional<bpf::ValidatedProgram>& out, bpf::Program* raw) {
+                      int optimizeLevel, std::optional<bpf::ValidatedProgram>& out, bpf::Program* raw,
+                      CompileTrace* trace) {
   CompileOptions compileOptions;
+  compileOptions.trace = trace;
   compileOptions.linktype = linktype;
   compileOptions.snaplen = snaplen;
   compileOptions.optimizeLevel = optimizeLevel;
@@ -77,7 +80,80 @@ int printListing(const bpf::Program& program, int dumpLevel) {
   return ExitOk;
 }
 
+int makeTrace(const Options& options, std::optional<CompileTrace>& out) {
+  out.reset();
+  if (options.printAfter.empty() && !options.stats) return ExitOk;
+  std::vector<std::string> known = {"lower"};  // in pipeline order, each once
+  for (auto& pass : optimizerPasses(2))
+    if (std::find(known.begin(), known.end(), pass) == known.end()) known.push_back(std::move(pass));
+  for (const auto& pass : options.printAfter) {
+    if (pass == "all" || std::find(known.begin(), known.end(), pass) != known.end()) continue;
+    std::string names;
+    for (const auto& name : known) names += (names.empty() ? "" : ", ") + name;
+    fail(ExitUsage, "unknown pass '" + pass + "' (passes: " + names + ")");
+    printUsageHint();
+    return ExitUsage;
+  }
+  CompileTrace& trace = out.emplace();
+  trace.printAfter = options.printAfter;
+  trace.collectStats = options.stats;
+  trace.onPrint = [](std::string_view pass, std::string_view text) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "*** IR after %.*s ***\n", static_cast<int>(pass.size()), pass.data());
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    if (!text.empty() && text.back() != '\n') std::fputc('\n', stderr);
+  };
+  return ExitOk;
+}
+
+void printStats(const CompileTrace& trace, size_t finalInstructions) {
+  std::fflush(stdout);
+  for (const auto& stat : trace.stats)
+    std::fprintf(stderr, "%s: %zu run%s, %zu block%s removed, %zu instruction%s removed\n", stat.pass.c_str(),
+                 stat.runs, stat.runs == 1 ? "" : "s", stat.blocksRemoved, stat.blocksRemoved == 1 ? "" : "s",
+                 stat.insnsRemoved, stat.insnsRemoved == 1 ? "" : "s");
+  std::fprintf(stderr, "final: %zu instruction%s\n", finalInstructions, finalInstructions == 1 ? "" : "s");
+}
+
+namespace {
+
+/// --dot: the program's control-flow graph as Graphviz text on stdout.
+int printDot(const bpf::Program& program) {
+  auto dot = programDot(program);
+  if (!dot) return fail(ExitInternal, "cannot draw the program: " + dot.error().message);
+  std::fwrite(dot->data(), 1, dot->size(), stdout);
+  if (std::fflush(stdout) != 0 || std::ferror(stdout))
+    return fail(ExitIo, std::string("cannot write the graph: ") + std::strerror(errno));
+  return ExitOk;
+}
+
+/// `sift --program FILE [-d | -dd | -ddd | --dot]`: a ready-made program in
+/// the -ddd format, printed again or drawn.
+int runProgramFile(const Options& options) {
+  const std::string& path = *options.programFile;
+  std::ostringstream text;
+  if (path == "-") {
+    text << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail(ExitNoInput, "cannot read '" + path + "': " + std::strerror(errno));
+    text << in.rdbuf();
+  }
+  auto program = bpf::parseDecimal(text.str());
+  if (!program) return fail(ExitNoInput, "'" + path + "' is not a program in the -ddd format: " + program.error().message);
+  if (!options.dot) return printListing(*program, options.dumpLevel);
+  auto dot = programDot(*program);
+  if (!dot) return fail(ExitExpression, "cannot draw the program in '" + path + "': " + dot.error().message);
+  std::fwrite(dot->data(), 1, dot->size(), stdout);
+  if (std::fflush(stdout) != 0 || std::ferror(stdout))
+    return fail(ExitIo, std::string("cannot write the graph: ") + std::strerror(errno));
+  return ExitOk;
+}
+
+}  // namespace
+
 int runCompile(const Options& options, const std::string& expression) {
+  if (options.programFile) return runProgramFile(options);
   uint32_t linktype = 1;  // DLT_EN10MB, as tcpdump assumes without an interface
   if (options.linktype) {
     auto parsed = parseLinktype(*options.linktype);
@@ -86,13 +162,17 @@ int runCompile(const Options& options, const std::string& expression) {
     linktype = *parsed;
   }
   uint32_t snaplen = options.snaplen.value_or(kMaxSnaplen);
+  std::optional<CompileTrace> trace;
+  if (int status = makeTrace(options, trace); status != ExitOk) return status;
   std::optional<bpf::ValidatedProgram> validated;
   bpf::Program program;
-  int status = compileExpression(expression, linktype, snaplen, options.optimizeLevel, validated, &program);
+  int status = compileExpression(expression, linktype, snaplen, options.optimizeLevel, validated, &program,
+                                 trace ? &*trace : nullptr);
   if (status == ExitExpression) return status;
+  if (trace && options.stats) printStats(*trace, program.insns.size());
   // A program that fails validation is still printed: it is what the
   // compiler produced, and the listing is what a bug report needs.
-  int printed = printListing(program, options.dumpLevel);
+  int printed = options.dot ? printDot(program) : printListing(program, options.dumpLevel);
   return status != ExitOk ? status : printed;
 }
 

@@ -25,7 +25,12 @@ class PacketFilter {
 /// not available in this build or cannot compile the program.
 Expected<std::unique_ptr<PacketFilter>> makePacketFilter(Engine engine, bpf::ValidatedProgram program);
 
-/// "vm" or "vm, jit (llvm)": the engines this build offers, for --version.
+/// Whether this build (and, for the JIT, this machine) can run `engine`.
+bool engineAvailable(Engine engine);
+/// "vm", "jit", "libpcap": the engine's name on the command line.
+const char* engineName(Engine engine);
+
+/// "vm" or "vm, jit, libpcap": the engines this build offers, for --version.
 const char* availableEngines();
 
 }  // namespace sift::cli

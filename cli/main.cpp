@@ -33,11 +33,13 @@ int main(int argc, char** argv) {
     case Mode::ListInterfaces: return printInterfaces();
     case Mode::Compile:
     case Mode::Read:
-    case Mode::Live: break;
+    case Mode::Live:
+    case Mode::Bench: break;
   }
   std::string expression;
   if (int status = loadExpression(*options, expression); status != ExitOk) return status;
   if (options->mode == Mode::Read) return runRead(*options, expression);
   if (options->mode == Mode::Live) return runLive(*options, expression);
+  if (options->mode == Mode::Bench) return runBench(*options, expression);
   return runCompile(*options, expression);
 }

@@ -4,6 +4,7 @@
 #include "cli/options.h"
 
 #include <charconv>
+#include <cstdlib>
 
 namespace sift::cli {
 namespace {
@@ -34,7 +35,15 @@ class Parser {
   explicit Parser(std::span<const std::string_view> args) : args_(args) {}
 
   Expected<Options> run() {
-    for (index_ = 0; index_ < args_.size(); ++index_) {
+    index_ = 0;
+    // `sift bench ...`: a subcommand only as the first word, so an
+    // expression word "bench" elsewhere keeps its meaning.
+    if (!args_.empty() && args_[0] == "bench") {
+      bench_ = true;
+      opts_.engine = Engine::All;
+      index_ = 1;
+    }
+    for (; index_ < args_.size(); ++index_) {
       std::string_view arg = args_[index_];
       if (arg == "--") {
         for (++index_; index_ < args_.size(); ++index_) opts_.expressionWords.emplace_back(args_[index_]);
@@ -130,6 +139,54 @@ class Parser {
       opts_.optimizeLevel = 0;
       return okStatus();
     }
+    if (name == "optimize") {
+      auto v = needValue();
+      if (!v) return v.takeError();
+      if (*v == "none") opts_.optimizeLevel = 0;
+      else if (*v == "size") opts_.optimizeLevel = 1;
+      else if (*v == "speed") opts_.optimizeLevel = 2;
+      else return usage("unknown optimization goal " + quoted(*v) + " (use 'size', 'speed' or 'none')");
+      return okStatus();
+    }
+    if (name == "print-after") {
+      auto v = needValue();
+      if (!v) return v.takeError();
+      std::string_view list = *v;
+      while (true) {
+        size_t comma = list.find(',');
+        std::string_view pass = list.substr(0, comma);
+        if (pass.empty()) return usage("option '--print-after' needs pass names, not " + quoted(*v));
+        opts_.printAfter.emplace_back(pass);
+        if (comma == std::string_view::npos) break;
+        list = list.substr(comma + 1);
+      }
+      return okStatus();
+    }
+    if (name == "print-after-all") {
+      bool ignored = false;
+      if (Status s = noValue(ignored); !s) return s;
+      opts_.printAfter.emplace_back("all");
+      return okStatus();
+    }
+    if (name == "stats") return noValue(opts_.stats);
+    if (name == "dot") return noValue(opts_.dot);
+    if (name == "program") {
+      auto v = needValue();
+      if (!v) return v.takeError();
+      opts_.programFile = std::string(*v);
+      return okStatus();
+    }
+    if (name == "min-time") {
+      auto v = needValue();
+      if (!v) return v.takeError();
+      std::string text(*v);
+      char* end = nullptr;
+      double seconds = text.empty() ? -1 : std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0' || !(seconds >= 0) || seconds > 3600)
+        return usage("invalid time " + quoted(*v) + " (must be a number of seconds from 0 to 3600)");
+      opts_.minTime = seconds;
+      return okStatus();
+    }
     char letter = 0;
     if (name == "linktype") letter = 'y';
     else if (name == "snapshot-length") letter = 's';
@@ -164,7 +221,9 @@ class Parser {
         opts_.engineGiven = true;
         if (v == "vm") opts_.engine = Engine::Vm;
         else if (v == "jit") opts_.engine = Engine::Jit;
-        else return usage("unknown engine " + quoted(v) + " (use 'vm' or 'jit')");
+        else if (v == "libpcap") opts_.engine = Engine::Libpcap;
+        else if (v == "all") opts_.engine = Engine::All;
+        else return usage("unknown engine " + quoted(v) + " (use 'vm', 'jit', 'libpcap' or 'all')");
         break;
       case 'i': opts_.interface = std::string(v); break;
       default: break;
@@ -179,6 +238,7 @@ class Parser {
     if (timestampFlags_ == 1) opts_.timestamps = TimestampStyle::None;
     if (timestampFlags_ == 2) opts_.timestamps = TimestampStyle::Epoch;
     if (help_) opts_.mode = Mode::Help;
+    else if (bench_) return checkBench();
     else if (version_) opts_.mode = Mode::Version;
     else if (listLinktypes_) opts_.mode = Mode::ListLinktypes;
     else if (listInterfaces_) opts_.mode = Mode::ListInterfaces;
@@ -187,6 +247,27 @@ class Parser {
     if (opts_.mode != Mode::Compile && opts_.mode != Mode::Read && opts_.mode != Mode::Live) return okStatus();
 
     if (opts_.readFile && opts_.interface) return usage("options '-r' and '-i' cannot be used together");
+    if (opts_.engineGiven && opts_.engine == Engine::All)
+      return usage("engine 'all' is only for 'sift bench'");
+    if (opts_.interface && opts_.engineGiven && opts_.engine == Engine::Libpcap)
+      return usage("engine 'libpcap' cannot be used with '-i' (use 'vm' or 'jit')");
+    bool listing = opts_.mode == Mode::Compile || (opts_.mode == Mode::Read && opts_.dumpLevel > 0);
+    if (!listing) {
+      if (!opts_.printAfter.empty()) return usage("option '--print-after' needs a listing (-d) or 'sift bench'");
+      if (opts_.stats) return usage("option '--stats' needs a listing (-d without -i) or 'sift bench'");
+    }
+    if (opts_.mode != Mode::Compile) {
+      if (opts_.dot) return usage("option '--dot' cannot be used with '-r' or '-i'");
+      if (opts_.programFile) return usage("option '--program' cannot be used with '-r' or '-i'");
+    }
+    if (opts_.programFile) {
+      if (opts_.filterFile) return usage("options '--program' and '-F' cannot be used together");
+      if (!opts_.expressionWords.empty())
+        return usage("option '--program' takes no expression, but " +
+                     quoted(joinExpression(opts_.expressionWords)) + " was given");
+      if (!opts_.printAfter.empty() || opts_.stats)
+        return usage("options '--print-after' and '--stats' need an expression, not '--program'");
+    }
     if (opts_.writeFile && !opts_.readFile && !opts_.interface)
       return usage("option '-w' needs an input: a file given with '-r' or an interface given with '-i'");
     if (opts_.interface && opts_.linktype)
@@ -202,10 +283,27 @@ class Parser {
     return okStatus();
   }
 
+  /// `sift bench`: a capture file, and none of the options of the other modes.
+  Status checkBench() {
+    opts_.mode = Mode::Bench;
+    if (!opts_.readFile) return usage("'sift bench' needs a capture file: '-r FILE'");
+    if (opts_.interface) return usage("option '-i' cannot be used with 'sift bench'");
+    if (opts_.writeFile) return usage("option '-w' cannot be used with 'sift bench'");
+    if (opts_.dumpLevel > 0) return usage("option '-d' cannot be used with 'sift bench'");
+    if (opts_.count) return usage("option '-c' cannot be used with 'sift bench'");
+    if (opts_.dot || opts_.programFile) return usage("options '--dot' and '--program' cannot be used with 'sift bench'");
+    if (opts_.filterFile && !opts_.expressionWords.empty()) {
+      opts_.warnings.push_back("expression on the command line ignored because of '-F'");
+      opts_.expressionWords.clear();
+    }
+    return okStatus();
+  }
+
   std::span<const std::string_view> args_;
   size_t index_ = 0;
   Options opts_;
   int timestampFlags_ = 0;
+  bool bench_ = false;
   bool help_ = false, version_ = false, listLinktypes_ = false, listInterfaces_ = false;
 };
 

@@ -24,9 +24,12 @@ enum class Mode : uint8_t {
   Help,           // --help
   Version,        // --version
   ListLinktypes,  // --list-linktypes
+  Bench,          // `sift bench`: time the filter over a capture file
 };
 
-enum class Engine : uint8_t { Vm, Jit };
+// Libpcap is libpcap's own bpf_filter() running sift's program; All (only
+// for `sift bench`) is every engine of the build.
+enum class Engine : uint8_t { Vm, Jit, Libpcap, All };
 
 struct Options {
   Mode mode = Mode::Compile;
@@ -43,6 +46,12 @@ struct Options {
   TimestampStyle timestamps = TimestampStyle::TimeOfDay;  // -t, -tt
   Engine engine = Engine::Vm;             // --engine
   bool engineGiven = false;               // --engine was on the command line
+  // Looking inside the compiler (listings and `sift bench`):
+  std::vector<std::string> printAfter;    // --print-after=PASS,... ("all": --print-after-all)
+  bool stats = false;                     // --stats
+  bool dot = false;                       // --dot: Graphviz instead of the listing
+  std::optional<std::string> programFile; // --program FILE: a -ddd program instead of an expression
+  double minTime = 0.5;                   // --min-time SECONDS (sift bench)
   std::vector<std::string> expressionWords;
   std::vector<std::string> warnings;      // printed as "sift: warning: ..."
 };

@@ -82,11 +82,14 @@ int runRead(const Options& options, const std::string& expression) {
                describeLinktype(reader.linktype()).c_str(), reader.snaplen());
 
   if (options.dumpLevel > 0) {  // as tcpdump -d -r: the program for this file
+    std::optional<CompileTrace> trace;
+    if (int status = makeTrace(options, trace); status != ExitOk) return status;
     std::optional<bpf::ValidatedProgram> validated;
     bpf::Program program;
     int status = compileExpression(expression, reader.linktype(), options.snaplen.value_or(fileSnaplen),
-                                   options.optimizeLevel, validated, &program);
+                                   options.optimizeLevel, validated, &program, trace ? &*trace : nullptr);
     if (status == ExitExpression) return status;
+    if (trace && options.stats) printStats(*trace, program.insns.size());
     int printed = printListing(program, options.dumpLevel);
     return status != ExitOk ? status : printed;
   }

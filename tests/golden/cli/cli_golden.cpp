@@ -20,6 +20,9 @@
 // are replaced by "$NAME" in the output before comparing, so expectations
 // hold no machine paths. A section whose output lacks a final newline
 // ends with the line "\ no newline at end".
+//
+// Timings vary from run to run: a decimal number before "ns/packet" or "ms"
+// (what `sift bench` prints) is replaced by "N.NN" before comparing.
 #include <sys/wait.h>
 #include <unistd.h>
 #include <fcntl.h>
@@ -30,6 +33,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -208,6 +212,9 @@ Result run(const Case& c, const Environment& env, const fs::path& scratch) {
     replaceAll(r.out, from, to);
     replaceAll(r.err, from, to);
   }
+  static const std::regex timing("[0-9]+\\.[0-9]+ (ns/packet|ms)\\b");
+  r.out = std::regex_replace(r.out, timing, "N.NN $1");
+  r.err = std::regex_replace(r.err, timing, "N.NN $1");
   return r;
 }
 

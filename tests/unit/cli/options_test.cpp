@@ -118,7 +118,7 @@ TEST_CASE("long options") {
   CHECK(parse({"--snapshot-length=100"})->snaplen == 100u);
   CHECK(parse({"-r", "f", "--engine", "jit"})->engine == Engine::Jit);
   CHECK(parse({"-r", "f", "--engine=vm"})->engine == Engine::Vm);
-  CHECK(errorOf({"--engine=gpu"}) == "unknown engine 'gpu' (use 'vm' or 'jit')");
+  CHECK(errorOf({"--engine=gpu"}) == "unknown engine 'gpu' (use 'vm', 'jit', 'libpcap' or 'all')");
   CHECK(errorOf({"--help=yes"}) == "option '--help' takes no argument");
   CHECK(errorOf({"--linktype"}) == "option '--linktype' needs an argument");
   CHECK(errorOf({"--frob"}) == "unknown option '--frob'");
