@@ -242,30 +242,53 @@ std::vector<ir::BlockId> reversePostOrder(const ir::Program& p) {
 
 std::vector<ir::BlockId> immediateDominators(const ir::Program& p, const std::vector<ir::BlockId>& rpo,
                                              const std::vector<std::vector<ir::BlockId>>& preds) {
+  // On an acyclic graph in reverse post-order every predecessor comes
+  // first, so one pass suffices: a block's immediate dominator is the
+  // nearest common ancestor, in the dominator tree built so far, of its
+  // predecessors. Ancestors are found by binary lifting, so long chains
+  // that meet far up the tree cost O(log n) per meeting, not O(depth).
   const size_t n = p.blocks.size();
-  std::vector<uint32_t> order(n, UINT32_MAX);
-  for (size_t i = 0; i < rpo.size(); ++i) order[rpo[i]] = static_cast<uint32_t>(i);
   std::vector<ir::BlockId> idom(n, ir::kNoBlock);
   if (rpo.empty()) return idom;
-  idom[rpo[0]] = rpo[0];
-  auto intersect = [&](ir::BlockId a, ir::BlockId b) {
-    while (a != b) {
-      while (order[a] > order[b]) a = idom[a];
-      while (order[b] > order[a]) b = idom[b];
-    }
-    return a;
+  int levels = 1;
+  while ((size_t{1} << levels) < rpo.size()) ++levels;
+  std::vector<std::vector<ir::BlockId>> up(levels, std::vector<ir::BlockId>(n, ir::kNoBlock));
+  std::vector<uint32_t> depth(n, 0);
+  std::vector<uint8_t> placed(n, 0);
+  const ir::BlockId root = rpo[0];
+  auto place = [&](ir::BlockId b, ir::BlockId parent) {
+    placed[b] = 1;
+    depth[b] = b == root ? 0 : depth[parent] + 1;
+    up[0][b] = b == root ? root : parent;
+    for (int k = 1; k < levels; ++k) up[k][b] = up[k - 1][up[k - 1][b]];
   };
+  auto ancestorAt = [&](ir::BlockId b, uint32_t d) {
+    uint32_t diff = depth[b] - d;
+    for (int k = 0; diff; ++k, diff >>= 1)
+      if (diff & 1) b = up[k][b];
+    return b;
+  };
+  auto meet = [&](ir::BlockId a, ir::BlockId b) {
+    if (depth[a] > depth[b]) a = ancestorAt(a, depth[b]);
+    if (depth[b] > depth[a]) b = ancestorAt(b, depth[a]);
+    if (a == b) return a;
+    for (int k = levels - 1; k >= 0; --k)
+      if (up[k][a] != up[k][b]) a = up[k][a], b = up[k][b];
+    return up[0][a];
+  };
+  place(root, root);
   for (size_t i = 1; i < rpo.size(); ++i) {
     ir::BlockId b = rpo[i];
     ir::BlockId d = ir::kNoBlock;
     for (ir::BlockId q : preds[b]) {
-      if (idom[q] == ir::kNoBlock) continue;
-      d = d == ir::kNoBlock ? q : intersect(d, q);
-      if (d == rpo[0]) break;  // nothing is above the entry
+      if (!placed[q]) continue;
+      d = d == ir::kNoBlock ? q : meet(d, q);
+      if (d == root) break;  // nothing is above the entry
     }
+    if (d == ir::kNoBlock) continue;
     idom[b] = d;
+    place(b, d);
   }
-  idom[rpo[0]] = ir::kNoBlock;
   return idom;
 }
 
