@@ -122,8 +122,8 @@ Value Lowerer::arith(const ast::Arith& a) {
     case ast::ArithKind::Negate: {
       Value inner = arith(*a.lhs);
       if (inner.constant) {
-        v.constant = 0u - *inner.constant;
-        return v;
+        inner.constant = 0u - *inner.constant;
+        return inner;
       }
       inner.code.push_back(op::insn(op::kAluK | op::kNeg));
       return inner;
@@ -148,10 +148,22 @@ Value Lowerer::arith(const ast::Arith& a) {
           return v;
         }
         if (lhs.constant) {
-          v.constant = fold(a.op, *lhs.constant, k);
-          return v;
+          lhs.constant = fold(a.op, *lhs.constant, k);
+          if (rhs.checks) discard(*rhs.checks);
+          return lhs;
+        }
+        if (k == 0 && (a.op == ast::ArithOp::And || a.op == ast::ArithOp::Mul)) {
+          // `x & 0` and `x * 0` are 0 without computing x (libpcap's
+          // optimizer drops the loads too); x's protocol checks stay.
+          lhs.constant = 0;
+          lhs.code.clear();
+          lhs.writesX = false;
+          lhs.scratchCells = 0;
+          if (rhs.checks) discard(*rhs.checks);
+          return lhs;
         }
         lhs.code.push_back(op::insn(op::kAluK | aluCode(a.op), k));
+        if (rhs.checks) discard(*rhs.checks);
         return lhs;
       }
       if (!combine(lhs, rhs, v)) {
@@ -274,13 +286,14 @@ ir::Fragment Lowerer::relation(const ast::Node& n) {
     case ast::RelOp::Le: jump = op::kJgt; negated = true; break;
   }
 
+  ir::Fragment test;
   if (lhs.constant && rhs.constant) {
     const uint32_t a = *lhs.constant, b = *rhs.constant;
     bool holds = jump == op::kJeq ? a == b : jump == op::kJgt ? a > b : a >= b;
-    return always(holds != negated);
-  }
-  ir::Fragment test;
-  if (rhs.constant) {
+    // A constant can still carry checks (`ip[0] & 0 = 0` is `ip`).
+    if (!lhs.checks && !rhs.checks) return always(holds != negated);
+    test = always(holds);
+  } else if (rhs.constant) {
     test = builder.test(codeOf(lhs), jump, *rhs.constant);
   } else {
     Value both;

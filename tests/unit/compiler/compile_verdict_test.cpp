@@ -151,6 +151,11 @@ TEST_CASE("sift::compile agrees with libpcap on the generator's packets") {
       const std::string exprText = expr;
       CAPTURE(dlt);
       CAPTURE(exprText);
+      if (!got && got.error().message.find("rejects all packets") != std::string::npos) {
+        // Only sift's optimizer proved it; libpcap's program must agree.
+        for (const gen::GeneratedPacket& p : packets) CHECK(oracleRun(opt.insns, p.data, p.wireLength) == 0);
+        continue;
+      }
       REQUIRE_MESSAGE(got.ok(), (got.ok() ? std::string() : got.error().message));
       auto validated = bpf::validate(*got, bpf::Profile::Libpcap);
       REQUIRE(validated.ok());

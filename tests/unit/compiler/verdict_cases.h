@@ -57,6 +57,8 @@ inline const char* const kExpressions[] = {
     "ip[0] & 0xf0 = ip6[0] & 0xf0", "len - 14 = ip[2:2]", "14 + ip[2:2] = len", "1 = 1", "1 = 2", "2 > 1",
     "14 + ip[2:2] = len", "ip[0] + tcp[0] = 1", "1 + tcp[0] = 0x46", "len - ip6[4:2] = 54",
     "ip[0] * icmp[0] = 0", "udp[0:2] & tcp[0:2] = 0", "- tcp[0] = 0xfffffffb", "ip[0] + (1 + tcp[0]) = 0x4a",
+    "ip[0] & 0 = 0", "ip[0] * 0 = 0", "tcp[0] & 0 = 0", "ip[0] & 0 != 0", "(ip[0] & 0) + 5 = 5",
+    "-(ip6[0] * 0) = 0", "ip[tcp[0] & 0] = 0x45", "len * 0 = 0",
     "ip[0] < 0x50", "ip[0] <= 0x45", "ip[0] >= 0x45", "ip[0] != 0x45", "ip[65535] = 0", "ether[4294967295] = 0",
     "ip[4294967200 + 100] = 0", "tcp[4294967290] = 1", "link[0:4] = 0xffffffff",
     // combinations
