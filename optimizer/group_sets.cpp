@@ -25,7 +25,7 @@ namespace sift::optimizer {
 
 std::vector<SetLeaf> findSetLeaves(const ir::Program& p, ValueTable& values) {
   const auto rpo = reversePostOrder(p);
-  const auto preds = predecessors(p);
+  const auto preds = predecessors(p, rpo);
   const auto idom = immediateDominators(p, rpo, preds);
   const auto entry = entryStates(p, values, rpo, preds);
   const size_t n = p.blocks.size();
@@ -188,7 +188,22 @@ ir::BlockId buildGroups(ir::Program& p, const std::vector<SetGroup>& groups, ir:
   return next;
 }
 
+namespace {
+/// A cheap look for two chained equality tests sharing their match target;
+/// without one there is nothing to group.
+bool mayHaveChains(const ir::Program& p) {
+  for (const auto& b : p.blocks) {
+    if (b.termKind != ir::TermKind::Branch || b.jt == b.jf || b.term.code != 0x15) continue;
+    const ir::Block& next = p.blocks[b.jf];
+    if (next.termKind == ir::TermKind::Branch && next.term.code == 0x15 && next.jt == b.jt && next.jf != next.jt)
+      return true;
+  }
+  return false;
+}
+}  // namespace
+
 bool groupSets(ir::Program& p) {
+  if (!mayHaveChains(p)) return false;
   ValueTable values;
   const auto leaves = findSetLeaves(p, values);
   const auto chains = findSetChains(p, leaves);
@@ -238,6 +253,7 @@ ir::BlockId buildSearch(ir::Program& p, std::vector<bpf::Insn> stmts, const std:
 }
 
 bool searchSets(ir::Program& p) {
+  if (!mayHaveChains(p)) return false;
   ValueTable values;
   const auto leaves = findSetLeaves(p, values);
   const auto chains = findSetChains(p, leaves);

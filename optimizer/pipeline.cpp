@@ -88,14 +88,26 @@ Status optimize(ir::Program& program, const Options& options) {
     if (std::string err = ir::verify(program); !err.empty())
       return Diagnostic::error("internal error: invalid IR before optimization: " + err);
   }
+  // A pass that changed nothing need not run again until another pass
+  // changes the program: `clean[i]` is the program generation at which
+  // pass i last found nothing to do.
+  constexpr size_t kCount = sizeof(kPasses) / sizeof(kPasses[0]);
+  size_t generation = 1;
+  size_t clean[kCount] = {};
   size_t before = measure(program);
   for (;;) {
     bool changedInRound = false;
-    for (const auto& e : kPasses) {
-      if (options.level < e.minLevel) continue;
+    for (size_t i = 0; i < kCount; ++i) {
+      const auto& e = kPasses[i];
+      if (options.level < e.minLevel || clean[i] == generation) continue;
       auto changed = runPass(e, program, options, false);
       if (!changed) return changed.takeError();
-      changedInRound |= *changed;
+      if (*changed) {
+        ++generation;
+        changedInRound = true;
+      } else {
+        clean[i] = generation;
+      }
     }
     size_t after = measure(program);
     // Fixed point: a round that changed nothing, or one that did not make

@@ -167,7 +167,7 @@ bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut) {
 
 bool simplifyBlocks(ir::Program& p) {
   const auto rpo = reversePostOrder(p);
-  const auto preds = predecessors(p);
+  const auto preds = predecessors(p, rpo);
   ValueTable values;
   const auto entry = entryStates(p, values, rpo, preds);
   auto live = liveIn(p, rpo);

@@ -215,7 +215,7 @@ ir::BlockId choose(const ir::Program& p, const Walker& w, const EdgePlan& plan, 
 
 bool threadJumps(ir::Program& p) {
   const auto rpo = reversePostOrder(p);
-  const auto preds = predecessors(p);
+  const auto preds = predecessors(p, rpo);
   const auto idom = immediateDominators(p, rpo, preds);
   ValueTable values;
   const auto entry = entryStates(p, values, rpo, preds);

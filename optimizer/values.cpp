@@ -201,8 +201,12 @@ bool available(const ValueTable& values, const State& s, ValueId v) {
 }
 
 std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p) {
+  return predecessors(p, reversePostOrder(p));
+}
+
+std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p, const std::vector<ir::BlockId>& rpo) {
   std::vector<std::vector<ir::BlockId>> preds(p.blocks.size());
-  for (ir::BlockId id : reversePostOrder(p)) {
+  for (ir::BlockId id : rpo) {
     const ir::Block& b = p.blocks[id];
     if (b.termKind != ir::TermKind::Branch) continue;
     preds[b.jt].push_back(id);

@@ -106,6 +106,8 @@ bool available(const ValueTable& values, const State& s, ValueId v);
 
 /// Predecessor lists, indexed by block.
 std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p);
+/// The same, given the reverse post-order already computed.
+std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p, const std::vector<ir::BlockId>& rpo);
 
 /// Blocks reachable from the entry in reverse post-order (a topological
 /// order: every edge goes forward in it).
