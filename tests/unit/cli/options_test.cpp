@@ -182,3 +182,48 @@ TEST_CASE("-F comments are blanked to the end of the line") {
   CHECK(stripFilterComments("udp") == "udp");
   CHECK(stripFilterComments("a#b#c\r\n") == "a     ");
 }
+
+TEST_CASE("optimizer options") {
+  CHECK(parse({"--optimize=none", "ip"})->optimizeLevel == 0);
+  CHECK(parse({"--optimize=size", "ip"})->optimizeLevel == 1);
+  CHECK(parse({"--optimize", "speed", "ip"})->optimizeLevel == 2);
+  CHECK(parse({"-O2", "--optimize=size"})->optimizeLevel == 1);  // the last one counts
+  CHECK(errorOf({"--optimize=fast"}) == "unknown optimization goal 'fast' (use 'size', 'speed' or 'none')");
+  auto o = parse({"--print-after=lower,merge-blocks", "--print-after", "thread-jumps", "ip"});
+  REQUIRE(o);
+  CHECK(o->printAfter == std::vector<std::string>{"lower", "merge-blocks", "thread-jumps"});
+  CHECK(o->expressionWords == std::vector<std::string>{"ip"});
+  CHECK(parse({"--print-after-all"})->printAfter == std::vector<std::string>{"all"});
+  CHECK(errorOf({"--print-after=a,,b"}) == "option '--print-after' needs pass names, not 'a,,b'");
+  CHECK(errorOf({"--print-after-all=x"}) == "option '--print-after-all' takes no argument");
+  CHECK(parse({"--stats", "ip"})->stats);
+  CHECK(parse({"--dot", "ip"})->dot);
+  CHECK(parse({"--program", "p.txt"})->programFile == "p.txt");
+  CHECK(errorOf({"--program", "p.txt", "ip"}) == "option '--program' takes no expression, but 'ip' was given");
+  CHECK(errorOf({"-r", "f", "--stats", "ip"}) == "option '--stats' needs a listing (-d without -i) or 'sift bench'");
+  CHECK(parse({"-r", "f", "-d", "--stats", "ip"})->stats);
+  CHECK(errorOf({"-r", "f", "--dot", "ip"}) == "option '--dot' cannot be used with '-r' or '-i'");
+}
+
+TEST_CASE("sift bench") {
+  auto o = parse({"bench", "-r", "f", "-y", "RAW", "tcp"});
+  REQUIRE(o);
+  CHECK(o->mode == Mode::Bench);
+  CHECK(o->engine == Engine::All);
+  CHECK(o->linktype == "RAW");  // unlike -r alone, -y chooses the link type
+  CHECK(o->minTime == 0.5);
+  CHECK(o->expressionWords == std::vector<std::string>{"tcp"});
+  CHECK(parse({"bench", "-r", "f", "--engine", "libpcap", "--min-time", "2.5"})->engine == Engine::Libpcap);
+  CHECK(parse({"bench", "-r", "f", "--min-time=0"})->minTime == 0.0);
+  CHECK(errorOf({"bench", "tcp"}) == "'sift bench' needs a capture file: '-r FILE'");
+  CHECK(errorOf({"bench", "-r", "f", "--min-time=-1"}) ==
+        "invalid time '-1' (must be a number of seconds from 0 to 3600)");
+  CHECK(errorOf({"bench", "-r", "f", "-c", "3"}) == "option '-c' cannot be used with 'sift bench'");
+  // only the first word is the subcommand
+  auto word = parse({"-d", "bench"});
+  REQUIRE(word);
+  CHECK(word->mode == Mode::Compile);
+  CHECK(word->expressionWords == std::vector<std::string>{"bench"});
+  CHECK(errorOf({"-r", "f", "--engine", "all"}) == "engine 'all' is only for 'sift bench'");
+  CHECK(parse({"-r", "f", "--engine", "libpcap"})->engine == Engine::Libpcap);
+}
