@@ -15,6 +15,23 @@ constexpr uint32_t kLlcSapIso = 0xfe, kLlcSapNetbeui = 0xf0, kLlcSapIpx = 0xe0;
 constexpr uint32_t kEtherTypeIpx = 0x8137;
 constexpr uint32_t kSllProto8023 = 1, kSllProto8022 = 4;  // Linux pseudo protocols
 constexpr uint32_t kSnapIpxHead = 0xaaaa0300, kSnapIpxTail = 0x00008137;
+constexpr uint32_t kEtherTypeAtalk = 0x809b, kEtherTypeAarp = 0x80f3;
+
+/// AppleTalk and AARP also travel in 802.2 SNAP frames: AppleTalk with the
+/// OUI 08:00:07, AARP with 00:00:00. The SNAP header is AA AA 03 OUI TYPE;
+/// libpcap tests its last four bytes first, then its first four.
+bool snapEncapsulated(uint32_t etherType, uint32_t& head, uint32_t& tail) {
+  if (etherType == kEtherTypeAtalk) {
+    head = 0xaaaa0308;
+    tail = 0x00070000 | etherType;
+  } else if (etherType == kEtherTypeAarp) {
+    head = 0xaaaa0300;
+    tail = etherType;
+  } else {
+    return false;
+  }
+  return true;
+}
 
 uint32_t hostOrder(uint32_t v) {
   if constexpr (std::endian::native == std::endian::little)
@@ -28,10 +45,17 @@ ir::Fragment Lowerer::linkProto(uint32_t etherType) {
   const uint32_t t = link.typeOffset;
   switch (link.typeField) {
     case TypeField::EtherType: {
-      if (etherType > kEtherMtu) return loadTest(t, 2, 0xffff, op::kJeq, etherType);
       // An 802.3 frame (length field) with an LLC header.
       auto is8023 = [&] { return negate(loadTest(t, 2, 0xffff, op::kJgt, kEtherMtu)); };
       const uint32_t llc = link.llcOffset;
+      if (uint32_t head, tail; snapEncapsulated(etherType, head, tail)) {
+        ir::Fragment e2 = loadTest(t, 2, 0xffff, op::kJeq, etherType);
+        ir::Fragment len = is8023();
+        ir::Fragment snap = both(loadTest(llc + 4, 4, 0xffffffff, op::kJeq, tail),
+                                 loadTest(llc, 4, 0xffffffff, op::kJeq, head));
+        return either(std::move(e2), both(std::move(len), std::move(snap)));
+      }
+      if (etherType > kEtherMtu) return loadTest(t, 2, 0xffff, op::kJeq, etherType);
       if (etherType == kLlcSapIso || etherType == kLlcSapNetbeui) {
         ir::Fragment len = is8023();
         return both(std::move(len), loadTest(llc, 2, 0xffff, op::kJeq, etherType << 8 | etherType));
@@ -51,8 +75,15 @@ ir::Fragment Lowerer::linkProto(uint32_t etherType) {
       return both(std::move(len), loadTest(llc, 1, 0xff, op::kJeq, etherType));
     }
     case TypeField::LinuxSllProtocol: {
-      if (etherType > kEtherMtu) return loadTest(t, 2, 0xffff, op::kJeq, etherType);
       const uint32_t llc = link.llcOffset;
+      if (uint32_t head, tail; snapEncapsulated(etherType, head, tail)) {
+        ir::Fragment e2 = loadTest(t, 2, 0xffff, op::kJeq, etherType);
+        ir::Fragment is8022 = loadTest(t, 2, 0xffff, op::kJeq, kSllProto8022);
+        ir::Fragment snap = both(loadTest(llc + 4, 4, 0xffffffff, op::kJeq, tail),
+                                 loadTest(llc, 4, 0xffffffff, op::kJeq, head));
+        return either(std::move(e2), both(std::move(is8022), std::move(snap)));
+      }
+      if (etherType > kEtherMtu) return loadTest(t, 2, 0xffff, op::kJeq, etherType);
       if (etherType == kLlcSapIpx) {
         ir::Fragment e2 = loadTest(t, 2, 0xffff, op::kJeq, kEtherTypeIpx);
         ir::Fragment raw = loadTest(t, 2, 0xffff, op::kJeq, kSllProto8023);
