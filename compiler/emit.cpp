@@ -29,37 +29,6 @@ namespace {
 constexpr uint16_t kJa = 0x05;  // BPF_JMP | BPF_JA
 constexpr size_t kMaxOffset = 255;
 
-/// Reverse post-order from the entry.
-std::vector<ir::BlockId> layoutOrder(const ir::Program& p) {
-  const size_t n = p.blocks.size();
-  std::vector<uint8_t> seen(n, 0);
-  std::vector<ir::BlockId> post;
-  post.reserve(n);
-  struct Frame {
-    ir::BlockId id;
-    int next;
-  };
-  std::vector<Frame> stack;
-  stack.push_back({p.entry, 0});
-  seen[p.entry] = 1;
-  while (!stack.empty()) {
-    Frame& f = stack.back();
-    const ir::Block& b = p.blocks[f.id];
-    if (b.termKind == ir::TermKind::Branch && f.next < 2) {
-      ir::BlockId succ = f.next == 0 ? b.jf : b.jt;
-      ++f.next;
-      if (!seen[succ]) {
-        seen[succ] = 1;
-        stack.push_back({succ, 0});
-      }
-      continue;
-    }
-    post.push_back(f.id);
-    stack.pop_back();
-  }
-  return {post.rbegin(), post.rend()};
-}
-
 /// One slot of the output: a block, or a copy of a return block.
 struct Item {
   ir::BlockId block;
@@ -72,7 +41,7 @@ Expected<bpf::Program> emit(const ir::Program& p) {
   if (std::string err = ir::verify(p); !err.empty())
     return Diagnostic::error("internal error: invalid IR before emit: " + err);
 
-  const std::vector<ir::BlockId> order = layoutOrder(p);
+  const std::vector<ir::BlockId> order = ir::reversePostOrder(p);
   const size_t n = p.blocks.size();
   std::vector<ir::BlockId> nextInLayout(n, ir::kNoBlock);
   for (size_t i = 0; i + 1 < order.size(); ++i) nextInLayout[order[i]] = order[i + 1];

@@ -1,6 +1,7 @@
 #include "ir/ir.h"
 
 #include <utility>
+#include <vector>
 
 namespace sift::ir {
 
@@ -62,6 +63,35 @@ Fragment Builder::makeOr(Fragment a, Fragment b) {
 Fragment Builder::makeNot(Fragment a) {
   std::swap(a.trueExits, a.falseExits);
   return a;
+}
+
+std::vector<BlockId> reversePostOrder(const Program& p) {
+  const size_t n = p.blocks.size();
+  std::vector<uint8_t> seen(n, 0);
+  std::vector<BlockId> post;
+  post.reserve(n);
+  struct Frame {
+    BlockId id;
+    int next;
+  };
+  std::vector<Frame> stack{{p.entry, 0}};
+  seen[p.entry] = 1;
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    const Block& b = p.blocks[f.id];
+    if (b.termKind == TermKind::Branch && f.next < 2) {
+      BlockId succ = f.next == 0 ? b.jf : b.jt;
+      ++f.next;
+      if (!seen[succ]) {
+        seen[succ] = 1;
+        stack.push_back({succ, 0});
+      }
+      continue;
+    }
+    post.push_back(f.id);
+    stack.pop_back();
+  }
+  return {post.rbegin(), post.rend()};
 }
 
 Program Builder::finish(Fragment f, uint32_t accept) {

@@ -87,6 +87,11 @@ class Builder {
 /// Fails on backward jumps and jumps out of range.
 Expected<Program> lift(const bpf::Program& program);
 
+/// The blocks reachable from the entry in reverse post-order, visiting the
+/// false successor first: a topological order of the acyclic graph in
+/// which a branch's true successor chain tends to follow it directly.
+std::vector<BlockId> reversePostOrder(const Program& p);
+
 /// Checks the IR's invariants (successors in range, terminators well
 /// formed, no jumps among statements, the graph acyclic). Returns an empty
 /// string when all hold, else what is wrong.

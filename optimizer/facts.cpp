@@ -155,6 +155,36 @@ bool Facts::succeeded(const ValueTable& values, ValueId v) const {
   return proven_.count(v) != 0;
 }
 
+void walkDominatorTree(const ir::Program& p, const std::vector<ir::BlockId>& rpo,
+                       const std::vector<ir::BlockId>& idom, Facts& facts,
+                       const std::function<void(ir::BlockId)>& visit) {
+  std::vector<std::vector<ir::BlockId>> children(p.blocks.size());
+  for (ir::BlockId id : rpo)
+    if (idom[id] != ir::kNoBlock) children[idom[id]].push_back(id);
+  struct Frame {
+    ir::BlockId id;
+    size_t mark;
+    size_t next;
+  };
+  std::vector<Frame> stack;
+  auto enter = [&](ir::BlockId id) {
+    size_t mark = facts.mark();
+    visit(id);
+    stack.push_back({id, mark, 0});
+  };
+  enter(p.entry);
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    if (f.next < children[f.id].size()) {
+      ir::BlockId c = children[f.id][f.next++];
+      enter(c);
+      continue;
+    }
+    facts.rewind(f.mark);
+    stack.pop_back();
+  }
+}
+
 void Facts::rewind(size_t mark) {
   while (undo_.size() > mark) {
     const Undo& u = undo_.back();

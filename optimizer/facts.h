@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -77,6 +78,14 @@ class Facts {
   std::unordered_set<ValueId> proven_;
   uint64_t maxEnd_ = 0;  // the captured length is known to be at least this
 };
+
+/// Visits the dominator tree depth first from the entry, children in
+/// reverse post-order. `visit(id)` runs when the walk enters a block; what
+/// it teaches `facts` holds for the blocks the block dominates and is
+/// forgotten when the walk leaves them.
+void walkDominatorTree(const ir::Program& p, const std::vector<ir::BlockId>& rpo,
+                       const std::vector<ir::BlockId>& idom, Facts& facts,
+                       const std::function<void(ir::BlockId)>& visit);
 
 /// Evaluates a conditional jump on constants (nullopt if not constant).
 std::optional<bool> evaluateConstant(uint16_t jmpCode, uint32_t a, uint32_t k);

@@ -21,7 +21,7 @@ bool isRejectReturn(const ir::Block& b) {
 }  // namespace
 
 bool foldRejectTails(ir::Program& p) {
-  const auto rpo = reversePostOrder(p);
+  const auto rpo = ir::reversePostOrder(p);
   std::vector<uint8_t> rejects(p.blocks.size(), 0);
   bool changed = false;
   for (auto it = rpo.rbegin(); it != rpo.rend(); ++it) {

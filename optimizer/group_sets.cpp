@@ -24,26 +24,16 @@
 namespace sift::optimizer {
 
 std::vector<SetLeaf> findSetLeaves(const ir::Program& p, ValueTable& values) {
-  const auto rpo = reversePostOrder(p);
+  const auto rpo = ir::reversePostOrder(p);
   const auto preds = predecessors(p, rpo);
   const auto idom = immediateDominators(p, rpo, preds);
   const auto entry = entryStates(p, values, rpo, preds);
   const size_t n = p.blocks.size();
   std::vector<SetLeaf> leaves(n);
 
-  std::vector<std::vector<ir::BlockId>> children(n);
-  for (ir::BlockId id : rpo)
-    if (idom[id] != ir::kNoBlock) children[idom[id]].push_back(id);
 
   Facts facts;
-  struct Frame {
-    ir::BlockId id;
-    size_t mark;
-    size_t next;
-  };
-  std::vector<Frame> stack;
-  auto enter = [&](ir::BlockId id) {
-    size_t mark = facts.mark();
+  auto visit = [&](ir::BlockId id) {
     const ir::Block& b = p.blocks[id];
     State s = entry[id];
     bool safe = true, onlyA = true;
@@ -64,23 +54,13 @@ std::vector<SetLeaf> findSetLeaves(const ir::Program& p, ValueTable& values) {
       StepResult r = step(values, t, insn);
       if (r.mayReject) facts.proveSucceeded(values, r.value);
     }
-    stack.push_back({id, mark, 0});
   };
-  enter(p.entry);
-  while (!stack.empty()) {
-    Frame& f = stack.back();
-    if (f.next < children[f.id].size()) {
-      enter(children[f.id][f.next++]);
-      continue;
-    }
-    facts.rewind(f.mark);
-    stack.pop_back();
-  }
+  walkDominatorTree(p, rpo, idom, facts, visit);
   return leaves;
 }
 
 std::vector<std::vector<ir::BlockId>> findSetChains(const ir::Program& p, const std::vector<SetLeaf>& leaves) {
-  const auto rpo = reversePostOrder(p);
+  const auto rpo = ir::reversePostOrder(p);
   const auto live = liveIn(p, rpo);
   std::vector<uint8_t> used(p.blocks.size(), 0);
   std::vector<std::vector<ir::BlockId>> chains;

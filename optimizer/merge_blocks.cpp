@@ -34,7 +34,7 @@ uint64_t pack(const bpf::Insn& i) {
 }  // namespace
 
 bool mergeBlocks(ir::Program& p) {
-  const auto rpo = reversePostOrder(p);
+  const auto rpo = ir::reversePostOrder(p);
   std::vector<ir::BlockId> canon(p.blocks.size(), ir::kNoBlock);
   std::map<BlockKey, ir::BlockId> seen;
   bool changed = false;

@@ -166,7 +166,7 @@ bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut) {
 }  // namespace
 
 bool simplifyBlocks(ir::Program& p) {
-  const auto rpo = reversePostOrder(p);
+  const auto rpo = ir::reversePostOrder(p);
   const auto preds = predecessors(p, rpo);
   ValueTable values;
   const auto entry = entryStates(p, values, rpo, preds);

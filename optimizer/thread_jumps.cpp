@@ -214,7 +214,7 @@ ir::BlockId choose(const ir::Program& p, const Walker& w, const EdgePlan& plan, 
 }  // namespace
 
 bool threadJumps(ir::Program& p) {
-  const auto rpo = reversePostOrder(p);
+  const auto rpo = ir::reversePostOrder(p);
   const auto preds = predecessors(p, rpo);
   const auto idom = immediateDominators(p, rpo, preds);
   ValueTable values;
@@ -229,23 +229,12 @@ bool threadJumps(ir::Program& p) {
     exitState[id] = s;
   }
 
-  // Dominator-tree children, in RPO for determinism.
-  std::vector<std::vector<ir::BlockId>> children(n);
-  for (ir::BlockId id : rpo)
-    if (idom[id] != ir::kNoBlock) children[idom[id]].push_back(id);
 
   // Top-down: gather facts, plan both edges of every branch.
   std::vector<EdgePlan> planTrue(n), planFalse(n);
   Walker walker(p, values);
   Facts facts;
-  struct Frame {
-    ir::BlockId id;
-    size_t mark;
-    size_t nextChild;
-  };
-  std::vector<Frame> stack;
-  auto enter = [&](ir::BlockId id) {
-    size_t mark = facts.mark();
+  auto visit = [&](ir::BlockId id) {
     // A block with a single predecessor learns that edge's outcome.
     if (preds[id].size() == 1) {
       ir::BlockId q = preds[id][0];
@@ -275,19 +264,8 @@ bool threadJumps(ir::Program& p) {
         facts.rewind(m);
       }
     }
-    stack.push_back({id, mark, 0});
   };
-  enter(p.entry);
-  while (!stack.empty()) {
-    Frame& f = stack.back();
-    if (f.nextChild < children[f.id].size()) {
-      ir::BlockId c = children[f.id][f.nextChild++];
-      enter(c);
-      continue;
-    }
-    facts.rewind(f.mark);
-    stack.pop_back();
-  }
+  walkDominatorTree(p, rpo, idom, facts, visit);
   // The entry itself can be skipped when its outcome is decided by constants.
   State initial;
   initial.reg.fill(values.constant(0));

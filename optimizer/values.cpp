@@ -201,7 +201,7 @@ bool available(const ValueTable& values, const State& s, ValueId v) {
 }
 
 std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p) {
-  return predecessors(p, reversePostOrder(p));
+  return predecessors(p, ir::reversePostOrder(p));
 }
 
 std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p, const std::vector<ir::BlockId>& rpo) {
@@ -213,35 +213,6 @@ std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p, const s
     if (b.jf != b.jt) preds[b.jf].push_back(id);
   }
   return preds;
-}
-
-std::vector<ir::BlockId> reversePostOrder(const ir::Program& p) {
-  const size_t n = p.blocks.size();
-  std::vector<uint8_t> seen(n, 0);
-  std::vector<ir::BlockId> post;
-  struct Frame {
-    ir::BlockId id;
-    int next;
-  };
-  std::vector<Frame> stack{{p.entry, 0}};
-  seen[p.entry] = 1;
-  while (!stack.empty()) {
-    Frame& f = stack.back();
-    const ir::Block& b = p.blocks[f.id];
-    if (b.termKind == ir::TermKind::Branch && f.next < 2) {
-      ir::BlockId succ = f.next == 0 ? b.jf : b.jt;
-      ++f.next;
-      if (!seen[succ]) {
-        seen[succ] = 1;
-        stack.push_back({succ, 0});
-      }
-      continue;
-    }
-    post.push_back(f.id);
-    stack.pop_back();
-  }
-  std::reverse(post.begin(), post.end());
-  return post;
 }
 
 std::vector<ir::BlockId> immediateDominators(const ir::Program& p, const std::vector<ir::BlockId>& rpo,

@@ -109,9 +109,6 @@ std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p);
 /// The same, given the reverse post-order already computed.
 std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p, const std::vector<ir::BlockId>& rpo);
 
-/// Blocks reachable from the entry in reverse post-order (a topological
-/// order: every edge goes forward in it).
-std::vector<ir::BlockId> reversePostOrder(const ir::Program& p);
 
 /// Immediate dominators (kNoBlock for the entry and unreachable blocks),
 /// computed on the acyclic graph in one pass over `rpo`.
