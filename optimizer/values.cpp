@@ -63,7 +63,7 @@ ValueId ValueTable::alu(uint16_t op, ValueId a, ValueId b) {
   if (cb) {
     uint32_t y = *cb;
     // (v + c1) + c2 and friends: one constant.
-    const ValueKey& ka = keys_[a];
+    const ValueKey ka = keys_[a];  // a copy: interning below may grow keys_
     if (ka.kind == ValueKind::Alu && (op == kAdd || op == kSub)) {
       if (auto c1 = constantOf(ka.b); c1 && (ka.c == kAdd || ka.c == kSub)) {
         uint32_t total = (ka.c == kAdd ? *c1 : 0u - *c1) + (op == kAdd ? y : 0u - y);
