@@ -13,6 +13,7 @@
 //   the first test of each field stays where it is). The blocks on a
 //   match and after the last test must not read A.
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -182,33 +183,6 @@ bool mayHaveChains(const ir::Program& p) {
 }
 }  // namespace
 
-bool groupSets(ir::Program& p) {
-  if (!mayHaveChains(p)) return false;
-  ValueTable values;
-  const auto leaves = findSetLeaves(p, values);
-  const auto chains = findSetChains(p, leaves);
-  bool changed = false;
-  for (const auto& chain : chains) {
-    auto groups = groupChain(p, leaves, chain);
-    size_t oldSize = 0, newSize = 0;
-    for (ir::BlockId id : chain) oldSize += p.blocks[id].stmts.size() + 1;
-    for (const auto& g : groups) newSize += linearSize(g, toRanges(g.constants, 3));
-    if (newSize >= oldSize) continue;
-    const ir::BlockId match = p.blocks[chain.front()].jt;
-    const ir::BlockId miss = p.blocks[chain.back()].jf;
-    ir::BlockId first = buildGroups(p, groups, match, miss,
-                                    [](ir::Program& q, const SetGroup& g, ir::BlockId m, ir::BlockId next) {
-                                      return buildLinear(q, g.stmts, toRanges(g.constants, 3), m, next);
-                                    });
-    // The chain's head keeps its id, so its predecessors need no change.
-    p.blocks[chain.front()] = p.blocks[first];
-    changed = true;
-  }
-  // The old tests and the copy of the new head are unreachable now.
-  if (changed) removeUnreachable(p);
-  return changed;
-}
-
 ir::BlockId buildSearch(ir::Program& p, std::vector<bpf::Insn> stmts, const std::vector<SetRange>& ranges,
                         ir::BlockId match, ir::BlockId miss) {
   // A balanced tree: an inner node splits the sorted ranges with `jgt`; a
@@ -232,7 +206,15 @@ ir::BlockId buildSearch(ir::Program& p, std::vector<bpf::Insn> stmts, const std:
   return b.build(0, ranges.size(), std::move(stmts));
 }
 
-bool searchSets(ir::Program& p) {
+namespace {
+
+/// Rewrites every set chain for which `worth` holds: the groups are built
+/// with `build`, the chain's head keeps its id (so its predecessors need no
+/// change), and the old tests become unreachable.
+bool rewriteChains(ir::Program& p,
+                   const std::function<bool(const ir::Program&, const std::vector<ir::BlockId>&,
+                                            const std::vector<SetGroup>&)>& worth,
+                   const GroupBuilder& build) {
   if (!mayHaveChains(p)) return false;
   ValueTable values;
   const auto leaves = findSetLeaves(p, values);
@@ -240,22 +222,45 @@ bool searchSets(ir::Program& p) {
   bool changed = false;
   for (const auto& chain : chains) {
     auto groups = groupChain(p, leaves, chain);
-    bool worth = false;
-    for (const auto& g : groups) worth |= toRanges(g.constants, 3).size() >= 4;
-    if (!worth) continue;
+    if (!worth(p, chain, groups)) continue;
     const ir::BlockId match = p.blocks[chain.front()].jt;
     const ir::BlockId miss = p.blocks[chain.back()].jf;
-    ir::BlockId first = buildGroups(p, groups, match, miss,
-                                    [](ir::Program& q, const SetGroup& g, ir::BlockId m, ir::BlockId next) {
-                                      auto ranges = toRanges(g.constants, 3);
-                                      if (ranges.size() >= 4) return buildSearch(q, g.stmts, ranges, m, next);
-                                      return buildLinear(q, g.stmts, ranges, m, next);
-                                    });
+    ir::BlockId first = buildGroups(p, groups, match, miss, build);
     p.blocks[chain.front()] = p.blocks[first];
     changed = true;
   }
   if (changed) removeUnreachable(p);
   return changed;
+}
+
+}  // namespace
+
+bool groupSets(ir::Program& p) {
+  // Only when the linear form is smaller than the chain it replaces.
+  auto smaller = [](const ir::Program& q, const std::vector<ir::BlockId>& chain,
+                    const std::vector<SetGroup>& groups) {
+    size_t oldSize = 0, newSize = 0;
+    for (ir::BlockId id : chain) oldSize += q.blocks[id].stmts.size() + 1;
+    for (const auto& g : groups) newSize += linearSize(g, toRanges(g.constants, 3));
+    return newSize < oldSize;
+  };
+  return rewriteChains(p, smaller, [](ir::Program& q, const SetGroup& g, ir::BlockId m, ir::BlockId next) {
+    return buildLinear(q, g.stmts, toRanges(g.constants, 3), m, next);
+  });
+}
+
+bool searchSets(ir::Program& p) {
+  // Only chains with a group of four or more ranges gain from a search.
+  auto large = [](const ir::Program&, const std::vector<ir::BlockId>&, const std::vector<SetGroup>& groups) {
+    for (const auto& g : groups)
+      if (toRanges(g.constants, 3).size() >= 4) return true;
+    return false;
+  };
+  return rewriteChains(p, large, [](ir::Program& q, const SetGroup& g, ir::BlockId m, ir::BlockId next) {
+    auto ranges = toRanges(g.constants, 3);
+    if (ranges.size() >= 4) return buildSearch(q, g.stmts, ranges, m, next);
+    return buildLinear(q, g.stmts, ranges, m, next);
+  });
 }
 
 }  // namespace sift::optimizer
