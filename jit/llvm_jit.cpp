@@ -11,17 +11,21 @@
 // failing run-time check (a packet load past the captured bytes, division
 // or modulo by X == 0) branches to one shared block that returns 0.
 //
-// How it is compiled: the module runs through the new pass manager's
-// default O1/O2 pipeline, built with the host TargetMachine so the cost
-// model is the real one, and is then added to a fresh ORC LLJIT as a
-// ThreadSafeModule; looking the function up compiles and links it.
+// How it is compiled: the module runs through a short function pipeline
+// (optimize() below: SROA, CSE, instcombine, constraint elimination, CFG
+// simplification; GVN and jump threading at O2) built with the host
+// TargetMachine so the cost model is the real one, and is then added to a
+// fresh ORC LLJIT as a ThreadSafeModule; looking the function up compiles
+// and links it, on the calling thread.
 //
 // What it keeps: each CompiledFilter owns its LLJIT (and so its code
-// memory), so filters are independent: compiles on different threads share
-// nothing but LLVM's native-target registration, done once under a
-// function-local static. No process symbols are linked in: the generated
-// code calls nothing. Every llvm::Error is turned into a sift Diagnostic
-// here, at the jit/ boundary.
+// memory), so filters are independent. Compiles on different threads
+// share nothing but LLVM's native-target registration, done once under a
+// function-local static; each thread keeps its own TargetMachines (one
+// per optimization level), because creating one costs more than the IR
+// passes and one must not generate code on two threads at once. No
+// process symbols are linked in: the generated code calls nothing. Every
+// llvm::Error is turned into a sift Diagnostic here, at the jit/ boundary.
 #include <array>
 #include <cstdio>
 #include <optional>
@@ -30,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
@@ -40,6 +45,13 @@
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Transforms/InstCombine/InstCombine.h>
+#include <llvm/Transforms/Scalar/ConstraintElimination.h>
+#include <llvm/Transforms/Scalar/EarlyCSE.h>
+#include <llvm/Transforms/Scalar/GVN.h>
+#include <llvm/Transforms/Scalar/JumpThreading.h>
+#include <llvm/Transforms/Scalar/SROA.h>
+#include <llvm/Transforms/Scalar/SimplifyCFG.h>
 #include <llvm/Support/Error.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
@@ -375,7 +387,14 @@ class FilterEmitter {
   size_t pc_ = 0;
 };
 
-// Runs the new pass manager's default pipeline over `module`.
+// Runs a short function pipeline over `module`. A filter is one loop-free
+// function (backward jumps are rare and stay loops), so LLVM's default
+// module pipelines (inlining, loop passes, vectorizers) would only cost
+// compile time. What pays off: SROA turns A, X and the scratch cells into
+// SSA values, early CSE and instcombine fold the loads and masks,
+// constraint elimination removes bounds checks an earlier check already
+// implies, and simplifycfg merges the per-pc blocks. O2 adds GVN and jump
+// threading, which find the remaining redundant checks.
 void optimize(llvm::Module& module, llvm::TargetMachine& tm, OptLevel level) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
@@ -387,10 +406,20 @@ void optimize(llvm::Module& module, llvm::TargetMachine& tm, OptLevel level) {
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  auto pipeline = pb.buildPerModuleDefaultPipeline(level == OptLevel::O1
-                                                       ? llvm::OptimizationLevel::O1
-                                                       : llvm::OptimizationLevel::O2);
-  pipeline.run(module, mam);
+  llvm::FunctionPassManager fpm;
+  fpm.addPass(llvm::SROAPass(llvm::SROAOptions::ModifyCFG));
+  fpm.addPass(llvm::EarlyCSEPass());
+  fpm.addPass(llvm::InstCombinePass());
+  fpm.addPass(llvm::SimplifyCFGPass());
+  fpm.addPass(llvm::ConstraintEliminationPass());
+  if (level == OptLevel::O2) {
+    fpm.addPass(llvm::GVNPass());
+    fpm.addPass(llvm::JumpThreadingPass());
+    fpm.addPass(llvm::InstCombinePass());
+  }
+  fpm.addPass(llvm::SimplifyCFGPass());
+  for (llvm::Function& f : module)
+    if (!f.isDeclaration()) fpm.run(f, fam);
 }
 
 llvm::CodeGenOptLevel codegenLevel(OptLevel level) {
@@ -400,6 +429,24 @@ llvm::CodeGenOptLevel codegenLevel(OptLevel level) {
     case OptLevel::O2: return llvm::CodeGenOptLevel::Default;
   }
   return llvm::CodeGenOptLevel::Default;
+}
+
+// Creating a TargetMachine is costly (its subtarget builds the lowering
+// tables), and one TargetMachine must not generate code on two threads at
+// once. So each thread keeps one per optimization level and reuses it for
+// every filter it compiles. The compile of a filter's module happens in
+// compile() itself, on the calling thread (LLJIT runs no compile threads
+// here), so the machine is never used anywhere else.
+llvm::Expected<llvm::TargetMachine*> threadTargetMachine(llvm::orc::JITTargetMachineBuilder jtmb,
+                                                         OptLevel level) {
+  thread_local std::array<std::unique_ptr<llvm::TargetMachine>, 3> machines;
+  std::unique_ptr<llvm::TargetMachine>& slot = machines[static_cast<size_t>(level)];
+  if (!slot) {
+    auto tm = jtmb.createTargetMachine();
+    if (!tm) return tm.takeError();
+    slot = std::move(*tm);
+  }
+  return slot.get();
 }
 
 }  // namespace
@@ -413,9 +460,9 @@ Expected<std::unique_ptr<CompiledFilter>> compile(const bpf::ValidatedProgram& p
   CompileStats stats;
   auto started = Clock::now();
 
-  std::optional<llvm::orc::JITTargetMachineBuilder> jtmb = host.machine;
-  jtmb->setCodeGenOptLevel(codegenLevel(options.optLevel));
-  auto tm = jtmb->createTargetMachine();
+  llvm::orc::JITTargetMachineBuilder jtmb = *host.machine;
+  jtmb.setCodeGenOptLevel(codegenLevel(options.optLevel));
+  auto tm = threadTargetMachine(jtmb, options.optLevel);
   if (!tm) return llvmFailure("target machine creation", tm.takeError());
 
   auto context = std::make_unique<llvm::LLVMContext>();
@@ -438,7 +485,12 @@ Expected<std::unique_ptr<CompiledFilter>> compile(const bpf::ValidatedProgram& p
   }
 
   auto jit = llvm::orc::LLJITBuilder()
-                 .setJITTargetMachineBuilder(std::move(*jtmb))
+                 .setJITTargetMachineBuilder(std::move(jtmb))
+                 .setCompileFunctionCreator(
+                     [machine = *tm](llvm::orc::JITTargetMachineBuilder)
+                         -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
+                       return std::make_unique<llvm::orc::SimpleCompiler>(*machine);
+                     })
                  .setDataLayout(module->getDataLayout())
                  .setLinkProcessSymbolsByDefault(false)
                  .setPlatformSetUp(llvm::orc::setUpInactivePlatform)

@@ -35,8 +35,8 @@ bool available();
 /// How hard the JIT works on the code it emits.
 enum class OptLevel : uint8_t {
   O0,  // no IR passes, fast instruction selection: quickest compile
-  O1,  // LLVM's O1 pipeline
-  O2,  // LLVM's O2 pipeline (the default)
+  O1,  // SROA, CSE, instcombine, constraint elimination, CFG cleanup; quicker code generation
+  O2,  // O1 plus GVN and jump threading, full code generation (the default)
 };
 
 struct CompileOptions {
