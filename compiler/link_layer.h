@@ -21,10 +21,38 @@ namespace detail {
 class Lowerer;
 }
 
+/// A place in the frame: a constant offset, plus, when `cell` is set, the
+/// value a scratch cell holds at run time (libpcap's bpf_abs_offset).
+/// Loads at a variable place are `ldx M[cell]; ld [x + constant + k]`.
+struct Offset {
+  static constexpr int kNoCell = -1;
+  uint32_t constant = 0;
+  int cell = kNoCell;
+  bool variable() const { return cell != kNoCell; }
+  Offset plus(uint32_t k) const { return Offset{constant + k, cell}; }
+  friend bool operator==(const Offset&, const Offset&) = default;
+};
+
 /// For link types whose type field fits none of the kinds below: builds
 /// the test that the frame carries `etherType`, with the Lowerer's
 /// helpers (loadTest, both, either, always).
 using LinkTypeHook = ir::Fragment (*)(detail::Lowerer& lowerer, uint32_t etherType);
+
+/// For links whose link-layer header follows a variable-length prefix
+/// (radiotap, PPI, AVS, Prism): code that leaves the prefix length in A.
+/// Every exit of the returned fragment continues with the next step.
+using PrefixLengthHook = ir::Fragment (*)(detail::Lowerer& lowerer);
+
+/// For links whose link-layer header has a variable length (802.11,
+/// PFLOG): code that stores the offset of the link-layer payload in
+/// M[payloadCell]. `header` is where the link-layer header starts; when it
+/// is variable, X holds its variable part on entry. Every exit of the
+/// returned fragment continues with the next step.
+using PayloadOffsetHook = ir::Fragment (*)(detail::Lowerer& lowerer, Offset header, int payloadCell);
+
+/// A test every packet must pass before the expression runs (PPI: the
+/// encapsulated link type is 802.11).
+using FrameCheckHook = ir::Fragment (*)(detail::Lowerer& lowerer);
 
 /// What the link-layer type field holds, i.e. how `ether proto N` (and
 /// every abbreviation that implies one, such as `ip` or `arp`) is tested.
@@ -64,22 +92,28 @@ struct LinkLayer {
   uint32_t dlt = 0;
   std::string_view name;  // libpcap's name without "DLT_", for messages
   TypeField typeField = TypeField::None;
-  /// Offset of the type field from the start of the frame.
+  /// Offset of the type field from the start of the link-layer header.
   uint32_t typeOffset = 0;
-  /// Offset of the network-layer header (libpcap's off_linkpl + off_nl).
+  /// Offset of the network-layer header (libpcap's off_linkpl + off_nl):
+  /// from the start of the link-layer header, or, for rows with a
+  /// `payloadOffset` hook, from the link-layer payload.
   uint32_t netOffset = 0;
-  /// Offset of the 802.2 LLC header for EtherType/LinuxSllProtocol links.
+  /// Offset of the 802.2 LLC header (from the link-layer header, or from
+  /// the payload for rows with a `payloadOffset` hook).
   uint32_t llcOffset = 0;
   /// TypeField::Fixed: the EtherType every packet has.
   uint16_t fixedEtherType = 0;
   /// MAC-48 addresses: `ether host`, `broadcast`, `multicast`.
   std::optional<MacLayout> mac;
-  /// Whether the link-layer header has a constant length. Rows whose
-  /// header length is only known at run time (802.11, radiotap, PFLOG)
-  /// will name a hook that computes it; none of the rows so far needs one.
-  bool variableHeader = false;
   /// TypeField::Hook: the code that tests the type field.
   LinkTypeHook linkTypeHook = nullptr;
+  /// Variable-length headers (docs/linklayers.md): the length of what
+  /// precedes the link-layer header, the offset of the link-layer payload,
+  /// each computed once at the start of the program into a scratch cell
+  /// when the expression uses it; and a check run before everything.
+  PrefixLengthHook prefixLength = nullptr;
+  PayloadOffsetHook payloadOffset = nullptr;
+  FrameCheckHook frameCheck = nullptr;
 };
 
 /// The descriptor of `dlt`, or null when sift cannot lower filters for it.

@@ -36,13 +36,6 @@ void Lowerer::discard(const ir::Fragment& f) {
   builder.patch(f.falseExits, deadEnd);
 }
 
-ir::Fragment Lowerer::loadTest(uint32_t offset, uint8_t size, uint32_t mask, uint16_t jump, uint32_t k) {
-  std::vector<bpf::Insn> stmts{op::insn(op::loadAbs(size), offset)};
-  uint32_t full = size == 4 ? 0xffffffffu : size == 2 ? 0xffffu : 0xffu;
-  if ((mask & full) != full) stmts.push_back(op::insn(op::kAluK | op::kAnd, mask));
-  return builder.test(std::move(stmts), jump, k);
-}
-
 ir::Fragment Lowerer::node(const ast::Node& n) {
   if (failed()) return always(false);
   switch (n.kind) {
@@ -126,7 +119,7 @@ Expected<ir::Program> lower(const ast::Tree& tree, const LowerOptions& options) 
   }
   detail::Lowerer lw(*link, options);
   if (!tree.root) return acceptAll(options.snaplen);
-  ir::Fragment f = lw.node(*tree.root);
+  ir::Fragment f = lw.prologue(lw.node(*tree.root));
   if (lw.error) return std::move(*lw.error);
   return lw.builder.finish(std::move(f), options.snaplen);
 }

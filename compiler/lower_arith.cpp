@@ -87,7 +87,7 @@ namespace {
 /// Puts `lhs` in A and `rhs` in X, then appends `tail` (an ALU op or
 /// nothing: the caller's jump uses the registers). Returns false when
 /// scratch memory runs out.
-bool combine(const Value& lhs, const Value& rhs, Value& out) {
+bool combine(const Value& lhs, const Value& rhs, Value& out, uint32_t cellLimit) {
   if (!lhs.writesX) {
     out.code = codeOf(rhs);
     out.code.push_back(op::insn(op::kTax));
@@ -95,7 +95,7 @@ bool combine(const Value& lhs, const Value& rhs, Value& out) {
     out.scratchCells = std::max(lhs.scratchCells, rhs.scratchCells);
   } else {
     const uint32_t cell = rhs.scratchCells;  // above every cell rhs uses
-    if (cell >= bpf::kMemWords) return false;
+    if (cell >= cellLimit) return false;
     out.code = codeOf(lhs);
     out.code.push_back(op::insn(op::kSt, cell));
     append(out.code, codeOf(rhs));
@@ -166,7 +166,7 @@ Value Lowerer::arith(const ast::Arith& a) {
         if (rhs.checks) discard(*rhs.checks);
         return lhs;
       }
-      if (!combine(lhs, rhs, v)) {
+      if (!combine(lhs, rhs, v, arithmeticCellLimit())) {
         fail(a.span, "too many registers needed to evaluate expression");
         return Value{};
       }
@@ -214,37 +214,59 @@ Value Lowerer::arith(const ast::Arith& a) {
   }
 
   const uint8_t size = a.size;
-  uint32_t baseOffset = 0;
+  Offset base0;
   switch (base) {
-    case Base::Link: baseOffset = 0; break;
-    case Base::Network: case Base::Ipv4Transport: baseOffset = link.netOffset; break;
-    case Base::Icmp6: baseOffset = link.netOffset + kIp6HeaderLength; break;
+    case Base::Link: base0 = linkHeader(); break;
+    case Base::Network: case Base::Ipv4Transport: base0 = network(); break;
+    case Base::Icmp6: base0 = network().plus(kIp6HeaderLength); break;
   }
   // A constant index folds into the load's offset, modulo 2^32 as
   // libpcap's optimizer folds it (so a huge index can wrap to a small
   // offset, and `ether[4294967295]` is `ldb [-1]`, out of bounds).
   const bool foldable = index.constant.has_value();
+  v.scratchCells = index.scratchCells;
   if (base == Base::Ipv4Transport) {
-    // X = the IPv4 header length.
+    // X = the start of the IPv4 payload, less the constant part.
+    const std::vector<bpf::Insn> toX = ipv4PayloadToX(base0);
     if (foldable) {
-      v.code = {op::insn(op::kLdxMsh, link.netOffset), op::insn(op::loadInd(size), baseOffset + *index.constant)};
-    } else {
+      v.code = toX;
+      v.code.push_back(op::insn(op::loadInd(size), base0.constant + *index.constant));
+    } else if (!base0.variable()) {
       v.code = codeOf(index);
-      v.code.push_back(op::insn(op::kLdxMsh, link.netOffset));
+      append(v.code, toX);
       v.code.push_back(op::insn(op::kAluX | op::kAdd));
       v.code.push_back(op::insn(op::kTax));
-      v.code.push_back(op::insn(op::loadInd(size), baseOffset));
+      v.code.push_back(op::insn(op::loadInd(size), base0.constant));
+    } else {
+      // Computing X uses A: the index waits in a scratch cell.
+      const uint32_t cell = index.scratchCells;
+      if (cell >= arithmeticCellLimit()) {
+        fail(a.span, "too many registers needed to evaluate expression");
+        return Value{};
+      }
+      v.code = codeOf(index);
+      v.code.push_back(op::insn(op::kSt, cell));
+      append(v.code, toX);
+      v.code.push_back(op::insn(op::kLdMem, cell));
+      v.code.push_back(op::insn(op::kAluX | op::kAdd));
+      v.code.push_back(op::insn(op::kTax));
+      v.code.push_back(op::insn(op::loadInd(size), base0.constant));
+      v.scratchCells = cell + 1;
     }
     v.writesX = true;
   } else if (foldable) {
-    v.code = {op::insn(op::loadAbs(size), baseOffset + *index.constant)};
+    v.code = loadAt(base0, *index.constant, size);
+    v.writesX = base0.variable();
   } else {
     v.code = codeOf(index);
+    if (base0.variable()) {
+      v.code.push_back(op::insn(op::kLdxMem, static_cast<uint32_t>(base0.cell)));
+      v.code.push_back(op::insn(op::kAluX | op::kAdd));
+    }
     v.code.push_back(op::insn(op::kTax));
-    v.code.push_back(op::insn(op::loadInd(size), baseOffset));
+    v.code.push_back(op::insn(op::loadInd(size), base0.constant));
     v.writesX = true;
   }
-  v.scratchCells = index.scratchCells;
 
   // The protocol checks, in libpcap's order: [ip], the index's own checks,
   // the protocol, [not a fragment | next header is ICMPv6].
@@ -261,7 +283,7 @@ Value Lowerer::arith(const ast::Arith& a) {
       add(notFragment());
       break;
     case Base::Icmp6:
-      add(loadTest(link.netOffset + kIp6NextHeaderOffset, 1, 0xff, op::kJeq, 58));
+      add(loadTest(network().plus(kIp6NextHeaderOffset), 1, 0xff, op::kJeq, 58));
       break;
   }
   v.checks = std::move(checks);
@@ -269,7 +291,7 @@ Value Lowerer::arith(const ast::Arith& a) {
 }
 
 ir::Fragment Lowerer::relation(const ast::Node& n) {
-  if (std::max(libpcapCells(*n.lhs), 1 + libpcapCells(*n.rhs)) > bpf::kMemWords)
+  if (std::max(libpcapCells(*n.lhs), 1 + libpcapCells(*n.rhs)) > arithmeticCellLimit())
     return fail(n.span, "too many registers needed to evaluate expression");
   Value lhs = arith(*n.lhs);
   Value rhs = arith(*n.rhs);
@@ -297,7 +319,7 @@ ir::Fragment Lowerer::relation(const ast::Node& n) {
     test = builder.test(codeOf(lhs), jump, *rhs.constant);
   } else {
     Value both;
-    if (!combine(lhs, rhs, both)) return fail(n.span, "too many registers needed to evaluate expression");
+    if (!combine(lhs, rhs, both, arithmeticCellLimit())) return fail(n.span, "too many registers needed to evaluate expression");
     test = builder.test(std::move(both.code), jump | op::kJumpX, 0);
   }
   if (negated) test = negate(std::move(test));

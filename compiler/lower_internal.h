@@ -4,6 +4,8 @@
 //
 // Each lower_*.cpp file implements one protocol family's members:
 //   lower.cpp            the driver: nodes, and/or/not, leaf tests, errors
+//   lower_offsets.cpp    places in the frame, run-time offsets in scratch
+//                        cells and the program prologue that computes them
 //   lower_link.cpp       link-layer type tests, MAC addresses, broadcast
 //   lower_ip.cpp         ip/ip6/arp/rarp: protocols, hosts, nets, multicast
 //   lower_transport.cpp  port and portrange
@@ -26,8 +28,10 @@ inline constexpr uint16_t kLdAbsW = 0x20, kLdAbsH = 0x28, kLdAbsB = 0x30;
 inline constexpr uint16_t kLdIndW = 0x40, kLdIndH = 0x48, kLdIndB = 0x50;
 inline constexpr uint16_t kLdImm = 0x00, kLdLen = 0x80, kLdMem = 0x60;
 inline constexpr uint16_t kLdxMsh = 0xb1;  // ldxb 4*([k]&0xf)
+inline constexpr uint16_t kLdxImm = 0x01, kLdxMem = 0x61;
 inline constexpr uint16_t kSt = 0x02;
-inline constexpr uint16_t kTax = 0x07;
+inline constexpr uint16_t kTax = 0x07, kTxa = 0x87;
+inline constexpr uint16_t kJa = 0x05;
 inline constexpr uint16_t kAluK = 0x04, kAluX = 0x0c;  // | one of the kAlu* operations
 inline constexpr uint16_t kAdd = 0x00, kSub = 0x10, kMul = 0x20, kDiv = 0x30, kOr = 0x40,
                           kAnd = 0x50, kLsh = 0x60, kRsh = 0x70, kNeg = 0x80, kMod = 0x90,
@@ -64,6 +68,8 @@ inline constexpr uint32_t kEtherTypeIp = 0x0800, kEtherTypeIp6 = 0x86dd, kEtherT
 class Lowerer {
  public:
   Lowerer(const LinkLayer& link, const LowerOptions& options) : link(link), options(options) {}
+  Lowerer(const Lowerer&) = delete;
+  Lowerer& operator=(const Lowerer&) = delete;
 
   ir::Builder builder;
   const LinkLayer& link;
@@ -77,7 +83,9 @@ class Lowerer {
   bool failed() const { return error.has_value(); }
   /// `ld{,h,b} [offset]`, `and #mask` unless the mask is all ones, then
   /// the jump against #k.
-  ir::Fragment loadTest(uint32_t offset, uint8_t size, uint32_t mask, uint16_t jump, uint32_t k);
+  ir::Fragment loadTest(uint32_t offset, uint8_t size, uint32_t mask, uint16_t jump, uint32_t k) {
+    return loadTest(Offset{offset}, size, mask, jump, k);
+  }
   ir::Fragment always(bool value) { return builder.constant(value); }
   ir::Fragment both(ir::Fragment a, ir::Fragment b) { return builder.makeAnd(std::move(a), std::move(b)); }
   ir::Fragment either(ir::Fragment a, ir::Fragment b) { return builder.makeOr(std::move(a), std::move(b)); }
@@ -91,6 +99,42 @@ class Lowerer {
   ir::Fragment directional(ast::Dir dir, Span span, Leg leg);
   std::string linkName() const { return "DLT_" + std::string(link.name); }
 
+  // ---- lower_offsets.cpp: places in the frame and run-time offsets ----
+  /// Reserves a scratch cell for the rest of the program (arithmetic never
+  /// uses it); fails with libpcap's message when none is left.
+  int reserveCell();
+  /// How many cells are reserved so far.
+  uint32_t reservedCells() const { return reserved_; }
+  /// The first cell arithmetic may not use.
+  uint32_t arithmeticCellLimit() const { return bpf::kMemWords - reserved_; }
+  /// The statements loading `size` bytes at `at + k` into A (a variable
+  /// place loads its cell into X first).
+  std::vector<bpf::Insn> loadAt(Offset at, uint32_t k, uint8_t size);
+  /// loadTest at a place that may be variable.
+  ir::Fragment loadTest(Offset at, uint8_t size, uint32_t mask, uint16_t jump, uint32_t k);
+  /// The statements leaving X such that the IPv4 payload starts at
+  /// `x + net.constant`, for the network-layer header at `net`.
+  std::vector<bpf::Insn> ipv4PayloadToX(Offset net);
+  /// Where the link-layer header, the type field, the LLC header, the
+  /// link-layer payload and the network-layer header start. The first use
+  /// of a run-time offset reserves its cell; lower() then starts the
+  /// program with the code computing it (prologue()).
+  Offset linkHeader();
+  Offset typeField() { return linkHeader().plus(link.typeOffset); }
+  Offset llc();
+  Offset linkPayload();
+  Offset network();
+  /// A block of straight-line statements that continues wherever it is
+  /// sequenced to.
+  ir::Fragment straight(std::vector<bpf::Insn> stmts);
+  /// `first`, then `then`: every exit of `first` continues at `then`.
+  ir::Fragment sequence(ir::Fragment first, ir::Fragment then);
+  /// Prepends to the lowered expression what libpcap puts before it: the
+  /// row's frame check, then the code computing every run-time offset the
+  /// expression used (at the start of the program, whatever the branch
+  /// that needs it, as libpcap does: it affects truncated packets).
+  ir::Fragment prologue(ir::Fragment body);
+
   // ---- lower_link.cpp ----
   /// The link-layer type test for an EtherType (libpcap's gen_linktype).
   ir::Fragment linkProto(uint32_t etherType);
@@ -98,6 +142,13 @@ class Lowerer {
   ir::Fragment linkBroadcast(Span span);
   ir::Fragment linkMulticast(Span span);
   bool requireMac(Span span, const std::string& what);
+
+ private:
+  int headerCell_ = Offset::kNoCell;   // the link-layer header's variable part
+  int payloadCell_ = Offset::kNoCell;  // the link-layer payload's
+  uint32_t reserved_ = 0;
+
+ public:
 
   // ---- lower_ip.cpp ----
   ir::Fragment ipProto(uint32_t proto);

@@ -50,20 +50,20 @@ const AbbrevInfo* findAbbrev(ast::Proto p) {
 
 ir::Fragment Lowerer::ipProto(uint32_t proto) {
   ir::Fragment ip = linkProto(kEtherTypeIp);
-  return both(std::move(ip), loadTest(link.netOffset + kIpProtoOffset, 1, 0xff, op::kJeq, proto));
+  return both(std::move(ip), loadTest(network().plus(kIpProtoOffset), 1, 0xff, op::kJeq, proto));
 }
 
 ir::Fragment Lowerer::ip6Proto(uint32_t proto) {
-  const uint32_t nh = link.netOffset + kIp6NextHeaderOffset;
+  const Offset nh = network().plus(kIp6NextHeaderOffset);
   ir::Fragment ip6 = linkProto(kEtherTypeIp6);
   ir::Fragment direct = loadTest(nh, 1, 0xff, op::kJeq, proto);
   ir::Fragment frag = loadTest(nh, 1, 0xff, op::kJeq, kIp6Fragment);
-  ir::Fragment afterFrag = both(std::move(frag), loadTest(link.netOffset + kIp6HeaderLength, 1, 0xff, op::kJeq, proto));
+  ir::Fragment afterFrag = both(std::move(frag), loadTest(network().plus(kIp6HeaderLength), 1, 0xff, op::kJeq, proto));
   return both(std::move(ip6), either(std::move(direct), std::move(afterFrag)));
 }
 
 ir::Fragment Lowerer::notFragment() {
-  return negate(loadTest(link.netOffset + kIpFragOffset, 2, 0xffff, op::kJset, 0x1fff));
+  return negate(loadTest(network().plus(kIpFragOffset), 2, 0xffff, op::kJset, 0x1fff));
 }
 
 ir::Fragment Lowerer::abbrev(ast::Proto proto, Span span, const std::string& text) {
@@ -134,7 +134,7 @@ ir::Fragment Lowerer::hostOrNet(const ast::Node& n) {
           // A /0 net always matches: as libpcap's optimizer does, test the
           // link type only.
           if (a.mask == 0) return type;
-          uint32_t off = link.netOffset + (src ? l.src : l.dst);
+          Offset off = network().plus(src ? l.src : l.dst);
           return both(std::move(type), loadTest(off, 4, a.mask, op::kJeq, a.addr & a.mask));
         }));
       }
@@ -146,7 +146,7 @@ ir::Fragment Lowerer::hostOrNet(const ast::Node& n) {
     for (const ast::Node::Resolved::NetV6& a : r.v6) {
       add(directional(q.dir, dirSpan, [&](bool src) {
         ir::Fragment f = linkProto(kEtherTypeIp6);
-        uint32_t off = link.netOffset + (src ? kIp6SrcOffset : kIp6DstOffset);
+        Offset off = network().plus(src ? kIp6SrcOffset : kIp6DstOffset);
         for (uint32_t w = 0; w < 4; ++w) {
           uint32_t bits = a.prefix > 32 * w ? a.prefix - 32 * w : 0;
           uint32_t mask = bits >= 32 ? 0xffffffffu : bits == 0 ? 0u : ~(0xffffffffu >> bits);
@@ -154,7 +154,7 @@ ir::Fragment Lowerer::hostOrNet(const ast::Node& n) {
                           uint32_t{a.addr[4 * w + 2]} << 8 | a.addr[4 * w + 3];
           // A word the prefix does not reach always matches; libpcap's
           // optimizer drops its load, so it is not emitted at all.
-          if (mask != 0) f = both(std::move(f), loadTest(off + 4 * w, 4, mask, op::kJeq, word & mask));
+          if (mask != 0) f = both(std::move(f), loadTest(off.plus(4 * w), 4, mask, op::kJeq, word & mask));
         }
         return f;
       }));
@@ -172,7 +172,7 @@ ir::Fragment Lowerer::broadcast(const ast::Node& n) {
       if (options.netmask == 0xffffffff)
         return fail(n.span, "'ip broadcast' needs the network mask, which is not known");
       const uint32_t host = ~options.netmask;
-      const uint32_t dst = link.netOffset + kIpDstOffset;
+      const Offset dst = network().plus(kIpDstOffset);
       ir::Fragment ip = linkProto(kEtherTypeIp);
       ir::Fragment zeros = loadTest(dst, 4, host, op::kJeq, 0);
       ir::Fragment ones = loadTest(dst, 4, host, op::kJeq, host);
@@ -191,11 +191,11 @@ ir::Fragment Lowerer::multicast(const ast::Node& n) {
     case ast::Proto::Ip: {
       // libpcap 1.10.3 tests the first byte of the destination >= 224.
       ir::Fragment ip = linkProto(kEtherTypeIp);
-      return both(std::move(ip), loadTest(link.netOffset + kIpDstOffset, 1, 0xff, op::kJge, 0xe0));
+      return both(std::move(ip), loadTest(network().plus(kIpDstOffset), 1, 0xff, op::kJge, 0xe0));
     }
     case ast::Proto::Ip6: {
       ir::Fragment ip6 = linkProto(kEtherTypeIp6);
-      return both(std::move(ip6), loadTest(link.netOffset + kIp6DstOffset, 1, 0xff, op::kJeq, 0xff));
+      return both(std::move(ip6), loadTest(network().plus(kIp6DstOffset), 1, 0xff, op::kJeq, 0xff));
     }
     default:
       return fail(n.span, "'" + protoText(n) + " multicast' is not valid: 'multicast' takes ether, ip or ip6");

@@ -42,77 +42,74 @@ uint32_t hostOrder(uint32_t v) {
 }  // namespace
 
 ir::Fragment Lowerer::linkProto(uint32_t etherType) {
-  const uint32_t t = link.typeOffset;
   switch (link.typeField) {
     case TypeField::EtherType: {
       // An 802.3 frame (length field) with an LLC header.
-      auto is8023 = [&] { return negate(loadTest(t, 2, 0xffff, op::kJgt, kEtherMtu)); };
-      const uint32_t llc = link.llcOffset;
+      auto is8023 = [&] { return negate(loadTest(typeField(), 2, 0xffff, op::kJgt, kEtherMtu)); };
       if (uint32_t head, tail; snapEncapsulated(etherType, head, tail)) {
-        ir::Fragment e2 = loadTest(t, 2, 0xffff, op::kJeq, etherType);
+        ir::Fragment e2 = loadTest(typeField(), 2, 0xffff, op::kJeq, etherType);
         ir::Fragment len = is8023();
-        ir::Fragment snap = both(loadTest(llc + 4, 4, 0xffffffff, op::kJeq, tail),
-                                 loadTest(llc, 4, 0xffffffff, op::kJeq, head));
+        ir::Fragment snap = both(loadTest(llc().plus(4), 4, 0xffffffff, op::kJeq, tail),
+                                 loadTest(llc(), 4, 0xffffffff, op::kJeq, head));
         return either(std::move(e2), both(std::move(len), std::move(snap)));
       }
-      if (etherType > kEtherMtu) return loadTest(t, 2, 0xffff, op::kJeq, etherType);
+      if (etherType > kEtherMtu) return loadTest(typeField(), 2, 0xffff, op::kJeq, etherType);
       if (etherType == kLlcSapIso || etherType == kLlcSapNetbeui) {
         ir::Fragment len = is8023();
-        return both(std::move(len), loadTest(llc, 2, 0xffff, op::kJeq, etherType << 8 | etherType));
+        return both(std::move(len), loadTest(llc(), 2, 0xffff, op::kJeq, etherType << 8 | etherType));
       }
       if (etherType == kLlcSapIpx) {
         // Ethernet II IPX, or 802.3 with SNAP IPX, an IPX DSAP or raw 802.3.
-        ir::Fragment e2 = loadTest(t, 2, 0xffff, op::kJeq, kEtherTypeIpx);
+        ir::Fragment e2 = loadTest(typeField(), 2, 0xffff, op::kJeq, kEtherTypeIpx);
         ir::Fragment len = is8023();
-        ir::Fragment snapTail = loadTest(llc + 4, 4, 0xffffffff, op::kJeq, kSnapIpxTail);
-        ir::Fragment snap = both(std::move(snapTail), loadTest(llc, 4, 0xffffffff, op::kJeq, kSnapIpxHead));
-        ir::Fragment dsap = loadTest(llc, 1, 0xff, op::kJeq, kLlcSapIpx);
-        ir::Fragment raw = loadTest(llc, 2, 0xffff, op::kJeq, 0xffff);
+        ir::Fragment snapTail = loadTest(llc().plus(4), 4, 0xffffffff, op::kJeq, kSnapIpxTail);
+        ir::Fragment snap = both(std::move(snapTail), loadTest(llc(), 4, 0xffffffff, op::kJeq, kSnapIpxHead));
+        ir::Fragment dsap = loadTest(llc(), 1, 0xff, op::kJeq, kLlcSapIpx);
+        ir::Fragment raw = loadTest(llc(), 2, 0xffff, op::kJeq, 0xffff);
         ir::Fragment llcIpx = either(either(std::move(snap), std::move(dsap)), std::move(raw));
         return either(std::move(e2), both(std::move(len), std::move(llcIpx)));
       }
       ir::Fragment len = is8023();
-      return both(std::move(len), loadTest(llc, 1, 0xff, op::kJeq, etherType));
+      return both(std::move(len), loadTest(llc(), 1, 0xff, op::kJeq, etherType));
     }
     case TypeField::LinuxSllProtocol: {
-      const uint32_t llc = link.llcOffset;
       if (uint32_t head, tail; snapEncapsulated(etherType, head, tail)) {
-        ir::Fragment e2 = loadTest(t, 2, 0xffff, op::kJeq, etherType);
-        ir::Fragment is8022 = loadTest(t, 2, 0xffff, op::kJeq, kSllProto8022);
-        ir::Fragment snap = both(loadTest(llc + 4, 4, 0xffffffff, op::kJeq, tail),
-                                 loadTest(llc, 4, 0xffffffff, op::kJeq, head));
+        ir::Fragment e2 = loadTest(typeField(), 2, 0xffff, op::kJeq, etherType);
+        ir::Fragment is8022 = loadTest(typeField(), 2, 0xffff, op::kJeq, kSllProto8022);
+        ir::Fragment snap = both(loadTest(llc().plus(4), 4, 0xffffffff, op::kJeq, tail),
+                                 loadTest(llc(), 4, 0xffffffff, op::kJeq, head));
         return either(std::move(e2), both(std::move(is8022), std::move(snap)));
       }
-      if (etherType > kEtherMtu) return loadTest(t, 2, 0xffff, op::kJeq, etherType);
+      if (etherType > kEtherMtu) return loadTest(typeField(), 2, 0xffff, op::kJeq, etherType);
       if (etherType == kLlcSapIpx) {
-        ir::Fragment e2 = loadTest(t, 2, 0xffff, op::kJeq, kEtherTypeIpx);
-        ir::Fragment raw = loadTest(t, 2, 0xffff, op::kJeq, kSllProto8023);
-        ir::Fragment is8022 = loadTest(t, 2, 0xffff, op::kJeq, kSllProto8022);
-        ir::Fragment dsap = loadTest(llc, 1, 0xff, op::kJeq, kLlcSapIpx);
-        ir::Fragment snapTail = loadTest(llc + 4, 4, 0xffffffff, op::kJeq, kSnapIpxTail);
-        ir::Fragment snap = both(std::move(snapTail), loadTest(llc, 4, 0xffffffff, op::kJeq, kSnapIpxHead));
+        ir::Fragment e2 = loadTest(typeField(), 2, 0xffff, op::kJeq, kEtherTypeIpx);
+        ir::Fragment raw = loadTest(typeField(), 2, 0xffff, op::kJeq, kSllProto8023);
+        ir::Fragment is8022 = loadTest(typeField(), 2, 0xffff, op::kJeq, kSllProto8022);
+        ir::Fragment dsap = loadTest(llc(), 1, 0xff, op::kJeq, kLlcSapIpx);
+        ir::Fragment snapTail = loadTest(llc().plus(4), 4, 0xffffffff, op::kJeq, kSnapIpxTail);
+        ir::Fragment snap = both(std::move(snapTail), loadTest(llc(), 4, 0xffffffff, op::kJeq, kSnapIpxHead));
         ir::Fragment llcIpx = both(std::move(is8022), either(std::move(dsap), std::move(snap)));
         return either(either(std::move(e2), std::move(raw)), std::move(llcIpx));
       }
-      ir::Fragment is8022 = loadTest(t, 2, 0xffff, op::kJeq, kSllProto8022);
+      ir::Fragment is8022 = loadTest(typeField(), 2, 0xffff, op::kJeq, kSllProto8022);
       if (etherType == kLlcSapIso || etherType == kLlcSapNetbeui)
-        return both(std::move(is8022), loadTest(llc, 2, 0xffff, op::kJeq, etherType << 8 | etherType));
-      return both(std::move(is8022), loadTest(llc, 1, 0xff, op::kJeq, etherType));
+        return both(std::move(is8022), loadTest(llc(), 2, 0xffff, op::kJeq, etherType << 8 | etherType));
+      return both(std::move(is8022), loadTest(llc(), 1, 0xff, op::kJeq, etherType));
     }
     case TypeField::EtherTypePlain:
-      return loadTest(t, 2, 0xffff, op::kJeq, etherType);
+      return loadTest(typeField(), 2, 0xffff, op::kJeq, etherType);
     case TypeField::PppProtocol:
-      return loadTest(t, 2, 0xffff, op::kJeq, pppProtocolFor(etherType));
+      return loadTest(typeField(), 2, 0xffff, op::kJeq, pppProtocolFor(etherType));
     case TypeField::AfHostOrder:
     case TypeField::AfNetworkOrder: {
       uint32_t af = etherType == kEtherTypeIp ? kAfInet : etherType == kEtherTypeIp6 ? kAfInet6 : 0;
       if (af == 0) return always(false);
       if (link.typeField == TypeField::AfHostOrder) af = hostOrder(af);
-      return loadTest(t, 4, 0xffffffff, op::kJeq, af);
+      return loadTest(typeField(), 4, 0xffffffff, op::kJeq, af);
     }
     case TypeField::VersionNibble:
-      if (etherType == kEtherTypeIp) return loadTest(t, 1, 0xf0, op::kJeq, 0x40);
-      if (etherType == kEtherTypeIp6) return loadTest(t, 1, 0xf0, op::kJeq, 0x60);
+      if (etherType == kEtherTypeIp) return loadTest(typeField(), 1, 0xf0, op::kJeq, 0x40);
+      if (etherType == kEtherTypeIp6) return loadTest(typeField(), 1, 0xf0, op::kJeq, 0x60);
       return always(false);
     case TypeField::Fixed:
       return always(etherType == link.fixedEtherType);
@@ -151,22 +148,22 @@ ir::Fragment Lowerer::macHost(const ast::Node& n) {
   return directional(q.dir, q.dirSpan.empty() ? n.span : q.dirSpan, [&](bool src) {
     uint32_t off = src ? link.mac->srcOffset : link.mac->dstOffset;
     // The last four bytes first, as libpcap does.
-    ir::Fragment last = loadTest(off + 2, 4, 0xffffffff, op::kJeq, tail);
-    return both(std::move(last), loadTest(off, 2, 0xffff, op::kJeq, head));
+    ir::Fragment last = loadTest(linkHeader().plus(off + 2), 4, 0xffffffff, op::kJeq, tail);
+    return both(std::move(last), loadTest(linkHeader().plus(off), 2, 0xffff, op::kJeq, head));
   });
 }
 
 ir::Fragment Lowerer::linkBroadcast(Span span) {
   if (!requireMac(span, "'broadcast'")) return always(false);
   const uint32_t dst = link.mac->dstOffset;
-  ir::Fragment last = loadTest(dst + 2, 4, 0xffffffff, op::kJeq, 0xffffffff);
-  return both(std::move(last), loadTest(dst, 2, 0xffff, op::kJeq, 0xffff));
+  ir::Fragment last = loadTest(linkHeader().plus(dst + 2), 4, 0xffffffff, op::kJeq, 0xffffffff);
+  return both(std::move(last), loadTest(linkHeader().plus(dst), 2, 0xffff, op::kJeq, 0xffff));
 }
 
 ir::Fragment Lowerer::linkMulticast(Span span) {
   if (!requireMac(span, "'multicast'")) return always(false);
   // The group bit of the destination address.
-  return loadTest(link.mac->dstOffset, 1, 0xff, op::kJset, 0x01);
+  return loadTest(linkHeader().plus(link.mac->dstOffset), 1, 0xff, op::kJset, 0x01);
 }
 
 }  // namespace sift::compiler::detail

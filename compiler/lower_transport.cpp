@@ -45,22 +45,22 @@ ir::Fragment Lowerer::port(const ast::Node& n) {
     return both(std::move(atLeast), negate(builder.test(loadPort(), op::kJgt, high)));
   };
 
-  const uint32_t nl = link.netOffset;
+  const Offset nl = network();
   auto branch = [&](bool v6) {
     std::optional<ir::Fragment> all;
     for (uint32_t t : transports) {
       // (Blocks are created in a fixed order, statement by statement, so
       // that every compiler builds the same graph.)
-      ir::Fragment f = loadTest(nl + (v6 ? kIp6NextHeaderOffset : kIpProtoOffset), 1, 0xff, op::kJeq, t);
+      ir::Fragment f = loadTest(nl.plus(v6 ? kIp6NextHeaderOffset : kIpProtoOffset), 1, 0xff, op::kJeq, t);
       if (!v6) f = both(std::move(f), notFragment());
       ir::Fragment ports = directional(q.dir, dirSpan, [&](bool src) {
         const uint32_t field = src ? 0 : 2;
         if (v6)
-          return fieldTest([&] {
-            return std::vector<bpf::Insn>{op::insn(op::kLdAbsH, nl + kIp6HeaderLength + field)};
-          });
+          return fieldTest([&] { return loadAt(nl, kIp6HeaderLength + field, 2); });
         return fieldTest([&] {
-          return std::vector<bpf::Insn>{op::insn(op::kLdxMsh, nl), op::insn(op::kLdIndH, nl + field)};
+          std::vector<bpf::Insn> code = ipv4PayloadToX(nl);
+          code.push_back(op::insn(op::kLdIndH, nl.constant + field));
+          return code;
         });
       });
       f = both(std::move(f), std::move(ports));

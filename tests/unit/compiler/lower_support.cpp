@@ -264,6 +264,7 @@ uint32_t runIr(const ir::Program& p, std::span<const uint8_t> pkt, uint32_t wire
       case 0x20: taken = a > v; break;
       case 0x30: taken = a >= v; break;
       case 0x40: taken = (a & v) != 0; break;
+      case 0x00: taken = true; break;  // ja: jt == jf
       default: return 0;
     }
     id = taken ? b.jt : b.jf;

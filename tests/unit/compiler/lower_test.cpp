@@ -208,3 +208,53 @@ TEST_CASE("a row can bring its own link-type test") {
   frame[3] = 6;
   CHECK(runIr(p, frame, static_cast<uint32_t>(frame.size())) == 0);
 }
+
+TEST_CASE("a run-time payload offset is computed once, first, into a reserved cell") {
+  // A made-up link type whose first byte is its header length; the
+  // network layer (IPv4 only, by a hook) follows the header.
+  compiler::LinkLayer row;
+  row.dlt = 148;
+  row.name = "USER1";
+  row.typeField = compiler::TypeField::Hook;
+  row.linkTypeHook = [](compiler::detail::Lowerer& lw, uint32_t etherType) {
+    return lw.always(etherType == 0x0800);
+  };
+  row.payloadOffset = [](compiler::detail::Lowerer& lw, compiler::Offset, int cell) {
+    namespace op = compiler::detail::op;
+    return lw.straight({op::insn(op::kLdAbsB, 0), op::insn(op::kSt, static_cast<uint32_t>(cell))});
+  };
+  compiler::LowerOptions options;
+  {
+    // Nothing after the header is used: no prologue, no cell.
+    compiler::detail::Lowerer lw(row, options);
+    ir::Fragment f = lw.prologue(lw.linkProto(0x0800));
+    CHECK(lw.reservedCells() == 0);
+    ir::Program p = lw.builder.finish(std::move(f), 1);
+    CHECK(runIr(p, {}, 0) == 1);
+  }
+  compiler::detail::Lowerer lw(row, options);
+  compiler::Offset net = lw.network();
+  CHECK(net.variable());
+  CHECK(lw.reservedCells() == 1);
+  CHECK(lw.arithmeticCellLimit() == bpf::kMemWords - 1);
+  CHECK(lw.network() == net);  // the same cell every time
+  // ip src 10.0.0.1 behind a 6-byte header.
+  ir::Fragment f = lw.prologue(lw.loadTest(net.plus(12), 4, 0xffffffff, 0x15, 0x0a000001));
+  ir::Program p = lw.builder.finish(std::move(f), 1);
+  CHECK(ir::verify(p).empty());
+  std::vector<uint8_t> frame(6 + 20, 0);
+  frame[0] = 6;
+  frame[6 + 12] = 10;
+  frame[6 + 15] = 1;
+  CHECK(runIr(p, frame, static_cast<uint32_t>(frame.size())) == 1);
+  frame[0] = 5;  // the address is looked for one byte early
+  CHECK(runIr(p, frame, static_cast<uint32_t>(frame.size())) == 0);
+  // The prologue's load runs first: an empty packet rejects, even under
+  // an always-true test of the header.
+  compiler::detail::Lowerer always(row, options);
+  (void)always.network();
+  ir::Fragment t = always.prologue(always.always(true));
+  ir::Program q = always.builder.finish(std::move(t), 1);
+  CHECK(runIr(q, {}, 0) == 0);
+  CHECK(runIr(q, frame, static_cast<uint32_t>(frame.size())) == 1);
+}
