@@ -33,6 +33,27 @@ constexpr LinkLayer withMac(LinkLayer l, MacLayout mac) {
   l.mac = mac;
   return l;
 }
+constexpr LinkLayer withLlcFrames(LinkLayer l, LlcFrames llc, uint32_t nlNoSnapOffset) {
+  l.llc = llc;
+  l.nlNoSnapOffset = nlNoSnapOffset;
+  return l;
+}
+constexpr LinkLayer withDirection(LinkLayer l, DirectionField d) {
+  l.direction = d;
+  return l;
+}
+constexpr LinkLayer withIfindex(LinkLayer l, uint32_t offset) {
+  l.ifindexOffset = offset;
+  return l;
+}
+/// Linux's packet type (PACKET_OUTGOING = 4) in a cooked header.
+constexpr DirectionField linuxPacketType(uint32_t offset, uint8_t size) {
+  DirectionField d;
+  d.offset = offset;
+  d.size = size;
+  d.outboundValue = 4;
+  return d;
+}
 constexpr LinkLayer fixed(uint32_t dlt, std::string_view name, uint16_t etherType) {
   LinkLayer l = row(dlt, name, TypeField::Fixed, 0, 0);
   l.fixedEtherType = etherType;
@@ -44,7 +65,8 @@ constexpr std::array<LinkLayer, 9> kRows{{
     // BSD loopback: a 4-byte address family in the host's byte order.
     row(0, "NULL", TypeField::AfHostOrder, 0, 4),
     // Ethernet II / 802.3: EtherType at 12, payload (or LLC) at 14.
-    withMac(withLlc(row(1, "EN10MB", TypeField::EtherType, 12, 14), 14), kEthernetMacs),
+    withLlcFrames(withMac(withLlc(row(1, "EN10MB", TypeField::EtherType, 12, 14), 14), kEthernetMacs),
+                  LlcFrames::LengthField, 17),
     // PPP in HDLC-like framing: address, control, 16-bit protocol.
     row(9, "PPP", TypeField::PppProtocol, 2, 4),
     // Raw IP: the version nibble says IPv4 or IPv6.
@@ -52,12 +74,17 @@ constexpr std::array<LinkLayer, 9> kRows{{
     // OpenBSD loopback: the address family in network byte order.
     row(108, "LOOP", TypeField::AfNetworkOrder, 0, 4),
     // Linux cooked capture v1: 16-byte header, protocol at 14.
-    withLlc(row(113, "LINUX_SLL", TypeField::LinuxSllProtocol, 14, 16), 16),
+    // Its packet type (0 = to us ... 4 = outgoing) is the first field.
+    withDirection(withLlc(row(113, "LINUX_SLL", TypeField::LinuxSllProtocol, 14, 16), 16),
+                  linuxPacketType(0, 2)),
     // Raw IPv4 / raw IPv6: the link type is the protocol.
     fixed(228, "IPV4", 0x0800),
     fixed(229, "IPV6", 0x86dd),
     // Linux cooked capture v2: 20-byte header, protocol first.
-    row(276, "LINUX_SLL2", TypeField::EtherTypePlain, 0, 20),
+    // The interface index is at 4, the packet type at 10.
+    withIfindex(withDirection(row(276, "LINUX_SLL2", TypeField::EtherTypePlain, 0, 20),
+                              linuxPacketType(10, 1)),
+                4),
 }};
 
 constexpr uint32_t kLinktypeRaw = 101;  // LINKTYPE_RAW in pcap files

@@ -88,6 +88,27 @@ struct MacLayout {
   uint32_t srcOffset = 0;
 };
 
+/// How `llc` recognises a frame that carries an 802.2 LLC header.
+enum class LlcFrames : uint8_t {
+  /// The link type has no LLC headers: `llc` is refused.
+  None,
+  /// Ethernet-style: a type field of at most 1500 (an 802.3 length) and
+  /// no Novell raw 802.3 (0xFFFF) where the LLC header would be.
+  LengthField,
+  /// Every frame has one (Token Ring, FDDI, ATM LLC): `llc` is true.
+  Always,
+};
+
+/// Where a link-layer header records whether the packet was sent or
+/// received (`inbound`, `outbound`): (field & mask) compared with a value.
+/// A direction without its own value is the negation of the other's test.
+struct DirectionField {
+  uint32_t offset = 0;
+  uint8_t size = 1;
+  uint32_t mask = 0xffffffff;
+  std::optional<uint32_t> inboundValue, outboundValue;
+};
+
 struct LinkLayer {
   uint32_t dlt = 0;
   std::string_view name;  // libpcap's name without "DLT_", for messages
@@ -114,6 +135,18 @@ struct LinkLayer {
   PrefixLengthHook prefixLength = nullptr;
   PayloadOffsetHook payloadOffset = nullptr;
   FrameCheckHook frameCheck = nullptr;
+  /// Where an 802.2 frame without SNAP has its network layer, i.e. where
+  /// the OSI NLPID is (libpcap's off_linkpl + off_nl_nosnap), measured as
+  /// netOffset is; unset means netOffset.
+  std::optional<uint32_t> nlNoSnapOffset;
+  /// Whether and how `llc` works (its control field follows DSAP and SSAP
+  /// at llcOffset).
+  LlcFrames llc = LlcFrames::None;
+  /// `inbound` / `outbound` from the header (else only a live Linux socket
+  /// has them, through the packet-type ancillary load).
+  std::optional<DirectionField> direction;
+  /// `ifindex`: the offset of a 32-bit interface index in the header.
+  std::optional<uint32_t> ifindexOffset;
 };
 
 /// The descriptor of `dlt`, or null when sift cannot lower filters for it.

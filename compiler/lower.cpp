@@ -64,6 +64,7 @@ ir::Fragment Lowerer::node(const ast::Node& n) {
         case ast::AddrKind::Default:
         case ast::AddrKind::Host:
         case ast::AddrKind::Net:
+          if (n.resolved.decnet) return decnetHost(n);
           if (n.resolved.mac || finalQuals(n).proto == ast::Proto::Link) return macHost(n);
           return hostOrNet(n);
         case ast::AddrKind::Port:
@@ -89,7 +90,13 @@ ir::Fragment Lowerer::node(const ast::Node& n) {
     case ast::NodeKind::Relation:
       return relation(n);
     case ast::NodeKind::Keyword:
-      return fail(n.span, "'" + n.keywordText + "' is not supported yet");
+      switch (n.keyword) {
+        case ast::Keyword::Llc: return llcKeyword(n);
+        case ast::Keyword::Inbound:
+        case ast::Keyword::Outbound: return direction(n);
+        case ast::Keyword::Ifindex: return ifindex(n);
+        default: return fail(n.span, "'" + n.keywordText + "' is not supported yet");
+      }
   }
   return fail(n.span, "unknown expression node");
 }

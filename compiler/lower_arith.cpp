@@ -198,6 +198,8 @@ Value Lowerer::arith(const ast::Arith& a) {
   switch (a.proto) {
     case ast::Proto::Link: base = Base::Link; break;
     case ast::Proto::Ip: case ast::Proto::Ip6: case ast::Proto::Arp: case ast::Proto::Rarp:
+    case ast::Proto::Atalk: case ast::Proto::Decnet: case ast::Proto::Lat: case ast::Proto::Sca:
+    case ast::Proto::Moprc: case ast::Proto::Mopdl:
       base = Base::Network;
       abbrevProto = a.proto;
       break;

@@ -10,6 +10,8 @@
 //   lower_ip.cpp         ip/ip6/arp/rarp: protocols, hosts, nets, multicast
 //   lower_transport.cpp  port and portrange
 //   lower_arith.cpp      relations, packet access, len, less/greater
+//   lower_osi.cpp        llc, the LLC SAP / OSI / DECnet family, decnet host
+//   lower_direction.cpp  inbound, outbound, ifindex
 #pragma once
 
 #include <array>
@@ -162,6 +164,26 @@ class Lowerer {
 
   // ---- lower_transport.cpp ----
   ir::Fragment port(const ast::Node& n);
+
+  // ---- lower_osi.cpp ----
+  static bool isOsiAbbrev(ast::Proto proto);
+  ir::Fragment osiAbbrev(ast::Proto proto);
+  /// The OSI network layer with this NLPID (iso proto N).
+  ir::Fragment isoProto(uint32_t nlpid);
+  /// An IS-IS PDU of this type (isis proto N).
+  ir::Fragment isisProto(uint32_t pduType);
+  ir::Fragment osiProtoPrimitive(const ast::Node& n);
+  ir::Fragment llcKeyword(const ast::Node& n);
+  ir::Fragment decnetHost(const ast::Node& n);
+  /// Where the OSI NLPID is: the network layer of an 802.2 frame without
+  /// SNAP.
+  Offset nlpidPlace();
+
+  // ---- lower_direction.cpp ----
+  ir::Fragment direction(const ast::Node& n);
+  ir::Fragment ifindex(const ast::Node& n);
+  /// "DLT_A, DLT_B" for the rows of the link-layer table that `has`.
+  std::string rowsWith(bool (*has)(const LinkLayer&)) const;
 
   // ---- lower_arith.cpp ----
   ir::Fragment relation(const ast::Node& n);

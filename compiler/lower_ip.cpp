@@ -71,6 +71,7 @@ ir::Fragment Lowerer::abbrev(ast::Proto proto, Span span, const std::string& tex
   if (proto == ast::Proto::Link)
     return fail(span, "'" + text + "' alone is not a test; use '" + text + " host', '" + text + " proto', '" +
                           text + " broadcast' or '" + text + " multicast'");
+  if (!a && isOsiAbbrev(proto)) return osiAbbrev(proto);
   if (!a) return fail(span, "'" + text + "' is not supported yet");
   switch (a->family) {
     case AbbrevInfo::Link: return linkProto(a->number);
@@ -94,6 +95,8 @@ ir::Fragment Lowerer::protoPrimitive(const ast::Node& n) {
     case ast::Proto::Ip: return ipProto(value);
     case ast::Proto::Ip6: return ip6Proto(value);
     case ast::Proto::Link: return linkProto(value);
+    case ast::Proto::Iso:
+    case ast::Proto::Isis: return osiProtoPrimitive(n);
     default:
       return fail(protoSpanOf(n), "'" + protoText(n) + " proto' is not valid: 'proto' takes ip, ip6 or ether");
   }

@@ -51,6 +51,8 @@ bool isPortProto(Proto p) {
 }
 bool isIndexable(Proto p) {
   switch (p) {
+    case Proto::Atalk: case Proto::Decnet: case Proto::Lat: case Proto::Sca: case Proto::Moprc:
+    case Proto::Mopdl:
     case Proto::Link: case Proto::Ip: case Proto::Ip6: case Proto::Arp: case Proto::Rarp:
     case Proto::Tcp: case Proto::Udp: case Proto::Sctp: case Proto::Icmp: case Proto::Icmp6:
     case Proto::Igmp: case Proto::Igrp: case Proto::Pim: case Proto::Vrrp: case Proto::Carp:
@@ -154,6 +156,52 @@ Node::Resolved::NetV4 leftJustify(uint32_t v) {
   return {v, mask};
 }
 
+/// A DECnet address AREA.NODE as libpcap 1.10.3 reads it (sscanf "%d.%d":
+/// decimal, anything after the node ignored, no range check): the area
+/// shifted left by 10 bits, or'ed with the node's low 10 bits, kept to 16
+/// bits.
+std::optional<uint16_t> parseDecnet(std::string_view text) {
+  auto readInt = [&](size_t& i, int64_t& out) {
+    size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      if (out < (int64_t(1) << 40)) out = out * 10 + (text[i] - '0');
+      ++i;
+    }
+    return i > start;
+  };
+  size_t i = 0;
+  int64_t area = 0, node = 0;
+  if (!readInt(i, area) || i >= text.size() || text[i] != '.') return std::nullopt;
+  ++i;
+  if (!readInt(i, node)) return std::nullopt;
+  return uint16_t((uint64_t(area) << 10 | uint64_t(node & 1023)) & 0xffff);
+}
+
+/// The LLC frame kinds 'llc KIND' takes (names compared ignoring case, as
+/// libpcap does): the formats and the S and U commands.
+struct LlcKindEntry {
+  const char* name;
+  Node::Resolved::LlcControl control;
+};
+constexpr LlcKindEntry kLlcKinds[] = {
+    {"i", {true, 0, 0}},        {"s", {false, 0x03, 0x01}},     {"u", {false, 0x03, 0x03}},
+    {"rr", {false, 0x0f, 0x01}}, {"rnr", {false, 0x0f, 0x05}},   {"rej", {false, 0x0f, 0x09}},
+    {"ui", {false, 0xef, 0x03}}, {"ua", {false, 0xef, 0x63}},    {"disc", {false, 0xef, 0x43}},
+    {"dm", {false, 0xef, 0x0f}}, {"sabme", {false, 0xef, 0x6f}}, {"test", {false, 0xef, 0xe3}},
+    {"xid", {false, 0xef, 0xaf}}, {"frmr", {false, 0xef, 0x87}},
+};
+
+bool equalsIgnoringCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
 const char* kindWord(AddrKind k) { return k == AddrKind::Net ? "net" : "host"; }
 
 class Resolver {
@@ -227,7 +275,7 @@ class Resolver {
         arith(*n.rhs);
         return {};
       case NodeKind::Keyword:
-        fail(n.span, quote(n.keywordText) + " is not supported yet");
+        keyword(n);
         return {};
     }
     return {};
@@ -282,13 +330,14 @@ class Resolver {
   void setKind(Node& n, AddrKind k) { n.resolved.quals.kind = k; }
 
   bool checkIpv4Proto(const Node& n, const Qualifiers& q, AddrKind kind) {
-    if (isIpv4Proto(q.proto)) return true;
+    if (isIpv4Proto(q.proto) || q.proto == Proto::Decnet) return true;
     if (q.proto == Proto::Link) {
       fail(n.id.span, quote(protoWord(q)) + " needs a MAC address, not " + quote(n.id.text) +
                           "; drop '" + protoWord(q) + "' to match an IPv4 " + kindWord(kind));
     } else {
       fail(protoSpan(n, q), quote(protoWord(q)) + " cannot qualify an IPv4 " + kindWord(kind) +
-                                "; use 'ip', 'arp', 'rarp' or no protocol");
+                                "; use 'ip', 'arp', 'rarp' or no protocol ('decnet' takes "
+                                "AREA.NODE addresses)");
     }
     return false;
   }
@@ -321,17 +370,23 @@ class Resolver {
 
   /// 'proto' needs ip, ip6, ether or nothing before it.
   bool checkProtoQual(const Node& n, const Qualifiers& q) {
+    static const char* const allowed =
+        "'proto' takes 'ip', 'ip6', 'ether', 'iso', 'isis' or no protocol";
     switch (q.proto) {
-      case Proto::Default: case Proto::Ip: case Proto::Ip6: case Proto::Link:
+      case Proto::Default: case Proto::Ip: case Proto::Ip6: case Proto::Link: case Proto::Iso:
+      case Proto::Isis:
         return true;
-      case Proto::Arp: case Proto::Rarp:
-        fail(protoSpan(n, q), quote(protoWord(q)) +
-                                  " does not carry another protocol; 'proto' takes 'ip', 'ip6', "
-                                  "'ether' or no protocol");
+      case Proto::Arp: case Proto::Rarp: case Proto::Lat: case Proto::Sca: case Proto::Moprc:
+      case Proto::Mopdl: case Proto::Aarp:
+        fail(protoSpan(n, q), quote(protoWord(q)) + " does not carry another protocol; " +
+                                  allowed);
+        return false;
+      case Proto::Decnet: case Proto::Atalk:
+        fail(protoSpan(n, q), "what " + quote(protoWord(q)) +
+                                  " carries cannot be tested; " + allowed);
         return false;
       default:
-        fail(protoSpan(n, q), quote(protoWord(q) + " proto") +
-                                  " is not valid; 'proto' takes 'ip', 'ip6', 'ether' or no protocol");
+        fail(protoSpan(n, q), quote(protoWord(q) + " proto") + " is not valid; " + allowed);
         return false;
     }
   }
@@ -360,6 +415,11 @@ class Resolver {
         AddrKind k = q.kind == AddrKind::Net ? AddrKind::Net : AddrKind::Host;
         if (!checkIpv4Proto(n, q, k)) return;
         setKind(n, k);
+        if (q.proto == Proto::Decnet) {
+          // A bare number is the 16-bit address itself, for host and net.
+          n.resolved.decnet = uint16_t(v & 0xffff);
+          return;
+        }
         // 'net 10' is 10.0.0.0/8; 'host 10' is 0.0.0.10.
         if (k == AddrKind::Net) n.resolved.v4.push_back(leftJustify(v));
         else n.resolved.v4.push_back({v, 0xffffffff});
@@ -420,12 +480,19 @@ class Resolver {
         // one byte per shift. A full address from the networks database
         // ("loopback 127.0.0.0") therefore matches that one address.
         Node::Resolved::NetV4 v = leftJustify(*net);
-        n.resolved.v4.push_back(v);
+        // 'decnet net NAME': libpcap takes the low 16 bits of the network.
+        if (q.proto == Proto::Decnet) n.resolved.decnet = uint16_t(v.addr & 0xffff);
+        else n.resolved.v4.push_back(v);
         return;
       }
       case AddrKind::Default:
       case AddrKind::Host: {
         setKind(n, AddrKind::Host);
+        if (q.proto == Proto::Decnet) {
+          fail(n.id.span, "DECnet host names cannot be looked up; write the address as "
+                          "AREA.NODE, like 'decnet host 1.2'");
+          return;
+        }
         if (q.proto == Proto::Link) {
           auto mac = names_.ether(id);
           if (!mac) {
@@ -496,6 +563,22 @@ class Resolver {
             return;
           }
           n.resolved.portLow = n.resolved.portHigh = *v;
+          return;
+        }
+        if (q.proto == Proto::Iso) {
+          // Case-sensitive, as libpcap compares them.
+          uint32_t nlpid = id == "clnp" ? 0x81 : id == "esis" ? 0x82 : id == "isis" ? 0x83 : 0;
+          if (nlpid == 0) {
+            fail(n.id.span, "unknown OSI protocol " + quote(id) +
+                                "; 'iso proto' takes a number or \\clnp, \\esis or \\isis");
+            return;
+          }
+          n.resolved.portLow = n.resolved.portHigh = nlpid;
+          return;
+        }
+        if (q.proto == Proto::Isis) {
+          fail(n.id.span, "IS-IS PDU types have no names; 'isis proto' takes a number (l1, l2, "
+                          "iih, lsp, snp, csnp and psnp name groups of them)");
           return;
         }
         auto v = names_.protocol(id);
@@ -590,6 +673,18 @@ class Resolver {
       rejectAddressFor(n, q, "IPv4 address");
       return;
     }
+    if (q.proto == Proto::Decnet && q.kind != AddrKind::Protochain &&
+        q.kind != AddrKind::Gateway) {
+      auto dn = parseDecnet(n.id.text);
+      if (!dn) {
+        fail(n.id.span, "invalid DECnet address " + quote(n.id.text) +
+                            "; write AREA.NODE in decimal, like 1.2");
+        return;
+      }
+      setKind(n, q.kind == AddrKind::Net ? AddrKind::Net : AddrKind::Host);
+      n.resolved.decnet = *dn;
+      return;
+    }
     auto a = parsePartialV4(n.id.text);
     if (!a) {
       fail(n.id.span, "invalid IPv4 address " + quote(n.id.text) +
@@ -650,7 +745,10 @@ class Resolver {
       return;
     }
     if (!checkIpv4Proto(n, q, AddrKind::Net)) return;
-    n.resolved.v4.push_back({addr, mask});
+    // 'decnet net A/N' and 'decnet net A mask M': libpcap ignores the mask
+    // and tests the low 16 bits of the address.
+    if (q.proto == Proto::Decnet) n.resolved.decnet = uint16_t(addr & 0xffff);
+    else n.resolved.v4.push_back({addr, mask});
   }
 
   void ipv6(Node& n, const Qualifiers& q) {
@@ -720,6 +818,32 @@ class Resolver {
 
   // ---- the other primitives ----
 
+  void keyword(Node& n) {
+    switch (n.keyword) {
+      case ast::Keyword::Llc: {
+        if (!n.keywordArg) return;
+        const ast::Id& arg = *n.keywordArg;
+        for (const LlcKindEntry& e : kLlcKinds) {
+          if (equalsIgnoringCase(arg.text, e.name)) {
+            n.resolved.llc = e.control;
+            return;
+          }
+        }
+        fail(arg.span, "unknown LLC frame kind " + quote(arg.text) +
+                           "; 'llc' takes i, s, u, rr, rnr, rej, ui, ua, disc, dm, sabme, test, "
+                           "xid or frmr");
+        return;
+      }
+      case ast::Keyword::Inbound:
+      case ast::Keyword::Outbound:
+      case ast::Keyword::Ifindex:
+        return;  // whether the link type has them is lowering's question
+      default:
+        fail(n.span, quote(n.keywordText) + " is not supported yet");
+        return;
+    }
+  }
+
   void abbrev(Node& n) {
     if (n.proto == Proto::Link) {
       fail(n.span, quote(n.protoText) + " cannot be used alone; write '" + n.protoText +
@@ -787,7 +911,8 @@ class Resolver {
         if (!isIndexable(a.proto)) {
           fail(a.protoSpan, quote(a.protoText) +
                                 " cannot be indexed; use ether, ip, ip6, arp, rarp, tcp, udp, "
-                                "sctp, icmp, icmp6, igmp, igrp, pim, vrrp or carp");
+                                "sctp, icmp, icmp6, igmp, igrp, pim, vrrp, carp, atalk, "
+                                "decnet, lat, sca, moprc or mopdl");
           return;
         }
         if (a.size == 0) {

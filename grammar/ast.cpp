@@ -156,6 +156,7 @@ void resolved(std::string& out, const Node& n) {
     out += buf;
     if (net.prefix != 128) out += '/' + std::to_string(net.prefix);
   }
+  if (r.decnet) out += " dn:" + std::to_string(*r.decnet >> 10) + '.' + std::to_string(*r.decnet & 1023);
   if (r.mac) {
     char buf[24];
     const auto& m = *r.mac;
@@ -261,6 +262,13 @@ void node(std::string& out, const Node& n) {
       if (n.keywordArg) {
         out += ' ';
         id(out, *n.keywordArg);
+      }
+      if (n.isResolved && n.resolved.llc) {
+        const auto& c = *n.resolved.llc;
+        char buf[40];
+        if (c.iFrame) std::snprintf(buf, sizeof buf, " => control&0x01==0");
+        else std::snprintf(buf, sizeof buf, " => control&0x%02x==0x%02x", c.mask, c.value);
+        out += buf;
       }
       out += ')';
       break;

@@ -184,6 +184,14 @@ struct Node {
     /// Which transport a named service restricts a port to (Default: any
     /// of tcp/udp/sctp the qualifiers allow).
     Proto portProto = Proto::Default;
+    /// decnet host/net: the 16-bit DECnet address (area << 10 | node).
+    std::optional<uint16_t> decnet;
+    /// 'llc KIND': the test on the LLC control field (plain 'llc' has none).
+    struct LlcControl {
+      bool iFrame = false;  // I format: the low bit is clear
+      uint8_t mask = 0, value = 0;  // otherwise (control & mask) == value
+    };
+    std::optional<LlcControl> llc;
   } resolved;
   bool isResolved = false;
 };

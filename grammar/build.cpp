@@ -156,6 +156,41 @@ Node* makeCast(ParseState& st, NodeKind kind, int proto, const Loc& protoLoc, co
   return n;
 }
 
+Node* makeKeyword(ParseState& st, ast::Keyword kw, const Loc& kwLoc, const Loc* arg,
+                  const Loc& loc) {
+  auto* n = new Node;
+  n->kind = NodeKind::Keyword;
+  n->span = toSpan(loc);
+  n->keyword = kw;
+  n->keywordText = std::string(st.text(kwLoc));
+  if (arg) {
+    ast::Id id;
+    id.form = IdForm::Name;
+    std::string_view text = st.text(*arg);
+    if (!text.empty() && text[0] == '\\') text.remove_prefix(1);
+    id.text = std::string(text);
+    id.span = toSpan(*arg);
+    n->keywordArg = std::move(id);
+  }
+  return n;
+}
+
+Node* makeKeywordNumber(ParseState& st, ast::Keyword kw, const Loc& kwLoc, uint32_t value,
+                        const Loc& numLoc) {
+  auto* n = new Node;
+  n->kind = NodeKind::Keyword;
+  n->span = Span{kwLoc.begin, numLoc.end};
+  n->keyword = kw;
+  n->keywordText = std::string(st.text(kwLoc));
+  ast::Id id;
+  id.form = IdForm::Number;
+  id.number = value;
+  id.text = std::string(st.text(numLoc));
+  id.span = toSpan(numLoc);
+  n->keywordArg = std::move(id);
+  return n;
+}
+
 Node* makeLength(NodeKind kind, uint32_t value, const Loc& loc) {
   auto* n = new Node;
   n->kind = kind;

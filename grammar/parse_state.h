@@ -65,6 +65,13 @@ ast::Node* applyHead(ast::Qualifiers* head, ast::Node* id, const Loc& loc);
 ast::Node* makeAbbrev(ParseState& st, int proto, const Loc& loc);
 ast::Node* makeCast(ParseState& st, ast::NodeKind kind, int proto, const Loc& protoLoc,
                     const Loc& kwLoc);
+/// A keyword primitive (llc, inbound, ...); `arg` is where its name
+/// argument was written, if it has one.
+ast::Node* makeKeyword(ParseState& st, ast::Keyword kw, const Loc& kwLoc, const Loc* arg,
+                       const Loc& loc);
+/// A keyword with a number argument: ifindex N.
+ast::Node* makeKeywordNumber(ParseState& st, ast::Keyword kw, const Loc& kwLoc, uint32_t value,
+                             const Loc& numLoc);
 ast::Node* makeLength(ast::NodeKind kind, uint32_t value, const Loc& loc);
 ast::Node* makeRelation(ast::Arith* lhs, int op, const Loc& opLoc, ast::Arith* rhs,
                         const Loc& loc);

@@ -75,6 +75,12 @@ static void sift_yyerror(SIFT_YYLTYPE* loc, void*, ParseState& st, const char* m
 %token TCP "'tcp'" UDP "'udp'" SCTP "'sctp'" ICMP "'icmp'" ICMPV6 "'icmp6'"
 %token IGMP "'igmp'" IGRP "'igrp'" PIM "'pim'" AH "'ah'" ESP "'esp'"
 %token VRRP "'vrrp'" CARP "'carp'"
+%token ATALK "'atalk'" AARP "'aarp'" DECNET "'decnet'" LAT "'lat'" SCA "'sca'"
+%token MOPRC "'moprc'" MOPDL "'mopdl'" ISO "'iso'" ESIS "'esis'" ISIS "'isis'"
+%token L1 "'l1'" L2 "'l2'" IIH "'iih'" LSP "'lsp'" SNP "'snp'" CSNP "'csnp'"
+%token PSNP "'psnp'" CLNP "'clnp'" STP "'stp'" IPX "'ipx'" NETBEUI "'netbeui'"
+%token LLC "'llc'" PF_RNR "'rnr'" INBOUND "'inbound'" OUTBOUND "'outbound'"
+%token IFINDEX "'ifindex'" GATEWAY "'gateway'" PROTOCHAIN "'protochain'"
 %token TK_BROADCAST "'broadcast'" TK_MULTICAST "'multicast'"
 %token LEN "'len'"
 %token AND "'and'" OR "'or'"
@@ -84,7 +90,7 @@ static void sift_yyerror(SIFT_YYLTYPE* loc, void*, ParseState& st, const char* m
 %token AID "'$' station address"
 %token LEX_ERROR "invalid token"
 
-%type <node> expr term rterm id nid pid qid other
+%type <node> expr term rterm id nid pid qid other pllc
 %type <quals> head
 %type <code> pqual dqual aqual pname relop irelop
 %type <arith> arth narth
@@ -144,6 +150,10 @@ head:     pqual dqual aqual     { $$ = makeQualifiers(st, $1, @1, $2, @2, $3, @3
         | pqual aqual           { $$ = makeQualifiers(st, $1, @1, 0, @1, $2, @2); }
         | pqual PROTO           { $$ = makeQualifiers(st, $1, @1, 0, @1,
                                                       int(ast::AddrKind::Proto), @2); }
+        | pqual PROTOCHAIN      { $$ = makeQualifiers(st, $1, @1, 0, @1,
+                                                      int(ast::AddrKind::Protochain), @2); }
+        | pqual GATEWAY         { $$ = makeQualifiers(st, $1, @1, 0, @1,
+                                                      int(ast::AddrKind::Gateway), @2); }
         ;
 rterm:    head id               { $$ = applyHead($1, $2, @$); }
         | paren expr ')'        { $$ = makeParen($2, @$); }
@@ -185,11 +195,41 @@ pname:    LINK                  { $$ = int(ast::Proto::Link); }
         | ICMPV6                { $$ = int(ast::Proto::Icmp6); }
         | AH                    { $$ = int(ast::Proto::Ah); }
         | ESP                   { $$ = int(ast::Proto::Esp); }
+        | ATALK                 { $$ = int(ast::Proto::Atalk); }
+        | AARP                  { $$ = int(ast::Proto::Aarp); }
+        | DECNET                { $$ = int(ast::Proto::Decnet); }
+        | LAT                   { $$ = int(ast::Proto::Lat); }
+        | SCA                   { $$ = int(ast::Proto::Sca); }
+        | MOPDL                 { $$ = int(ast::Proto::Mopdl); }
+        | MOPRC                 { $$ = int(ast::Proto::Moprc); }
+        | ISO                   { $$ = int(ast::Proto::Iso); }
+        | ESIS                  { $$ = int(ast::Proto::Esis); }
+        | ISIS                  { $$ = int(ast::Proto::Isis); }
+        | L1                    { $$ = int(ast::Proto::L1); }
+        | L2                    { $$ = int(ast::Proto::L2); }
+        | IIH                   { $$ = int(ast::Proto::Iih); }
+        | LSP                   { $$ = int(ast::Proto::Lsp); }
+        | SNP                   { $$ = int(ast::Proto::Snp); }
+        | PSNP                  { $$ = int(ast::Proto::Psnp); }
+        | CSNP                  { $$ = int(ast::Proto::Csnp); }
+        | CLNP                  { $$ = int(ast::Proto::Clnp); }
+        | STP                   { $$ = int(ast::Proto::Stp); }
+        | IPX                   { $$ = int(ast::Proto::Ipx); }
+        | NETBEUI               { $$ = int(ast::Proto::Netbeui); }
         ;
 other:    pqual TK_BROADCAST    { $$ = makeCast(st, NodeKind::Broadcast, $1, @1, @2); }
         | pqual TK_MULTICAST    { $$ = makeCast(st, NodeKind::Multicast, $1, @1, @2); }
         | LESS NUM              { $$ = makeLength(NodeKind::Less, $2, @$); }
         | GREATER NUM           { $$ = makeLength(NodeKind::Greater, $2, @$); }
+        | INBOUND               { $$ = makeKeyword(st, ast::Keyword::Inbound, @1, nullptr, @$); }
+        | OUTBOUND              { $$ = makeKeyword(st, ast::Keyword::Outbound, @1, nullptr, @$); }
+        | IFINDEX NUM           { $$ = makeKeywordNumber(st, ast::Keyword::Ifindex, @1, $2, @2); }
+        | pllc
+        ;
+pllc:     LLC                   { $$ = makeKeyword(st, ast::Keyword::Llc, @1, nullptr, @$); }
+        | LLC ID                { $$ = makeKeyword(st, ast::Keyword::Llc, @1, &@2, @$); }
+        | LLC PF_RNR            { $$ = makeKeyword(st, ast::Keyword::Llc, @1, &@2, @$);
+                                  $$->keywordArg->text = "rnr"; /* also spelled 'rulenum' */ }
         ;
 relop:    '>'                   { $$ = int(ast::RelOp::Gt); }
         | GEQ                   { $$ = int(ast::RelOp::Ge); }
@@ -239,7 +279,12 @@ static bool isProtoKeyword(yysymbol_kind_t t) {
     case YYSYMBOL_RARP: case YYSYMBOL_TCP: case YYSYMBOL_UDP: case YYSYMBOL_SCTP:
     case YYSYMBOL_ICMP: case YYSYMBOL_ICMPV6: case YYSYMBOL_IGMP: case YYSYMBOL_IGRP:
     case YYSYMBOL_PIM: case YYSYMBOL_AH: case YYSYMBOL_ESP: case YYSYMBOL_VRRP:
-    case YYSYMBOL_CARP:
+    case YYSYMBOL_CARP: case YYSYMBOL_ATALK: case YYSYMBOL_AARP: case YYSYMBOL_DECNET:
+    case YYSYMBOL_LAT: case YYSYMBOL_SCA: case YYSYMBOL_MOPRC: case YYSYMBOL_MOPDL:
+    case YYSYMBOL_ISO: case YYSYMBOL_ESIS: case YYSYMBOL_ISIS: case YYSYMBOL_L1:
+    case YYSYMBOL_L2: case YYSYMBOL_IIH: case YYSYMBOL_LSP: case YYSYMBOL_SNP:
+    case YYSYMBOL_CSNP: case YYSYMBOL_PSNP: case YYSYMBOL_CLNP: case YYSYMBOL_STP:
+    case YYSYMBOL_IPX: case YYSYMBOL_NETBEUI:
       return true;
     default:
       return false;
@@ -252,7 +297,10 @@ static bool isKeywordSpelling(const std::string& w) {
       "dst", "src", "host", "net", "mask", "port", "portrange", "proto", "less", "greater",
       "link", "ether", "ppp", "slip", "fddi", "tr", "wlan", "ip", "ip6", "arp", "rarp", "tcp",
       "udp", "sctp", "icmp", "icmp6", "igmp", "igrp", "pim", "ah", "esp", "vrrp", "carp",
-      "broadcast", "multicast", "and", "or", "not", "len", "length"};
+      "broadcast", "multicast", "and", "or", "not", "len", "length", "atalk", "aarp", "decnet",
+      "lat", "sca", "moprc", "mopdl", "iso", "esis", "isis", "l1", "l2", "iih", "lsp", "snp",
+      "csnp", "psnp", "clnp", "stp", "ipx", "netbeui", "llc", "inbound", "outbound", "ifindex",
+      "gateway", "protochain"};
   for (const char* k : words)
     if (w == k) return true;
   return false;

@@ -7,36 +7,13 @@
 #include <string>
 
 #include "byte_writer.h"
+#include "osi_frames.h"
+#include "rng.h"
 
 namespace sift::gen {
 namespace {
 
 using namespace detail;
-
-// splitmix64: small, fast and the same everywhere (std distributions are not).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed * 0x9e3779b97f4a7c15ULL + 0x2545f4914f6cdd1dULL) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  uint32_t below(uint32_t n) { return n == 0 ? 0 : static_cast<uint32_t>(next() % n); }
-  uint32_t range(uint32_t lo, uint32_t hi) { return lo + below(hi - lo + 1); }
-  bool chance(uint32_t percent) { return below(100) < percent; }
-  uint8_t byte() { return static_cast<uint8_t>(next()); }
-  uint16_t u16() { return static_cast<uint16_t>(next()); }
-  uint32_t u32() { return static_cast<uint32_t>(next()); }
-  template <class T>
-  const T& pick(const std::vector<T>& v) {
-    return v[below(static_cast<uint32_t>(v.size()))];
-  }
-
- private:
-  uint64_t state_;
-};
 
 void putRandom(Bytes& b, Rng& rng, size_t n) {
   for (size_t i = 0; i < n; ++i) put8(b, rng.byte());
@@ -489,8 +466,9 @@ NetworkPacket makeNetwork(Rng& rng, Network kind) {
   static const std::vector<uint16_t> others = {0x88cc, 0x8847, 0x8863, 0x8864, 0x809b, 0x80f3,
                                                0x6003, 0x6004, 0x8137, 0x88e5, 0x0801, 0x86de,
                                                0x9000, 0x6001, 0x6002, 0x6007, 0x05dc, 0x0000};
+  if (rng.chance(15)) return {kind, 0x6003, makeDecnet(rng)};
   uint16_t type = rng.chance(30) ? rng.u16() : rng.pick(others);
-  return {kind, type, makeShortHeader(rng, rng.below(40))};
+  return {kind, type, type == 0x6003 ? makeDecnet(rng) : makeShortHeader(rng, rng.below(40))};
 }
 
 // Picks a network layer: percentages for IPv4, IPv6, ARP, RARP; the rest is other.
@@ -520,11 +498,11 @@ Bytes makeLlcFrame(Rng& rng) {
     static const std::vector<uint16_t> types = {0x809b, 0x80f3, 0x86dd, 0x6003, 0x8137};
     put16(b, appleTalk ? 0x809b : rng.pick(types));
     putRandom(b, rng, rng.range(0, 40));
+  } else if (r == 2 && rng.chance(50)) {  // Novell raw 802.3: an IPX header right away
+    put16(b, 0xffff), put16(b, rng.range(30, 200));
+    putRandom(b, rng, rng.range(2, 30));
   } else {
-    static const std::vector<uint8_t> saps = {0x42, 0xe0, 0xf0, 0xfe, 0x06};
-    uint8_t sap = rng.pick(saps);
-    put8(b, sap), put8(b, rng.chance(80) ? sap : rng.byte()), put8(b, 0x03);
-    putRandom(b, rng, rng.range(3, 40));
+    b = makeLlcPdu(rng);
   }
   return b;
 }
@@ -536,13 +514,13 @@ Bytes frameEthernet(Rng& rng) {
   append(b, dst);
   append(b, pickMac(rng));
   uint32_t r = rng.below(100);
-  if (r < 5) {  // 802.3 length field and LLC
+  if (r < 10) {  // 802.3 length field and LLC
     Bytes llc = makeLlcFrame(rng);
     put16(b, rng.chance(90) ? llc.size() : rng.range(0, 1500));
     append(b, llc);
     return b;
   }
-  if (r < 10) {  // one 802.1Q tag
+  if (r < 15) {  // one 802.1Q tag
     put16(b, rng.chance(80) ? 0x8100 : 0x88a8);
     put16(b, rng.range(0, 4095));
     NetworkPacket n = makeNetwork(rng, pickNetwork(rng, 60, 30, 5, 0));
@@ -612,10 +590,14 @@ CookedContent cookedContent(Rng& rng) {
   c.arphrd = rng.pick(hw);
   c.address = pickMac(rng);
   uint32_t r = rng.below(100);
-  if (r < 4) {  // 802.2 LLC frame
+  if (r < 8) {  // 802.2 LLC frame
     c.protocol = 0x0004;
     c.payload = makeLlcFrame(rng);
-  } else if (r < 6) {  // Novell 802.3
+  } else if (r < 11) {  // an LLC SAP in the protocol field, as Linux cooked v2 tests it
+    static const std::vector<uint16_t> saps = {0x00fe, 0x00fe, 0x0042, 0x00e0, 0x00f0};
+    c.protocol = rng.pick(saps);
+    c.payload = c.protocol == 0x00fe ? makeOsiPdu(rng) : makeShortHeader(rng, rng.range(4, 30));
+  } else if (r < 13) {  // Novell 802.3
     c.protocol = 0x0001;
     c.payload = makeShortHeader(rng, rng.range(4, 30));
   } else if (r < 9) {
@@ -652,7 +634,7 @@ Bytes frameLinuxSll2(Rng& rng) {
   Bytes b;
   put16(b, c.protocol);
   put16(b, 0);
-  put32(b, rng.chance(80) ? rng.range(1, 4) : rng.u32());  // interface index
+  put32(b, rng.chance(80) ? rng.range(0, 4) : rng.u32());  // interface index
   put16(b, c.arphrd);
   put8(b, c.pktType);
   put8(b, 6);
@@ -680,10 +662,17 @@ Bytes framePpp(Rng& rng) {
     put16(b, 0x0800);
     append(b, makeIpv4Packet(rng, std::nullopt, 0));
   } else {
-    static const std::vector<uint16_t> others = {0x002b, 0x0029, 0x8021, 0x8057, 0xc021,
-                                                 0xc023, 0x0281, 0x0283, 0x003d, 0x0027};
-    put16(b, rng.chance(70) ? rng.pick(others) : rng.u16());
-    append(b, makeShortHeader(rng, rng.range(0, 30)));
+    static const std::vector<uint16_t> others = {0x002b, 0x0029, 0x8021, 0x8057, 0xc021, 0xc023, 0x0281,
+                                                 0x0283, 0x003d, 0x0027, 0x0027, 0x0023, 0x0023, 0x0031};
+    uint16_t proto = rng.chance(70) ? rng.pick(others) : rng.u16();
+    put16(b, proto);
+    if (proto == 0x0023) {  // OSI network layer: the NLPID first
+      append(b, makeOsiPdu(rng));
+    } else if (proto == 0x0027) {  // DECnet phase IV
+      append(b, makeDecnet(rng));
+    } else {
+      append(b, makeShortHeader(rng, rng.range(0, 30)));
+    }
   }
   return b;
 }

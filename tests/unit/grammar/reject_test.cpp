@@ -1,4 +1,4 @@
-// The reject corpus (corpus/reject/foundation.txt): every line is an
+// The reject corpus (corpus/reject/*.txt): every line is an
 // expression that parse+resolve must reject with a message and a span
 // inside the text, and that the installed libpcap rejects too (a line
 // libpcap accepts does not belong in the corpus). With SIFT_UPDATE_GOLDEN=1
@@ -32,6 +32,9 @@ std::string htmlEscape(const std::string& s) {
 TEST_CASE("reject corpus: sift rejects every line with a message and a span") {
   auto lines = sift::test::corpusLines(kSource + "/corpus/reject/foundation.txt");
   CHECK(lines.size() >= 80);
+  auto family = sift::test::corpusLines(kSource + "/corpus/reject/llc-osi.txt");
+  CHECK(family.size() >= 40);
+  lines.insert(lines.end(), family.begin(), family.end());
   int oracleChecked = 0;
   for (const std::string& expr : lines) {
     INFO("expression: " << expr);
@@ -83,7 +86,11 @@ TEST_CASE("docs/diagnostics.md sample table" * doctest::skip(!sift::test::updati
       "- Division or modulus by a constant zero and shifts by a constant of 32\n"
       "  or more are rejected whether or not the optimizer runs (1.10.3 finds\n"
       "  some of them only while optimizing).\n"
-      "- Keywords of the full language (vlan, mpls, llc, pflog, 802.11, ...)\n"
-      "  are rejected as not supported yet.\n";
+      "- Keywords of the full language (vlan, mpls, pflog, 802.11, protochain,\n"
+      "  gateway, ...) are rejected as not supported yet.\n"
+      "- `inbound`, `outbound` and `ifindex` on a link type whose header does\n"
+      "  not record them are refused unless the program is for a live Linux\n"
+      "  socket; 1.10.3 compiles them to Linux ancillary loads even for capture\n"
+      "  files, where they reject every packet.\n";
   sift::test::writeFile(kSource + "/docs/diagnostics.md", doc);
 }
