@@ -329,6 +329,18 @@ class Resolver {
 
   void setKind(Node& n, AddrKind k) { n.resolved.quals.kind = k; }
 
+  /// 'protochain' and 'gateway' are refused. libpcap 1.10.3 built with IPv6
+  /// support (Debian's is) refuses 'gateway' too, whatever follows it.
+  void unsupportedKind(const Node& n, const Qualifiers& q) {
+    if (q.kind == AddrKind::Gateway) {
+      fail(kindSpan(n, q), "'gateway' is not available, as in libpcap built with IPv6 support; "
+                           "write 'ether host MAC and not host ADDRESS' instead");
+      return;
+    }
+    fail(kindSpan(n, q), "'protochain' is not supported yet; 'ip proto N' and 'ip6 proto N' "
+                         "test the protocol after the first header");
+  }
+
   bool checkIpv4Proto(const Node& n, const Qualifiers& q, AddrKind kind) {
     if (isIpv4Proto(q.proto) || q.proto == Proto::Decnet) return true;
     if (q.proto == Proto::Link) {
@@ -435,7 +447,7 @@ class Resolver {
         return;
       case AddrKind::Protochain:
       case AddrKind::Gateway:
-        fail(kindSpan(n, q), quote(ast::addrKindName(q.kind)) + " is not supported yet");
+        unsupportedKind(n, q);
         return;
     }
   }
@@ -591,7 +603,7 @@ class Resolver {
       }
       case AddrKind::Protochain:
       case AddrKind::Gateway:
-        fail(kindSpan(n, q), quote(ast::addrKindName(q.kind)) + " is not supported yet");
+        unsupportedKind(n, q);
         return;
     }
   }
@@ -693,7 +705,7 @@ class Resolver {
     }
     AddrKind k = q.kind == AddrKind::Net ? AddrKind::Net : AddrKind::Host;
     if (q.kind == AddrKind::Protochain || q.kind == AddrKind::Gateway) {
-      fail(kindSpan(n, q), quote(ast::addrKindName(q.kind)) + " is not supported yet");
+      unsupportedKind(n, q);
       return;
     }
     if (!checkIpv4Proto(n, q, k)) return;
@@ -758,7 +770,7 @@ class Resolver {
       return;
     }
     if (q.kind == AddrKind::Protochain || q.kind == AddrKind::Gateway) {
-      fail(kindSpan(n, q), quote(ast::addrKindName(q.kind)) + " is not supported yet");
+      unsupportedKind(n, q);
       return;
     }
     std::array<uint8_t, 16> addr{};

@@ -87,7 +87,7 @@ TEST_CASE("docs/diagnostics.md sample table" * doctest::skip(!sift::test::updati
       "  or more are rejected whether or not the optimizer runs (1.10.3 finds\n"
       "  some of them only while optimizing).\n"
       "- Keywords of the full language (vlan, mpls, pflog, 802.11, protochain,\n"
-      "  gateway, ...) are rejected as not supported yet.\n"
+      "  ...) are rejected as not supported yet.\n"
       "- `inbound`, `outbound` and `ifindex` on a link type whose header does\n"
       "  not record them are refused unless the program is for a live Linux\n"
       "  socket; 1.10.3 compiles them to Linux ancillary loads even for capture\n"
