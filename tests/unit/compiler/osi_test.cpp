@@ -2,9 +2,11 @@
 // whole pipeline (sift::compile + the VM) on hand-built frames, and the
 // link-type rejections that only lowering can make: 'llc' where frames
 // have no 802.2 header, 'inbound' and 'ifindex' where the header does not
-// record them (unless the program is for a live Linux socket).
+// record them (unless the program is for a live Linux socket); and names
+// from the ethers and hosts tables, a host with several addresses.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -167,4 +169,44 @@ TEST_CASE("inbound, outbound and ifindex") {
   bool ifidx = false;
   for (const bpf::Insn& in : liveIfindex->insns) ifidx |= in.code == 0x20 && in.k == 0xfffff008;
   CHECK(ifidx);
+}
+
+TEST_CASE("names: ether host from the ethers table, host names with several addresses") {
+  FixedResolver names = FixedResolver::standard();
+  names.ethers.push_back({"router", {0x00, 0x11, 0x22, 0x33, 0x44, 0x55}});
+  std::array<uint8_t, 16> v6{};
+  v6[0] = 0x20, v6[1] = 0x01, v6[2] = 0x0d, v6[3] = 0xb8, v6[15] = 1;
+  names.hosts.push_back({"multi", {0x0a000001, 0x0a000002}, {v6}});
+  CompileOptions o;
+  o.resolver = &names;
+  auto run = [&](const std::string& expr, const Bytes& packet) {
+    auto p = compile(expr, o);
+    REQUIRE_MESSAGE(p.ok(), expr << ": " << (p.ok() ? std::string() : p.error().message));
+    auto v = bpf::validate(*p, bpf::Profile::Libpcap);
+    REQUIRE(v.ok());
+    return vm::run(*v, packet) != 0;
+  };
+  auto ipv4 = [](uint8_t lastSrc, uint8_t lastDst) {
+    Bytes b = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+               0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, lastSrc, 10, 0, 0, lastDst};
+    return b;
+  };
+  CHECK(run("ether host router", ipv4(9, 9)));
+  CHECK(run("ether dst router and not ether src router", ipv4(9, 9)));
+  CHECK_FALSE(run("ether src router", ipv4(9, 9)));
+  // Every address of the name is tried, IPv4 and IPv6.
+  CHECK(run("host multi", ipv4(1, 9)));
+  CHECK(run("host multi", ipv4(9, 2)));
+  CHECK(run("src host multi", ipv4(2, 9)));
+  CHECK_FALSE(run("dst host multi", ipv4(2, 9)));
+  CHECK_FALSE(run("host multi", ipv4(3, 4)));
+  Bytes ip6(54, 0);
+  ip6[12] = 0x86, ip6[13] = 0xdd, ip6[14] = 0x60;
+  for (int i = 0; i < 16; ++i) ip6[38 + i] = v6[i];  // destination
+  CHECK(run("host multi", ip6));
+  CHECK(run("ip6 dst host multi", ip6));
+  CHECK_FALSE(run("ip host multi", ip6));
+  auto unknown = compile("ether host nosuch", o);
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().message.find("'nosuch'") != std::string::npos);
 }
