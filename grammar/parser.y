@@ -345,6 +345,12 @@ static int yyreport_syntax_error(const yypcontext_t* ctx, void*, ParseState& st)
         return 0;
       }
     }
+    if (expects(YYSYMBOL_PF_RNR) && expects(YYSYMBOL_ID) && !expects(YYSYMBOL_HOST)) {
+      // Right after 'llc': only a frame kind may follow.
+      st.fail(span, "unexpected '" + text + "' after 'llc', which takes a frame kind (i, s, u, rr, "
+                    "rnr, rej, ui, ua, disc, dm, sabme, test, xid or frmr) or nothing");
+      return 0;
+    }
     if (isValueToken(tok) && expects(YYSYMBOL_HOST)) {
       st.fail(span, "'" + text + "' needs a qualifier before it, such as " +
                         qualifierHint(tok, text));
