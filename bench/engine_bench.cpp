@@ -183,7 +183,8 @@ void registerAll() {
       });
     });
     benchmark::RegisterBenchmark(("engine/vm/" + name).c_str(), [compiled](benchmark::State& s) {
-      passes(s, [&](const std::vector<uint8_t>& d, uint32_t wire) { return sift::vm::run(*compiled->program, d, wire); });
+      const sift::vm::Prepared prepared(*compiled->program);
+      passes(s, [&](const std::vector<uint8_t>& d, uint32_t wire) { return prepared.run(d, wire); });
     });
     if (sift::jit::available()) {
       auto fn = sift::jit::compile(*compiled->program);

@@ -20,13 +20,13 @@ namespace {
 
 class VmFilter final : public PacketFilter {
  public:
-  explicit VmFilter(bpf::ValidatedProgram program) : program_(std::move(program)) {}
+  explicit VmFilter(const bpf::ValidatedProgram& program) : program_(program) {}
   uint32_t run(std::span<const uint8_t> packet, uint32_t wireLength) const override {
-    return vm::run(program_, packet, wireLength);
+    return program_.run(packet, wireLength);
   }
 
  private:
-  bpf::ValidatedProgram program_;
+  vm::Prepared program_;
 };
 
 #if SIFT_CLI_HAVE_JIT

@@ -19,71 +19,14 @@
 
 #include "bpf/opcodes.h"
 #include "sift/vm.h"
+#include "vm/semantics.h"
 #include "vm/trace.h"
 
 namespace sift::vm {
 namespace {
 
 using bpf::Arg;
-
-// A backward ja (possible only under the libpcap profile, which lets
-// k wrap around) could loop forever; libpcap would hang. Stop after this
-// many backward jumps and reject the packet.
-constexpr uint32_t kBackwardJumpBudget = 1u << 24;
-
-template <Arg Size>
-inline bool loadAt(const uint8_t* p, size_t len, uint64_t off, uint32_t& out) {
-  constexpr uint64_t n = Size == Arg::W ? 4 : Size == Arg::H ? 2 : 1;
-  if (off > len || n > len - off) return false;
-  const uint8_t* q = p + off;
-  if constexpr (n == 4) {
-    out = (uint32_t(q[0]) << 24) | (uint32_t(q[1]) << 16) | (uint32_t(q[2]) << 8) | uint32_t(q[3]);
-  } else if constexpr (n == 2) {
-    out = (uint32_t(q[0]) << 8) | uint32_t(q[1]);
-  } else {
-    out = q[0];
-  }
-  return true;
-}
-
-// A = A op v; false means "reject the packet" (division by zero).
-template <Arg Op>
-inline bool alu(uint32_t& a, uint32_t v) {
-  if constexpr (Op == Arg::Add) {
-    a += v;
-  } else if constexpr (Op == Arg::Sub) {
-    a -= v;
-  } else if constexpr (Op == Arg::Mul) {
-    a *= v;
-  } else if constexpr (Op == Arg::Div) {
-    if (v == 0) return false;
-    a /= v;
-  } else if constexpr (Op == Arg::Mod) {
-    if (v == 0) return false;
-    a %= v;
-  } else if constexpr (Op == Arg::And) {
-    a &= v;
-  } else if constexpr (Op == Arg::Or) {
-    a |= v;
-  } else if constexpr (Op == Arg::Xor) {
-    a ^= v;
-  } else if constexpr (Op == Arg::Lsh) {
-    a = v < 32 ? a << v : 0;
-  } else if constexpr (Op == Arg::Rsh) {
-    a = v < 32 ? a >> v : 0;
-  } else {
-    static_assert(Op == Arg::Add, "not an alu operation");
-  }
-  return true;
-}
-
-template <Arg Cond>
-inline bool test(uint32_t a, uint32_t v) {
-  if constexpr (Cond == Arg::Eq) return a == v;
-  if constexpr (Cond == Arg::Gt) return a > v;
-  if constexpr (Cond == Arg::Ge) return a >= v;
-  return (a & v) != 0;
-}
+using namespace detail;
 
 inline void moveIntoX(uint32_t a, uint32_t& x) { x = a; }
 inline void moveIntoA(uint32_t& a, uint32_t x) { a = x; }

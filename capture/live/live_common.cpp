@@ -149,13 +149,13 @@ Expected<UserspaceFilter> UserspaceFilter::make(const bpf::Program& program, boo
   if (allowJit && jit::available()) {
     if (auto compiled = jit::compile(*v)) f.jit_ = std::shared_ptr<jit::CompiledFilter>(std::move(compiled.value()));
   }
-  f.program_.emplace(std::move(v.value()));
+  f.program_ = std::make_shared<const vm::Prepared>(*v);
   return f;
 }
 
 uint32_t UserspaceFilter::run(std::span<const uint8_t> packet, uint32_t wireLength) const {
   if (jit_) return jit_->run(packet, wireLength);
-  return vm::run(*program_, packet, wireLength);
+  return program_->run(packet, wireLength);
 }
 
 namespace {

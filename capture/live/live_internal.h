@@ -11,6 +11,7 @@
 #include "sift/bpf.h"
 #include "sift/jit.h"
 #include "sift/live.h"
+#include "sift/vm.h"
 
 namespace sift::live::detail {
 
@@ -35,7 +36,7 @@ class UserspaceFilter {
   bool usesJit() const { return jit_ != nullptr; }
 
  private:
-  std::optional<bpf::ValidatedProgram> program_;
+  std::shared_ptr<const vm::Prepared> program_;  // decoded once, shared by copies
   std::shared_ptr<jit::CompiledFilter> jit_;
 };
 

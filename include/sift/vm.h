@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "sift/bpf.h"
 
@@ -20,5 +21,62 @@ uint32_t run(const bpf::ValidatedProgram& p, std::span<const uint8_t> packet, ui
 inline uint32_t run(const bpf::ValidatedProgram& p, std::span<const uint8_t> packet) {
   return run(p, packet, static_cast<uint32_t>(packet.size()));
 }
+
+/// A program decoded once for many runs: the fastest way to run one filter
+/// over many packets in userspace, with exactly vm::run's results.
+///
+/// Decoding does once what the validator has proven need not be done per
+/// packet: every code becomes a handler index (no table lookup per step),
+/// every jump an absolute step index. It also fuses the commonest pairs,
+/// a packet load followed by a conditional jump against a constant, into
+/// one step, and turns a chain of four or more `jeq #k` whose false
+/// branches fall through to the next (the shape of `host a or host b or
+/// ...` and of port lists) into one binary search over the sorted
+/// constants. The original instructions stay decodable at every pc, so a
+/// jump into the middle of a fused pair or a chain runs them one by one.
+/// Immutable once built: run it from any number of threads.
+class Prepared {
+ public:
+  explicit Prepared(const bpf::ValidatedProgram& program);
+
+  /// Runs the program over `packet` (the captured bytes); `wireLength` is
+  /// the packet's original length, what `len` and `ld #pktlen` see.
+  uint32_t run(std::span<const uint8_t> packet, uint32_t wireLength) const;
+  uint32_t run(std::span<const uint8_t> packet) const {
+    return run(packet, static_cast<uint32_t>(packet.size()));
+  }
+
+  /// What decoding did, for tests and `sift bench`.
+  struct Shape {
+    size_t steps = 0;         // one per instruction
+    size_t fusedJumps = 0;    // load + conditional jump pairs fused
+    size_t searchChains = 0;  // jeq chains turned into a binary search
+    size_t chainedConstants = 0;
+  };
+  const Shape& shape() const { return shape_; }
+
+  /// One decoded instruction (the layout is private to vm/).
+  struct Step {
+    uint16_t handler = 0;  // index into the interpreter's handler table
+    uint16_t unused = 0;
+    uint32_t k = 0;        // the operand
+    uint32_t k2 = 0;       // fused steps: the jump's constant; chains: the table
+    uint32_t jt = 0;       // absolute step index taken when the test holds (ja: the target)
+    uint32_t jf = 0;       // absolute step index otherwise
+  };
+  /// A chain of jeq: sorted constants, the step each one jumps to, and
+  /// where a value that matches none of them goes.
+  struct Chain {
+    std::vector<uint32_t> keys;
+    std::vector<uint32_t> targets;
+    uint32_t otherwise = 0;
+  };
+
+ private:
+  std::vector<Step> steps_;
+  std::vector<Chain> chains_;
+  bool readsScratch_ = false;
+  Shape shape_;
+};
 
 }  // namespace sift::vm

@@ -464,11 +464,14 @@ ItemResult runItem(const Expression& e, const PacketSet& set, bool runPackets) {
   r.outcome = Outcome::Compared;
   if (!runPackets) return r;
   std::optional<OracleProgram> unoptimized;
+  // sift's verdicts come from the decoded interpreter (what `sift -r
+  // --engine vm` runs); tests/unit/vm holds vm::run and it to bpf_filter.
+  const vm::Prepared prepared(*validated);
   for (size_t i = 0; i < set.packets.size(); ++i) {
     const TestPacket& p = set.packets[i];
     uint32_t caplen = static_cast<uint32_t>(p.data.size());
     uint32_t want = oracleRun(r.oracleInsns, p.data.data(), caplen, p.wireLength);
-    uint32_t got = vm::run(*validated, std::span<const uint8_t>(p.data.data(), p.data.size()), p.wireLength);
+    uint32_t got = prepared.run(std::span<const uint8_t>(p.data.data(), p.data.size()), p.wireLength);
     if (want != 0) {
       ++r.accepted;
     } else {

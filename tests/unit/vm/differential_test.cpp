@@ -113,6 +113,34 @@ class Generator {
     return p;
   }
 
+  // A program with runs of `jeq #k` whose false branches fall through to
+  // the next (the shape vm::Prepared turns into a binary search), with
+  // repeated constants, constants the packet bytes often hold, and jumps
+  // from elsewhere into the middle of a run.
+  bpf::Program chainProgram() {
+    size_t len = 8 + below(120);
+    bpf::Program p;
+    for (size_t pc = 0; pc + 1 < len;) {
+      size_t room = len - 2 - pc;
+      if (room >= 5 && chance(25)) {
+        size_t run = 4 + below(static_cast<uint32_t>(std::min<size_t>(room - 1, 40) - 3));
+        for (size_t i = 0; i < run; ++i, ++pc) {
+          size_t after = len - 2 - pc;
+          Insn in{0x15, 0, 0, chance(60) ? below(16) : value()};
+          in.jt = static_cast<uint8_t>(below(static_cast<uint32_t>(std::min<size_t>(after, 255) + 1)));
+          if (i + 1 == run) in.jf = static_cast<uint8_t>(below(static_cast<uint32_t>(std::min<size_t>(after, 255) + 1)));
+          p.insns.push_back(in);
+        }
+      } else {
+        p.insns.push_back(instruction(pc, len));
+        ++pc;
+      }
+    }
+    p.insns.push_back(chance(50) ? Insn{0x16, 0, 0, 0} : Insn{0x06, 0, 0, value()});
+    fixScratchReads(p);
+    return p;
+  }
+
   // Rewrites reads of cells that may be unwritten on some path: read a
   // written cell instead, or load a constant when none is.
   void fixScratchReads(bpf::Program& p) {
@@ -184,11 +212,13 @@ TEST_CASE("the VM agrees with libpcap's bpf_filter on random programs") {
     bpf::ValidationError why;
     if (!bpf::validate(p, bpf::Profile::Kernel, &why))
       REQUIRE_MESSAGE(why.rule == "unknown-extension", why.message);
+    const vm::Prepared prepared(*v);
     for (int i = 0; i < kPacketsPerProgram; ++i) {
       uint32_t wire = 0;
       std::vector<uint8_t> pkt = gen.packet(&wire);
       uint32_t want = pcapRun(p, pkt, wire);
       uint32_t got = vm::run(*v, pkt, wire);
+      CHECK(prepared.run(pkt, wire) == want);
       if (n % 16 == 0) {
         vm::Trace t = vm::trace(*v, pkt, wire);
         CHECK(t.result == want);
@@ -216,6 +246,42 @@ TEST_CASE("the VM agrees with libpcap's bpf_filter on random programs") {
   CHECK(rejected > runs / 20);
 }
 
+TEST_CASE("the decoded VM agrees with libpcap on programs full of jeq chains") {
+  Generator gen(20261201);
+  constexpr int kPrograms = 10000;
+  size_t runs = 0, accepted = 0, chains = 0, fused = 0;
+  for (int n = 0; n < kPrograms; ++n) {
+    bpf::Program p = gen.chainProgram();
+    auto v = bpf::validate(p, bpf::Profile::Libpcap);
+    REQUIRE_MESSAGE(v.ok(), v.error().message);
+    const vm::Prepared prepared(*v);
+    chains += prepared.shape().searchChains;
+    fused += prepared.shape().fusedJumps;
+    CHECK(prepared.shape().steps == p.insns.size());
+    for (int i = 0; i < 6; ++i) {
+      uint32_t wire = 0;
+      std::vector<uint8_t> pkt = gen.packet(&wire);
+      const uint32_t want = pcapRun(p, pkt, wire);
+      const uint32_t got = prepared.run(pkt, wire);
+      if (got != want) {
+        std::string text = bpf::listing(p, bpf::ListingFormat::Image);
+        CAPTURE(text);
+        CAPTURE(wire);
+        CAPTURE(pkt.size());
+        REQUIRE(got == want);
+      }
+      CHECK(vm::run(*v, pkt, wire) == want);
+      ++runs;
+      accepted += want != 0;
+    }
+  }
+  MESSAGE(runs << " runs, " << chains << " jeq chains searched, " << fused << " load+jump pairs fused");
+  CHECK(chains > size_t(kPrograms));
+  CHECK(fused > size_t(kPrograms) / 20);  // the pairs occur, so the fused handlers run
+  CHECK(accepted > runs / 20);
+  CHECK(accepted < runs - runs / 20);
+}
+
 TEST_CASE("the VM agrees with libpcap on compiled filters, including protochain loops") {
   const char* exprs[] = {
       "tcp port 80",     "ip6 protochain 6", "ip protochain 17",     "vlan and ip",
@@ -231,6 +297,7 @@ TEST_CASE("the VM agrees with libpcap on compiled filters, including protochain 
       p.insns.push_back(Insn{fp.bf_insns[i].code, fp.bf_insns[i].jt, fp.bf_insns[i].jf, fp.bf_insns[i].k});
     auto v = bpf::validate(p, bpf::Profile::Libpcap);
     REQUIRE(v.ok());
+    const vm::Prepared prepared(*v);
     for (int i = 0; i < 3000; ++i) {
       // Ethernet + IPv6 with a chain of extension headers, or + IPv4,
       // with random bytes in between.
@@ -255,6 +322,7 @@ TEST_CASE("the VM agrees with libpcap on compiled filters, including protochain 
       uint32_t wire = static_cast<uint32_t>(pkt.size()) + rng() % 100;
       uint32_t want = bpf_filter(fp.bf_insns, pkt.data(), wire, static_cast<u_int>(pkt.size()));
       CHECK(vm::run(*v, pkt, wire) == want);
+      CHECK(prepared.run(pkt, wire) == want);
     }
     pcap_freecode(&fp);
   }
