@@ -31,6 +31,7 @@
 #include <optional>
 #include <chrono>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -79,6 +80,10 @@ constexpr const char* kFunctionName = "sift_filter";
 // the interpreter's budget (vm/interpreter.cpp), so both engines stop a
 // looping program at the same point. tests/unit/jit checks they agree.
 constexpr uint32_t kBackwardJumpBudget = 1u << 24;
+
+// Runs of jeq shorter than this stay conditional branches (vm::Prepared
+// uses the same bound for its binary searches).
+constexpr size_t kMinChain = 4;
 
 using Clock = std::chrono::steady_clock;
 
@@ -159,6 +164,10 @@ class FilterEmitter {
     for (size_t pc = 0; pc < insns_.size(); ++pc) {
       pc_ = pc;
       b_.SetInsertPoint(blocks_[pc]);
+      if (size_t length = chainLength(pc); length >= kMinChain) {
+        if (auto s = emitChain(length); !s) return s;
+        continue;
+      }
       if (auto s = emitInsn(insns_[pc]); !s) return s;
     }
     std::string why;
@@ -279,6 +288,40 @@ class FilterEmitter {
         return next();
     }
     return unsupported(insn);
+  }
+
+  bool isJeqK(size_t pc) const {
+    return pc < insns_.size() && insns_[pc].code == static_cast<uint16_t>(bpf::Op::JeqK);
+  }
+
+  // The length of the run of `jeq #k` starting at pc whose false branches
+  // fall through to the next (the shape of `host a or host b or ...` at
+  // -O1), or 0 when pc is not the first of such a run.
+  size_t chainLength(size_t pc) const {
+    if (!isJeqK(pc) || (pc > 0 && isJeqK(pc - 1) && insns_[pc - 1].jf == 0)) return 0;
+    size_t end = pc;
+    while (insns_[end].jf == 0 && isJeqK(end + 1)) ++end;
+    return end - pc + 1;
+  }
+
+  // A chain of `length` jeq at pc_ as one LLVM switch on A (the first
+  // occurrence of a repeated constant wins, as the chain does), which the
+  // code generator lowers to a balanced search or a jump table. The
+  // chain's other pcs keep their own blocks for jumps into the middle.
+  Status emitChain(size_t length) {
+    const size_t last = pc_ + length - 1;
+    llvm::BasicBlock* otherwise = blockAt(last + 1 + uint64_t(insns_[last].jf));
+    if (!otherwise) return badTarget(last + 1 + uint64_t(insns_[last].jf));
+    auto* sw = b_.CreateSwitch(getA(), otherwise, static_cast<unsigned>(length));
+    std::unordered_set<uint32_t> seen;
+    for (size_t m = pc_; m <= last; ++m) {
+      const bpf::Insn& in = insns_[m];
+      if (!seen.insert(in.k).second) continue;
+      llvm::BasicBlock* to = blockAt(m + 1 + uint64_t(in.jt));
+      if (!to) return badTarget(m + 1 + uint64_t(in.jt));
+      sw->addCase(b_.getInt32(in.k), to);
+    }
+    return okStatus();
   }
 
   // A backward ja (the libpcap profile lets k wrap around) may loop

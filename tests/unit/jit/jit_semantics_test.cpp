@@ -38,6 +38,7 @@ void check(std::vector<bpf::Insn> insns, std::vector<uint8_t> packet, uint32_t e
   const uint32_t wire = wireLength < 0 ? static_cast<uint32_t>(packet.size())
                                        : static_cast<uint32_t>(wireLength);
   CHECK(vm::run(program, packet, wire) == expected);
+  CHECK(vm::Prepared(program).run(packet, wire) == expected);
   for (jit::OptLevel level : kLevels) {
     CAPTURE(static_cast<int>(level));
     jit::CompileOptions options;
@@ -198,6 +199,25 @@ TEST_CASE("jit: conditional jumps") {
   }
   // jt == jf is an unconditional branch.
   check({I(Op::JeqK, 0, 1, 1), I(Op::RetK, 2), I(Op::RetK, 1)}, {}, 1);
+}
+
+TEST_CASE("jit: a run of jeq keeps its meaning as one switch") {
+  if (!jit::available()) return;
+  // pc 2..6 is a chain (false branches fall through): a repeated constant
+  // (1 at pc 2 and pc 4: the first wins) and an entry into its middle
+  // (pc 1 jumps to pc 5 for values above 200).
+  const std::vector<bpf::Insn> program = {
+      I(Op::LdAbsB, 0),      I(Op::JgtK, 200, 3, 0), I(Op::JeqK, 1, 4, 0), I(Op::JeqK, 2, 4, 0),
+      I(Op::JeqK, 1, 4, 0),  I(Op::JeqK, 250, 4, 0), I(Op::JeqK, 3, 4, 5), I(Op::RetK, 10),
+      I(Op::RetK, 11),       I(Op::RetK, 12),        I(Op::RetK, 13),      I(Op::RetK, 14),
+      I(Op::RetK, 15)};
+  const std::pair<uint8_t, uint32_t> cases[] = {{1, 10}, {2, 11}, {3, 14}, {250, 13}, {4, 15}, {201, 15},
+                                                {0, 15}, {255, 15}};
+  for (const auto& [byte, expected] : cases) {
+    CAPTURE(int(byte));
+    check(program, {byte}, expected);
+  }
+  check(program, {}, 0);  // the load is out of bounds
 }
 
 TEST_CASE("jit: ja, forward and backward") {
