@@ -268,7 +268,10 @@ bool threadJumps(ir::Program& p) {
   walkDominatorTree(p, rpo, idom, facts, visit);
   // The entry itself can be skipped when its outcome is decided by constants.
   State initial;
-  initial.reg.fill(values.constant(0));
+  // A and X start at 0; scratch cells are unknown (the kernel refuses a
+  // program that reads a cell before writing it, so a store of 0 at the
+  // start is not redundant).
+  for (int r = 0; r < kNumRegs; ++r) initial.reg[r] = r == kRegA || r == kRegX ? values.constant(0) : values.opaque();
   Facts none;
   EdgePlan entryPlan = walker.walk(none, p.entry, initial);
 

@@ -275,7 +275,10 @@ std::vector<State> entryStates(const ir::Program& p, ValueTable& values, const s
   for (ir::BlockId id : rpo) {
     State s;
     if (id == p.entry) {
-      s.reg.fill(values.constant(0));
+      // A and X start at 0; scratch cells are unknown (the kernel refuses a
+      // program that reads a cell before writing it, so a store of 0 at the
+      // start is not redundant).
+      for (int r = 0; r < kNumRegs; ++r) s.reg[r] = r == kRegA || r == kRegX ? values.constant(0) : values.opaque();
     } else {
       bool first = true;
       for (ir::BlockId q : preds[id]) {
