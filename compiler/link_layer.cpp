@@ -54,6 +54,14 @@ constexpr DirectionField linuxPacketType(uint32_t offset, uint8_t size) {
   d.outboundValue = 4;
   return d;
 }
+constexpr LinkLayer withVlan(LinkLayer l) {
+  l.vlanTags = true;
+  return l;
+}
+constexpr LinkLayer withMpls(LinkLayer l, uint16_t type) {
+  l.mplsType = type;
+  return l;
+}
 constexpr LinkLayer fixed(uint32_t dlt, std::string_view name, uint16_t etherType) {
   LinkLayer l = row(dlt, name, TypeField::Fixed, 0, 0);
   l.fixedEtherType = etherType;
@@ -65,10 +73,13 @@ constexpr std::array<LinkLayer, 9> kRows{{
     // BSD loopback: a 4-byte address family in the host's byte order.
     row(0, "NULL", TypeField::AfHostOrder, 0, 4),
     // Ethernet II / 802.3: EtherType at 12, payload (or LLC) at 14.
-    withLlcFrames(withMac(withLlc(row(1, "EN10MB", TypeField::EtherType, 12, 14), 14), kEthernetMacs),
-                  LlcFrames::LengthField, 17),
-    // PPP in HDLC-like framing: address, control, 16-bit protocol.
-    row(9, "PPP", TypeField::PppProtocol, 2, 4),
+    // 802.1Q tags and MPLS (EtherType 0x8847) may come before the payload.
+    withMpls(withVlan(withLlcFrames(withMac(withLlc(row(1, "EN10MB", TypeField::EtherType, 12, 14), 14), kEthernetMacs),
+                                    LlcFrames::LengthField, 17)),
+             0x8847),
+    // PPP in HDLC-like framing: address, control, 16-bit protocol (MPLS
+    // unicast is 0x0281).
+    withMpls(row(9, "PPP", TypeField::PppProtocol, 2, 4), 0x0281),
     // Raw IP: the version nibble says IPv4 or IPv6.
     row(12, "RAW", TypeField::VersionNibble, 0, 0),
     // OpenBSD loopback: the address family in network byte order.

@@ -132,6 +132,12 @@ struct LinkLayer {
   /// precedes the link-layer header, the offset of the link-layer payload,
   /// each computed once at the start of the program into a scratch cell
   /// when the expression uses it; and a check run before everything.
+  /// Whether frames can carry 802.1Q / 802.1ad tags before the type field
+  /// (`vlan`).
+  bool vlanTags = false;
+  /// The type-field value of an MPLS unicast frame (`mpls`); 0 when the
+  /// link type cannot carry MPLS.
+  uint16_t mplsType = 0;
   PrefixLengthHook prefixLength = nullptr;
   PayloadOffsetHook payloadOffset = nullptr;
   FrameCheckHook frameCheck = nullptr;

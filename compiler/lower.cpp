@@ -38,6 +38,7 @@ void Lowerer::discard(const ir::Fragment& f) {
 
 ir::Fragment Lowerer::node(const ast::Node& n) {
   if (failed()) return always(false);
+  if (n.kind != ast::NodeKind::And && n.kind != ast::NodeKind::Or && n.kind != ast::NodeKind::Not) leafSpan = n.span;
   switch (n.kind) {
     case ast::NodeKind::And:
     case ast::NodeKind::Or: {
@@ -95,6 +96,11 @@ ir::Fragment Lowerer::node(const ast::Node& n) {
         case ast::Keyword::Inbound:
         case ast::Keyword::Outbound: return direction(n);
         case ast::Keyword::Ifindex: return ifindex(n);
+        case ast::Keyword::Vlan:
+        case ast::Keyword::Mpls:
+        case ast::Keyword::Pppoed:
+        case ast::Keyword::Pppoes:
+        case ast::Keyword::Geneve: return encapsulation(n);
         default: return fail(n.span, "'" + n.keywordText + "' is not supported yet");
       }
   }

@@ -30,8 +30,8 @@ std::string Lowerer::rowsWith(bool (*has)(const LinkLayer&)) const {
 
 ir::Fragment Lowerer::direction(const ast::Node& n) {
   const bool outbound = n.keyword == ast::Keyword::Outbound;
-  if (link.direction) {
-    const DirectionField& d = *link.direction;
+  if (link().direction) {
+    const DirectionField& d = *link().direction;
     std::optional<uint32_t> mine = outbound ? d.outboundValue : d.inboundValue;
     if (mine) return loadTest(linkHeader().plus(d.offset), d.size, d.mask, op::kJeq, *mine);
     std::optional<uint32_t> other = outbound ? d.inboundValue : d.outboundValue;
@@ -49,7 +49,7 @@ ir::Fragment Lowerer::direction(const ast::Node& n) {
 
 ir::Fragment Lowerer::ifindex(const ast::Node& n) {
   const uint32_t index = n.keywordArg ? n.keywordArg->number : 0;
-  if (link.ifindexOffset) return loadTest(linkHeader().plus(*link.ifindexOffset), 4, 0xffffffff, op::kJeq, index);
+  if (link().ifindexOffset) return loadTest(linkHeader().plus(*link().ifindexOffset), 4, 0xffffffff, op::kJeq, index);
   if (options.liveLinuxSocket) return loadTest(kSkfAdOff + kSkfAdIfindex, 4, 0xffffffff, op::kJeq, index);
   return fail(n.span, "'ifindex' is not supported on " + linkName() +
                           ", whose headers do not record the interface; it works on " +

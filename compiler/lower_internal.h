@@ -10,6 +10,7 @@
 //   lower_ip.cpp         ip/ip6/arp/rarp: protocols, hosts, nets, multicast
 //   lower_transport.cpp  port and portrange
 //   lower_arith.cpp      relations, packet access, len, less/greater
+//   lower_encap.cpp      vlan, mpls, pppoed, pppoes, geneve: the link state
 //   lower_osi.cpp        llc, the LLC SAP / OSI / DECnet family, decnet host
 //   lower_direction.cpp  inbound, outbound, ifindex
 #pragma once
@@ -31,7 +32,7 @@ inline constexpr uint16_t kLdIndW = 0x40, kLdIndH = 0x48, kLdIndB = 0x50;
 inline constexpr uint16_t kLdImm = 0x00, kLdLen = 0x80, kLdMem = 0x60;
 inline constexpr uint16_t kLdxMsh = 0xb1;  // ldxb 4*([k]&0xf)
 inline constexpr uint16_t kLdxImm = 0x01, kLdxMem = 0x61;
-inline constexpr uint16_t kSt = 0x02;
+inline constexpr uint16_t kSt = 0x02, kStx = 0x03;
 inline constexpr uint16_t kTax = 0x07, kTxa = 0x87;
 inline constexpr uint16_t kJa = 0x05;
 inline constexpr uint16_t kAluK = 0x04, kAluX = 0x0c;  // | one of the kAlu* operations
@@ -67,16 +68,41 @@ inline constexpr uint32_t kArpSrcOffset = 14, kArpDstOffset = 24;  // sender / t
 inline constexpr uint32_t kEtherTypeIp = 0x0800, kEtherTypeIp6 = 0x86dd, kEtherTypeArp = 0x0806,
                           kEtherTypeRarp = 0x8035;
 
+/// Where the headers are for the primitives lowered next, once an
+/// encapsulation (vlan, mpls, pppoes, geneve) has moved them: each one
+/// changes it for everything lowered after it, left to right across
+/// and/or/not, as libpcap's parser changes its offsets
+/// (compiler/lower_encap.cpp). Until then (`moved` false) the places come
+/// from the row (lower_offsets.cpp).
+struct LinkState {
+  const LinkLayer* layer = nullptr;  // whose type field and MACs apply (PPP after pppoes)
+  bool moved = false;
+  Offset header;                     // the link-layer header: link[0], the MACs
+  Offset type;                       // the type field
+  Offset llc;                        // the LLC header (libpcap's off_linkpl)
+  Offset net;                        // the network-layer header (off_linkpl + off_nl)
+  uint32_t vlanDepth = 0;            // vlan primitives seen
+  uint32_t mplsDepth = 0;            // mpls primitives seen
+  bool encapsulated = false;         // inside Geneve: MAC tests need an inner frame
+};
+
 class Lowerer {
  public:
-  Lowerer(const LinkLayer& link, const LowerOptions& options) : link(link), options(options) {}
+  Lowerer(const LinkLayer& row, const LowerOptions& options) : options(options), row_(&row) { state.layer = &row; }
   Lowerer(const Lowerer&) = delete;
   Lowerer& operator=(const Lowerer&) = delete;
 
   ir::Builder builder;
-  const LinkLayer& link;
   const LowerOptions& options;
   std::optional<Diagnostic> error;
+  LinkState state;
+  /// The link layer the next primitive sees.
+  const LinkLayer& link() const { return *state.layer; }
+  /// The span of the primitive being lowered (for errors raised deep in
+  /// shared helpers such as linkProto).
+  Span leafSpan;
+  /// Stores of 0 into the cells a live vlan adds to, run before anything.
+  std::vector<bpf::Insn> vlanCellInit;
 
   // ---- lower.cpp: driver and leaf tests ----
   ir::Fragment node(const ast::Node& n);
@@ -99,7 +125,7 @@ class Lowerer {
   /// The directional combination of a source and a destination test.
   template <class Leg>
   ir::Fragment directional(ast::Dir dir, Span span, Leg leg);
-  std::string linkName() const { return "DLT_" + std::string(link.name); }
+  std::string linkName() const { return "DLT_" + std::string(link().name); }
 
   // ---- lower_offsets.cpp: places in the frame and run-time offsets ----
   /// Reserves a scratch cell for the rest of the program (arithmetic never
@@ -122,7 +148,7 @@ class Lowerer {
   /// of a run-time offset reserves its cell; lower() then starts the
   /// program with the code computing it (prologue()).
   Offset linkHeader();
-  Offset typeField() { return linkHeader().plus(link.typeOffset); }
+  Offset typeField() { return state.moved ? state.type : linkHeader().plus(link().typeOffset); }
   Offset llc();
   Offset linkPayload();
   Offset network();
@@ -137,6 +163,21 @@ class Lowerer {
   /// that needs it, as libpcap does: it affects truncated packets).
   ir::Fragment prologue(ir::Fragment body);
 
+  // ---- lower_encap.cpp ----
+  ir::Fragment encapsulation(const ast::Node& n);
+  ir::Fragment vlan(const ast::Node& n);
+  ir::Fragment mpls(const ast::Node& n);
+  ir::Fragment pppoe(const ast::Node& n);
+  ir::Fragment geneve(const ast::Node& n);
+  /// An IP test inside MPLS: bottom of stack, then the version nibble.
+  ir::Fragment mplsLinkProto(uint32_t etherType);
+  /// Before a MAC test inside Geneve: the inner frame has a MAC header.
+  ir::Fragment encapsulatedLinkCheck();
+  /// Fixes the places from the row into `state` before the first move.
+  void beginMoving();
+  /// A fragment that runs `stmts` and is always true.
+  ir::Fragment run(std::vector<bpf::Insn> stmts);
+
   // ---- lower_link.cpp ----
   /// The link-layer type test for an EtherType (libpcap's gen_linktype).
   ir::Fragment linkProto(uint32_t etherType);
@@ -146,6 +187,7 @@ class Lowerer {
   bool requireMac(Span span, const std::string& what);
 
  private:
+  const LinkLayer* row_;               // the link type being compiled for
   int headerCell_ = Offset::kNoCell;   // the link-layer header's variable part
   int payloadCell_ = Offset::kNoCell;  // the link-layer payload's
   uint32_t reserved_ = 0;

@@ -122,7 +122,11 @@ ir::Fragment Lowerer::hostOrNet(const ast::Node& n) {
     const Layout arp{kEtherTypeArp, kArpSrcOffset, kArpDstOffset};
     const Layout rarp{kEtherTypeRarp, kArpSrcOffset, kArpDstOffset};
     switch (q.proto) {
-      case ast::Proto::Default: layouts = {ip, arp, rarp}; break;
+      case ast::Proto::Default:
+        // Inside MPLS only IPv4 can follow the labels (libpcap drops arp
+        // and rarp there).
+        layouts = state.mplsDepth > 0 ? std::vector<Layout>{ip} : std::vector<Layout>{ip, arp, rarp};
+        break;
       case ast::Proto::Ip: layouts = {ip}; break;
       case ast::Proto::Arp: layouts = {arp}; break;
       case ast::Proto::Rarp: layouts = {rarp}; break;

@@ -42,7 +42,8 @@ uint32_t hostOrder(uint32_t v) {
 }  // namespace
 
 ir::Fragment Lowerer::linkProto(uint32_t etherType) {
-  switch (link.typeField) {
+  if (state.mplsDepth > 0) return mplsLinkProto(etherType);
+  switch (link().typeField) {
     case TypeField::EtherType: {
       // An 802.3 frame (length field) with an LLC header.
       auto is8023 = [&] { return negate(loadTest(typeField(), 2, 0xffff, op::kJgt, kEtherMtu)); };
@@ -104,7 +105,7 @@ ir::Fragment Lowerer::linkProto(uint32_t etherType) {
     case TypeField::AfNetworkOrder: {
       uint32_t af = etherType == kEtherTypeIp ? kAfInet : etherType == kEtherTypeIp6 ? kAfInet6 : 0;
       if (af == 0) return always(false);
-      if (link.typeField == TypeField::AfHostOrder) af = hostOrder(af);
+      if (link().typeField == TypeField::AfHostOrder) af = hostOrder(af);
       return loadTest(typeField(), 4, 0xffffffff, op::kJeq, af);
     }
     case TypeField::VersionNibble:
@@ -112,9 +113,9 @@ ir::Fragment Lowerer::linkProto(uint32_t etherType) {
       if (etherType == kEtherTypeIp6) return loadTest(typeField(), 1, 0xf0, op::kJeq, 0x60);
       return always(false);
     case TypeField::Fixed:
-      return always(etherType == link.fixedEtherType);
+      return always(etherType == link().fixedEtherType);
     case TypeField::Hook:
-      if (link.linkTypeHook) return link.linkTypeHook(*this, etherType);
+      if (link().linkTypeHook) return link().linkTypeHook(*this, etherType);
       break;
     case TypeField::None:
       break;
@@ -123,7 +124,7 @@ ir::Fragment Lowerer::linkProto(uint32_t etherType) {
 }
 
 bool Lowerer::requireMac(Span span, const std::string& what) {
-  if (link.mac) return true;
+  if (link().mac) return true;
   std::string withMacs;
   for (const LinkLayer& row : linkLayers())
     if (row.mac) withMacs += (withMacs.empty() ? "DLT_" : ", DLT_") + std::string(row.name);
@@ -145,25 +146,35 @@ ir::Fragment Lowerer::macHost(const ast::Node& n) {
   const std::array<uint8_t, 6>& m = *n.resolved.mac;
   const uint32_t head = uint32_t{m[0]} << 8 | m[1];
   const uint32_t tail = uint32_t{m[2]} << 24 | uint32_t{m[3]} << 16 | uint32_t{m[4]} << 8 | m[5];
-  return directional(q.dir, q.dirSpan.empty() ? n.span : q.dirSpan, [&](bool src) {
-    uint32_t off = src ? link.mac->srcOffset : link.mac->dstOffset;
+  std::optional<ir::Fragment> inner;
+  if (state.encapsulated) inner = encapsulatedLinkCheck();
+  ir::Fragment test = directional(q.dir, q.dirSpan.empty() ? n.span : q.dirSpan, [&](bool src) {
+    uint32_t off = src ? link().mac->srcOffset : link().mac->dstOffset;
     // The last four bytes first, as libpcap does.
     ir::Fragment last = loadTest(linkHeader().plus(off + 2), 4, 0xffffffff, op::kJeq, tail);
     return both(std::move(last), loadTest(linkHeader().plus(off), 2, 0xffff, op::kJeq, head));
   });
+  return inner ? both(std::move(*inner), std::move(test)) : std::move(test);
 }
 
 ir::Fragment Lowerer::linkBroadcast(Span span) {
   if (!requireMac(span, "'broadcast'")) return always(false);
-  const uint32_t dst = link.mac->dstOffset;
+  std::optional<ir::Fragment> inner;
+  if (state.encapsulated) inner = encapsulatedLinkCheck();
+  const uint32_t dst = link().mac->dstOffset;
   ir::Fragment last = loadTest(linkHeader().plus(dst + 2), 4, 0xffffffff, op::kJeq, 0xffffffff);
-  return both(std::move(last), loadTest(linkHeader().plus(dst), 2, 0xffff, op::kJeq, 0xffff));
+  ir::Fragment test = both(std::move(last), loadTest(linkHeader().plus(dst), 2, 0xffff, op::kJeq, 0xffff));
+  return inner ? both(std::move(*inner), std::move(test)) : std::move(test);
 }
 
 ir::Fragment Lowerer::linkMulticast(Span span) {
   if (!requireMac(span, "'multicast'")) return always(false);
   // The group bit of the destination address.
-  return loadTest(linkHeader().plus(link.mac->dstOffset), 1, 0xff, op::kJset, 0x01);
+  if (state.encapsulated) {
+    ir::Fragment inner = encapsulatedLinkCheck();
+    return both(std::move(inner), loadTest(linkHeader().plus(link().mac->dstOffset), 1, 0xff, op::kJset, 0x01));
+  }
+  return loadTest(linkHeader().plus(link().mac->dstOffset), 1, 0xff, op::kJset, 0x01);
 }
 
 }  // namespace sift::compiler::detail

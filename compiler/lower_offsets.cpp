@@ -56,13 +56,15 @@ std::vector<bpf::Insn> Lowerer::ipv4PayloadToX(Offset net) {
 }
 
 Offset Lowerer::linkHeader() {
-  if (!link.prefixLength) return Offset{};
+  if (state.moved) return state.header;
+  if (!link().prefixLength) return Offset{};
   if (headerCell_ == Offset::kNoCell) headerCell_ = reserveCell();
   return Offset{0, headerCell_};
 }
 
 Offset Lowerer::linkPayload() {
-  if (!link.payloadOffset) return linkHeader();
+  if (state.moved) return state.llc;
+  if (!link().payloadOffset) return linkHeader();
   if (payloadCell_ == Offset::kNoCell) {
     // The payload's offset is computed from the header's: that cell is
     // needed too (libpcap reserves it last, when it writes the prologue).
@@ -72,13 +74,15 @@ Offset Lowerer::linkPayload() {
 }
 
 Offset Lowerer::llc() {
-  if (!link.payloadOffset) return linkHeader().plus(link.llcOffset);
-  return linkPayload().plus(link.llcOffset);
+  if (state.moved) return state.llc;
+  if (!link().payloadOffset) return linkHeader().plus(link().llcOffset);
+  return linkPayload().plus(link().llcOffset);
 }
 
 Offset Lowerer::network() {
-  if (!link.payloadOffset) return linkHeader().plus(link.netOffset);
-  return linkPayload().plus(link.netOffset);
+  if (state.moved) return state.net;
+  if (!link().payloadOffset) return linkHeader().plus(link().netOffset);
+  return linkPayload().plus(link().netOffset);
 }
 
 ir::Fragment Lowerer::straight(std::vector<bpf::Insn> stmts) {
@@ -92,21 +96,28 @@ ir::Fragment Lowerer::sequence(ir::Fragment first, ir::Fragment then) {
 }
 
 ir::Fragment Lowerer::prologue(ir::Fragment body) {
+  // The prologue computes the outermost frame's offsets, whatever the
+  // encapsulations moved to.
+  state.layer = row_;
+  state.moved = false;
   std::optional<ir::Fragment> code;
   auto then = [&](ir::Fragment step) { code = code ? sequence(std::move(*code), std::move(step)) : std::move(step); };
-  if (payloadCell_ != Offset::kNoCell && link.prefixLength && headerCell_ == Offset::kNoCell)
+  if (payloadCell_ != Offset::kNoCell && link().prefixLength && headerCell_ == Offset::kNoCell)
     headerCell_ = reserveCell();
   Offset header{};
   if (headerCell_ != Offset::kNoCell) {
     // The prefix length into A, then into the header's cell and X.
-    then(link.prefixLength(*this));
+    then(link().prefixLength(*this));
     then(straight({op::insn(op::kSt, static_cast<uint32_t>(headerCell_)), op::insn(op::kTax)}));
     header = Offset{0, headerCell_};
   }
-  if (payloadCell_ != Offset::kNoCell) then(link.payloadOffset(*this, header, payloadCell_));
+  if (payloadCell_ != Offset::kNoCell) then(link().payloadOffset(*this, header, payloadCell_));
+  // (A live vlan's cells start at 0 when no other run-time offset is
+  // computed, as in libpcap.)
+  if (!code && !vlanCellInit.empty()) then(straight(vlanCellInit));
   if (code) body = sequence(std::move(*code), std::move(body));
-  if (link.frameCheck) {
-    ir::Fragment check = link.frameCheck(*this);
+  if (link().frameCheck) {
+    ir::Fragment check = link().frameCheck(*this);
     body = both(std::move(check), std::move(body));
   }
   return body;

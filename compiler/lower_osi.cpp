@@ -74,8 +74,9 @@ uint32_t swap16(uint32_t v) { return (v >> 8 & 0xff) | (v << 8 & 0xff00); }
 bool Lowerer::isOsiAbbrev(ast::Proto proto) { return findOsiAbbrev(proto) != nullptr; }
 
 Offset Lowerer::nlpidPlace() {
-  if (!link.nlNoSnapOffset) return network();
-  return (link.payloadOffset ? linkPayload() : linkHeader()).plus(*link.nlNoSnapOffset);
+  if (!link().nlNoSnapOffset) return network();
+  if (state.moved) return state.llc.plus(*link().nlNoSnapOffset - link().llcOffset);
+  return (link().payloadOffset ? linkPayload() : linkHeader()).plus(*link().nlNoSnapOffset);
 }
 
 ir::Fragment Lowerer::osiAbbrev(ast::Proto proto) {
@@ -112,14 +113,14 @@ ir::Fragment Lowerer::osiProtoPrimitive(const ast::Node& n) {
 }
 
 ir::Fragment Lowerer::llcKeyword(const ast::Node& n) {
-  if (link.llc == LlcFrames::None) {
+  if (link().llc == LlcFrames::None) {
     return fail(n.span, "'llc' is not supported on " + linkName() +
                             ", whose frames have no 802.2 LLC header; it works on " +
                             rowsWith([](const LinkLayer& l) { return l.llc != LlcFrames::None; }));
   }
   const Offset llcHeader = llc();
   std::optional<ir::Fragment> isLlc;
-  if (link.llc == LlcFrames::LengthField) {
+  if (link().llc == LlcFrames::LengthField) {
     // A length rather than an EtherType, and not Novell's raw 802.3.
     ir::Fragment length = negate(loadTest(typeField(), 2, 0xffff, op::kJgt, kEtherMtu));
     isLlc = both(std::move(length), negate(loadTest(llcHeader, 2, 0xffff, op::kJeq, 0xffff)));

@@ -281,6 +281,34 @@ class Resolver {
     return {};
   }
 
+  // ---- encapsulations ----
+
+  /// The range of an encapsulation's number, as libpcap checks it.
+  void encapsulation(const Node& n) {
+    struct Range {
+      ast::Keyword keyword;
+      const char* what;
+      uint32_t max;
+    };
+    static constexpr Range kRanges[] = {
+        {ast::Keyword::Vlan, "a VLAN ID", 4095},
+        {ast::Keyword::Mpls, "an MPLS label", 0xfffff},
+        {ast::Keyword::Pppoes, "a PPPoE session ID", 0xffff},
+        {ast::Keyword::Geneve, "a Geneve VNI", 0xffffff},
+    };
+    const Range* range = nullptr;
+    for (const Range& r : kRanges)
+      if (r.keyword == n.keyword) range = &r;
+    if (!range) {
+      if (n.keyword != ast::Keyword::Pppoed) fail(n.span, quote(n.keywordText) + " is not supported yet");
+      else if (n.keywordArg) fail(n.keywordArg->span, "'pppoed' takes no number");
+      return;
+    }
+    if (n.keywordArg && n.keywordArg->number > range->max)
+      fail(n.keywordArg->span, quote(n.keywordText) + " takes " + range->what + " from 0 to " +
+                                   std::to_string(range->max) + ", not " + std::to_string(n.keywordArg->number));
+  }
+
   // ---- primitives ----
 
   Current primitive(Node& n, const Current& in) {
@@ -850,6 +878,13 @@ class Resolver {
       case ast::Keyword::Outbound:
       case ast::Keyword::Ifindex:
         return;  // whether the link type has them is lowering's question
+      case ast::Keyword::Vlan:
+      case ast::Keyword::Mpls:
+      case ast::Keyword::Pppoed:
+      case ast::Keyword::Pppoes:
+      case ast::Keyword::Geneve:
+        encapsulation(n);
+        return;
       default:
         fail(n.span, quote(n.keywordText) + " is not supported yet");
         return;

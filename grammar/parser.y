@@ -83,6 +83,7 @@ static void sift_yyerror(SIFT_YYLTYPE* loc, void*, ParseState& st, const char* m
 %token IFINDEX "'ifindex'" GATEWAY "'gateway'" PROTOCHAIN "'protochain'"
 %token TK_BROADCAST "'broadcast'" TK_MULTICAST "'multicast'"
 %token LEN "'len'"
+%token VLAN "'vlan'" MPLS "'mpls'" PPPOED "'pppoed'" PPPOES "'pppoes'" GENEVE "'geneve'"
 %token AND "'and'" OR "'or'"
 %token GEQ "'>='" LEQ "'<='" NEQ "'!='" LSH "'<<'" RSH "'>>'"
 %token <num> NUM "number"
@@ -92,7 +93,7 @@ static void sift_yyerror(SIFT_YYLTYPE* loc, void*, ParseState& st, const char* m
 
 %type <node> expr term rterm id nid pid qid other pllc
 %type <quals> head
-%type <code> pqual dqual aqual pname relop irelop
+%type <code> pqual dqual aqual pname relop irelop encap
 %type <arith> arth narth
 %type <num> pnum
 
@@ -224,7 +225,16 @@ other:    pqual TK_BROADCAST    { $$ = makeCast(st, NodeKind::Broadcast, $1, @1,
         | INBOUND               { $$ = makeKeyword(st, ast::Keyword::Inbound, @1, nullptr, @$); }
         | OUTBOUND              { $$ = makeKeyword(st, ast::Keyword::Outbound, @1, nullptr, @$); }
         | IFINDEX NUM           { $$ = makeKeywordNumber(st, ast::Keyword::Ifindex, @1, $2, @2); }
+        | encap pnum            { $$ = makeKeywordNumber(st, ast::Keyword($1), @1, $2, @2); }
+        | encap                 { $$ = makeKeyword(st, ast::Keyword($1), @1, nullptr, @1); }
         | pllc
+        ;
+/* the encapsulations, which shift every offset parsed after them */
+encap:    VLAN                  { $$ = int(ast::Keyword::Vlan); }
+        | MPLS                  { $$ = int(ast::Keyword::Mpls); }
+        | PPPOED                { $$ = int(ast::Keyword::Pppoed); }
+        | PPPOES                { $$ = int(ast::Keyword::Pppoes); }
+        | GENEVE                { $$ = int(ast::Keyword::Geneve); }
         ;
 pllc:     LLC                   { $$ = makeKeyword(st, ast::Keyword::Llc, @1, nullptr, @$); }
         | LLC ID                { $$ = makeKeyword(st, ast::Keyword::Llc, @1, &@2, @$); }
@@ -300,7 +310,7 @@ static bool isKeywordSpelling(const std::string& w) {
       "broadcast", "multicast", "and", "or", "not", "len", "length", "atalk", "aarp", "decnet",
       "lat", "sca", "moprc", "mopdl", "iso", "esis", "isis", "l1", "l2", "iih", "lsp", "snp",
       "csnp", "psnp", "clnp", "stp", "ipx", "netbeui", "llc", "inbound", "outbound", "ifindex",
-      "gateway", "protochain"};
+      "gateway", "protochain", "vlan", "mpls", "pppoed", "pppoes", "geneve"};
   for (const char* k : words)
     if (w == k) return true;
   return false;

@@ -258,3 +258,59 @@ TEST_CASE("a run-time payload offset is computed once, first, into a reserved ce
   CHECK(runIr(q, {}, 0) == 0);
   CHECK(runIr(q, frame, static_cast<uint32_t>(frame.size())) == 1);
 }
+
+TEST_CASE("encapsulations libpcap refuses, with what is allowed") {
+  for (uint32_t dlt : {0u, 9u, 12u, 108u, 113u, 228u, 229u, 276u}) {
+    CAPTURE(dlt);
+    Failure v = failure("ip and vlan 10", dlt);
+    CHECK(v.message.find("'vlan' is not supported on DLT_") == 0);
+    CHECK(v.message.find("it works on DLT_EN10MB") != std::string::npos);
+    CHECK(v.spanned == "vlan");
+  }
+  for (uint32_t dlt : {0u, 12u, 108u, 113u, 228u, 229u, 276u}) {
+    CAPTURE(dlt);
+    Failure m = failure("mpls 5", dlt);
+    CHECK(m.message.find("it works on DLT_EN10MB, DLT_PPP") != std::string::npos);
+    CHECK(m.spanned == "mpls");
+  }
+  CHECK(lowerText("mpls and ip", 9).ok());
+  Failure after = failure("mpls and vlan 1");
+  CHECK(after.message.find("'vlan' cannot follow 'mpls'") == 0);
+  CHECK(after.spanned == "vlan");
+  Failure arp = failure("mpls and (ip or arp)");
+  CHECK(arp.message.find("only IPv4 and IPv6 can be tested after 'mpls'") == 0);
+  CHECK(arp.spanned == "arp");
+  CHECK(failure("mpls and ether proto 100").spanned == "ether proto 100");
+  // After pppoes the link is PPP: no MACs, no VLAN tags.
+  CHECK(failure("pppoes and ether host 00:11:22:33:44:55").message.find("not supported on DLT_PPP") !=
+        std::string::npos);
+  CHECK(failure("pppoes and vlan").message.find("'vlan' is not supported on DLT_PPP") == 0);
+  // libpcap accepts pppoes on raw IP: there it matches nothing.
+  CHECK(lowerText("pppoes and ip", 12).ok());
+  CHECK(verdict("pppoes", 12, {0x45, 0, 0, 20}) == 0);
+  // Each geneve takes three scratch cells for its offsets.
+  const std::string five = "geneve and geneve and geneve and geneve and geneve";
+  CHECK(lowerText(five, 1).ok());
+  CHECK(failure(five + " and geneve").message.find("too many registers") == 0);
+  CHECK(failure(five + " and geneve").spanned == "geneve");
+}
+
+TEST_CASE("an encapsulation moves the offsets of everything after it, across or and not") {
+  // ip after vlan reads the type at 16, also on the other side of 'or'.
+  std::vector<uint8_t> tagged(60, 0), plain(60, 0);
+  tagged[12] = 0x81, tagged[14] = 0x00, tagged[15] = 100, tagged[16] = 0x08, tagged[17] = 0x00;
+  plain[12] = 0x08, plain[13] = 0x00;
+  CHECK(verdict("vlan and ip", 1, tagged) != 0);
+  CHECK(verdict("vlan 100 and ip", 1, tagged) != 0);
+  CHECK(verdict("vlan 101 and ip", 1, tagged) == 0);
+  CHECK(verdict("vlan or ip", 1, plain) == 0);  // ip is tested at 16 here, as libpcap does
+  CHECK(verdict("ip or vlan", 1, plain) != 0);
+  CHECK(verdict("not vlan and ip", 1, plain) == 0);
+  // MPLS: IPv4 after one label with the bottom-of-stack bit.
+  std::vector<uint8_t> mpls(60, 0);
+  mpls[12] = 0x88, mpls[13] = 0x47, mpls[14] = 0x00, mpls[15] = 0x06, mpls[16] = 0x41, mpls[18] = 0x45;
+  CHECK(verdict("mpls 100 and ip", 1, mpls) != 0);
+  CHECK(verdict("mpls 101 and ip", 1, mpls) == 0);
+  CHECK(verdict("mpls and ip6", 1, mpls) == 0);
+  CHECK(verdict("mpls and mpls", 1, mpls) == 0);
+}

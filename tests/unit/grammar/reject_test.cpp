@@ -86,7 +86,7 @@ TEST_CASE("docs/diagnostics.md sample table" * doctest::skip(!sift::test::updati
       "- Division or modulus by a constant zero and shifts by a constant of 32\n"
       "  or more are rejected whether or not the optimizer runs (1.10.3 finds\n"
       "  some of them only while optimizing).\n"
-      "- Keywords of the full language (vlan, mpls, pflog, 802.11, protochain,\n"
+      "- Keywords of the full language not built yet (pflog, 802.11, protochain,\n"
       "  ...) are rejected as not supported yet.\n"
       "- `inbound`, `outbound` and `ifindex` on a link type whose header does\n"
       "  not record them are refused unless the program is for a live Linux\n"
