@@ -240,12 +240,56 @@ Bytes makeVrrp(Rng& rng) {
 Bytes makeIpv4Packet(Rng& rng, std::optional<uint8_t> proto, int depth);
 Bytes makeIpv6Packet(Rng& rng, std::optional<uint8_t> proto, int depth);
 
+uint16_t pickVlanId(Rng& rng);
+
+// UDP to port 6081 carrying Geneve: version 0 (now and then another),
+// 0 to 3 words of options, a VNI from a small pool, and an inner Ethernet
+// frame (protocol 0x6558) or a bare IPv4 / IPv6 packet.
+Bytes makeGeneve(Rng& rng, bool v6, int depth) {
+  static const std::vector<uint32_t> vnis = {5, 100, 0, 0xffffff, 4096};
+  Bytes inner;
+  uint16_t proto;
+  uint32_t r = rng.below(100);
+  if (r < 55) {
+    proto = 0x6558;
+    append(inner, rng.chance(10) ? Mac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff} : pickMac(rng));
+    append(inner, pickMac(rng));
+    bool tagged = rng.chance(15);
+    if (tagged) put16(inner, 0x8100), put16(inner, pickVlanId(rng));
+    bool inner6 = rng.chance(35);
+    put16(inner, rng.chance(8) ? 0x0806 : inner6 ? 0x86dd : 0x0800);
+    append(inner, inner6 ? makeIpv6Packet(rng, std::nullopt, depth + 1) : makeIpv4Packet(rng, std::nullopt, depth + 1));
+  } else if (r < 75) {
+    proto = 0x0800, inner = makeIpv4Packet(rng, std::nullopt, depth + 1);
+  } else if (r < 90) {
+    proto = 0x86dd, inner = makeIpv6Packet(rng, std::nullopt, depth + 1);
+  } else {
+    proto = rng.u16(), inner = makeShortHeader(rng, rng.below(30));
+  }
+  (void)v6;
+  Bytes g;
+  uint32_t optWords = rng.chance(50) ? 0 : rng.range(1, 3);
+  put8(g, static_cast<uint8_t>((rng.chance(92) ? 0 : rng.range(1, 3)) << 6 | optWords));
+  put8(g, rng.chance(80) ? 0 : 0x80);
+  put16(g, proto);
+  put32(g, (rng.chance(80) ? rng.pick(vnis) : rng.below(1u << 24)) << 8);
+  for (uint32_t i = 0; i < optWords; ++i) put32(g, rng.u32());
+  append(g, inner);
+  Bytes b;
+  put16(b, pickPort(rng));
+  put16(b, 6081);
+  put16(b, static_cast<uint16_t>(g.size() + 8));
+  put16(b, rng.u16());
+  append(b, g);
+  return b;
+}
+
 Bytes makeTransport(Rng& rng, uint8_t proto, bool v6, int depth) {
   switch (proto) {
     case 6:
       return makeTcp(rng);
     case 17:
-      return makeUdp(rng);
+      return depth < 1 && rng.chance(12) ? makeGeneve(rng, v6, depth) : makeUdp(rng);
     case 132:
       return makeSctp(rng);
     case 1:
@@ -507,6 +551,92 @@ Bytes makeLlcFrame(Rng& rng) {
   return b;
 }
 
+// ---- encapsulations: 802.1Q/QinQ tags, MPLS label stacks, PPPoE ---------
+
+uint16_t pickVlanId(Rng& rng) {
+  static const std::vector<uint16_t> ids = {100, 200, 1, 0, 5, 4095, 10};
+  return rng.chance(75) ? rng.pick(ids) : static_cast<uint16_t>(rng.below(4096));
+}
+
+// An MPLS label stack (1 to 3 labels, the bottom-of-stack bit on the last
+// one, now and then missing) carrying IPv4, IPv6 or junk.
+Bytes makeMplsStack(Rng& rng) {
+  static const std::vector<uint32_t> labels = {100, 200, 16, 0, 1048575, 3};
+  Bytes b;
+  uint32_t depth = rng.range(1, 3);
+  for (uint32_t i = 0; i < depth; ++i) {
+    uint32_t label = rng.chance(75) ? rng.pick(labels) : rng.below(1u << 20);
+    bool bottom = i + 1 == depth ? rng.chance(92) : rng.chance(5);
+    put32(b, label << 12 | rng.below(8) << 9 | (bottom ? 1u << 8 : 0) | rng.range(1, 255));
+  }
+  uint32_t r = rng.below(100);
+  if (r < 50) {
+    append(b, makeIpv4Packet(rng, std::nullopt, 0));
+  } else if (r < 85) {
+    append(b, makeIpv6Packet(rng, std::nullopt, 0));
+  } else {
+    append(b, makeShortHeader(rng, rng.below(30)));
+  }
+  return b;
+}
+
+// A PPPoE session frame (header, then the PPP protocol and its payload).
+Bytes makePppoeSession(Rng& rng) {
+  static const std::vector<uint16_t> sessions = {7, 1, 0x1234, 0xffff, 0};
+  Bytes inner;
+  uint32_t r = rng.below(100);
+  uint16_t proto;
+  if (r < 45) {
+    proto = 0x0021, inner = makeIpv4Packet(rng, std::nullopt, 0);
+  } else if (r < 80) {
+    proto = 0x0057, inner = makeIpv6Packet(rng, std::nullopt, 0);
+  } else if (r < 88) {
+    proto = 0x0281, inner = makeMplsStack(rng);
+  } else {
+    static const std::vector<uint16_t> others = {0xc021, 0x8021, 0x0800, 0x002b};
+    proto = rng.pick(others), inner = makeShortHeader(rng, rng.below(20));
+  }
+  Bytes b;
+  put8(b, 0x11), put8(b, 0x00);
+  put16(b, rng.chance(80) ? rng.pick(sessions) : rng.u16());
+  put16(b, static_cast<uint16_t>(inner.size() + 2));
+  put16(b, proto);
+  append(b, inner);
+  return b;
+}
+
+// A PPPoE discovery frame: PADI, PADO, PADR, PADS or PADT with a tag or two.
+Bytes makePppoeDiscovery(Rng& rng) {
+  static const std::vector<uint8_t> codes = {0x09, 0x07, 0x19, 0x65, 0xa7};
+  Bytes b;
+  put8(b, 0x11), put8(b, rng.pick(codes));
+  put16(b, rng.chance(50) ? 0 : rng.u16());
+  Bytes tags = makeShortHeader(rng, rng.range(0, 16));
+  put16(b, static_cast<uint16_t>(tags.size()));
+  append(b, tags);
+  return b;
+}
+
+// What follows an EtherType: an encapsulation now and then, else a
+// network-layer packet (v4/v6/arp/rarp percentages as for pickNetwork).
+NetworkPacket makeEtherPayload(Rng& rng, uint32_t v4, uint32_t v6, uint32_t arp, uint32_t rarp) {
+  uint32_t r = rng.below(100);
+  if (r < 6) return {Network::Other, 0x8847, makeMplsStack(rng)};
+  if (r < 9) return {Network::Other, 0x8864, makePppoeSession(rng)};
+  if (r < 11) return {Network::Other, 0x8863, makePppoeDiscovery(rng)};
+  return makeNetwork(rng, pickNetwork(rng, v4, v6, arp, rarp));
+}
+
+// 1 to 3 VLAN tags (TPIDs 0x8100, 0x88a8, 0x9100) before the payload.
+void putVlanTags(Bytes& b, Rng& rng) {
+  static const std::vector<uint16_t> tpids = {0x8100, 0x8100, 0x88a8, 0x9100};
+  uint32_t tags = rng.chance(60) ? 1 : rng.chance(75) ? 2 : 3;
+  for (uint32_t i = 0; i < tags; ++i) {
+    put16(b, rng.pick(tpids));
+    put16(b, static_cast<uint16_t>(rng.below(8) << 13 | pickVlanId(rng)));
+  }
+}
+
 Bytes frameEthernet(Rng& rng) {
   Bytes b;
   uint32_t d = rng.below(100);
@@ -520,15 +650,14 @@ Bytes frameEthernet(Rng& rng) {
     append(b, llc);
     return b;
   }
-  if (r < 15) {  // one 802.1Q tag
-    put16(b, rng.chance(80) ? 0x8100 : 0x88a8);
-    put16(b, rng.range(0, 4095));
-    NetworkPacket n = makeNetwork(rng, pickNetwork(rng, 60, 30, 5, 0));
+  if (r < 25) {  // VLAN tags (single or stacked)
+    putVlanTags(b, rng);
+    NetworkPacket n = makeEtherPayload(rng, 55, 30, 5, 0);
     put16(b, n.ethertype);
     append(b, n.bytes);
     return b;
   }
-  NetworkPacket n = makeNetwork(rng, pickNetwork(rng, 50, 30, 9, 4));
+  NetworkPacket n = makeEtherPayload(rng, 50, 30, 9, 4);
   put16(b, n.ethertype);
   append(b, n.bytes);
   return b;
@@ -609,7 +738,7 @@ CookedContent cookedContent(Rng& rng) {
     append(tagged, n.bytes);
     c.payload = tagged;
   } else {
-    NetworkPacket n = makeNetwork(rng, pickNetwork(rng, 50, 32, 8, 4));
+    NetworkPacket n = makeEtherPayload(rng, 50, 32, 8, 4);
     c.protocol = n.ethertype;
     c.payload = std::move(n.bytes);
   }
@@ -661,6 +790,9 @@ Bytes framePpp(Rng& rng) {
   } else if (r < 85) {  // an IPv4 packet under the EtherType instead of the PPP number
     put16(b, 0x0800);
     append(b, makeIpv4Packet(rng, std::nullopt, 0));
+  } else if (r < 90) {  // MPLS unicast
+    put16(b, 0x0281);
+    append(b, makeMplsStack(rng));
   } else {
     static const std::vector<uint16_t> others = {0x002b, 0x0029, 0x8021, 0x8057, 0xc021, 0xc023, 0x0281,
                                                  0x0283, 0x003d, 0x0027, 0x0027, 0x0023, 0x0023, 0x0031};
