@@ -1,7 +1,8 @@
 // The expressions the live-capture tests install in the kernel: each
 // family of primitive the packet generator's pools exercise, on every
-// layer, and combinations of them. No vlan: the kernel strips the tag
-// before its filter runs (see docs/capture-live.md).
+// layer, and combinations of them, over untagged frames. vlan has its own
+// test with tagged frames (live_kernel_test.cpp), since the kernel strips
+// the tag before its filter runs (see docs/capture-live.md).
 #pragma once
 
 namespace sift::live::testing {
