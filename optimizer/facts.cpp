@@ -26,10 +26,7 @@ std::optional<bool> evaluateConstant(uint16_t jmpCode, uint32_t a, uint32_t k) {
   }
 }
 
-Facts::Range Facts::range(ValueId a) const {
-  auto it = ranges_.find(a);
-  return it == ranges_.end() ? Range{} : it->second;
-}
+Facts::Range Facts::range(ValueId a) const { return a < ranges_.size() ? ranges_[a] : Range{}; }
 
 namespace {
 uint64_t rangeHash(uint32_t lo, uint32_t hi) { return lo == 0 && hi == UINT32_MAX ? 0 : mix3(1, lo, hi); }
@@ -38,13 +35,10 @@ uint64_t rangeHash(uint32_t lo, uint32_t hi) { return lo == 0 && hi == UINT32_MA
 uint64_t Facts::succeededHash() const { return provenHash_ ^ mix3(5, maxEnd_, 0); }
 
 void Facts::setRange(ValueId a, Range r) {
-  auto it = ranges_.find(a);
-  {
-    Range old = it != ranges_.end() ? it->second : Range{};
-    mixInto(a, rangeHash(old.lo, old.hi) ^ rangeHash(r.lo, r.hi));
-  }
-  Undo u{UndoKind::Range, a, it != ranges_.end(), it != ranges_.end() ? it->second : Range{}, 0, {}};
-  undo_.push_back(u);
+  cover(a);
+  const Range old = ranges_[a];
+  mixInto(a, rangeHash(old.lo, old.hi) ^ rangeHash(r.lo, r.hi));
+  undo_.push_back(Undo{UndoKind::Range, a, true, old, 0, {}});
   ranges_[a] = r;
 }
 
@@ -144,7 +138,9 @@ void Facts::proveSucceeded(const ValueTable& values, ValueId v) {
     }
     return;
   }
-  if (proven_.insert(v).second) {
+  cover(v);
+  if (!proven_[v]) {
+    proven_[v] = 1;
     undo_.push_back(Undo{UndoKind::Proven, v, false, {}, 0, {}});
     provenHash_ ^= mix3(4, v, 0);
   }
@@ -152,15 +148,24 @@ void Facts::proveSucceeded(const ValueTable& values, ValueId v) {
 
 bool Facts::succeeded(const ValueTable& values, ValueId v) const {
   if (uint64_t end = loadEnd(values, v)) return end <= maxEnd_;
-  return proven_.count(v) != 0;
+  return v < proven_.size() && proven_[v];
 }
 
 void walkDominatorTree(const ir::Program& p, const std::vector<ir::BlockId>& rpo,
                        const std::vector<ir::BlockId>& idom, Facts& facts,
                        const std::function<void(ir::BlockId)>& visit) {
-  std::vector<std::vector<ir::BlockId>> children(p.blocks.size());
+  // Children lists in two flat arrays, each in reverse post-order.
+  const size_t n = p.blocks.size();
+  std::vector<uint32_t> first(n + 1, 0);
   for (ir::BlockId id : rpo)
-    if (idom[id] != ir::kNoBlock) children[idom[id]].push_back(id);
+    if (idom[id] != ir::kNoBlock) ++first[idom[id] + 1];
+  for (size_t i = 0; i < n; ++i) first[i + 1] += first[i];
+  std::vector<ir::BlockId> children(first[n]);
+  {
+    std::vector<uint32_t> fill(first.begin(), first.end() - 1);
+    for (ir::BlockId id : rpo)
+      if (idom[id] != ir::kNoBlock) children[fill[idom[id]]++] = id;
+  }
   struct Frame {
     ir::BlockId id;
     size_t mark;
@@ -175,8 +180,8 @@ void walkDominatorTree(const ir::Program& p, const std::vector<ir::BlockId>& rpo
   enter(p.entry);
   while (!stack.empty()) {
     Frame& f = stack.back();
-    if (f.next < children[f.id].size()) {
-      ir::BlockId c = children[f.id][f.next++];
+    if (first[f.id] + f.next < first[f.id + 1]) {
+      ir::BlockId c = children[first[f.id] + f.next++];
       enter(c);
       continue;
     }
@@ -190,11 +195,9 @@ void Facts::rewind(size_t mark) {
     const Undo& u = undo_.back();
     switch (u.kind) {
       case UndoKind::Range: {
-        Range cur = range(u.a);
-        Range old = u.hadRange ? u.old : Range{};
-        mixInto(u.a, rangeHash(cur.lo, cur.hi) ^ rangeHash(old.lo, old.hi));
-        if (u.hadRange) ranges_[u.a] = u.old;
-        else ranges_.erase(u.a);
+        Range cur = ranges_[u.a];
+        mixInto(u.a, rangeHash(cur.lo, cur.hi) ^ rangeHash(u.old.lo, u.old.hi));
+        ranges_[u.a] = u.old;
         break;
       }
       case UndoKind::NotEqual:
@@ -208,7 +211,7 @@ void Facts::rewind(size_t mark) {
         break;
       }
       case UndoKind::Proven:
-        proven_.erase(u.a);
+        proven_[u.a] = 0;
         provenHash_ ^= mix3(4, u.a, 0);
         break;
       case UndoKind::MaxEnd: maxEnd_ = u.notEqualKey; break;

@@ -3,6 +3,7 @@
 // edge's outcome, leave and forget it).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -31,10 +32,7 @@ class Facts {
 
   /// A hash of everything known about `a`, and of which loads have
   /// succeeded: equal hashes mean the same facts (up to a 64-bit collision).
-  uint64_t valueHash(ValueId a) const {
-    auto it = valueHash_.find(a);
-    return it == valueHash_.end() ? 0 : it->second;
-  }
+  uint64_t valueHash(ValueId a) const { return a < valueHash_.size() ? valueHash_[a] : 0; }
   uint64_t succeededHash() const;
 
   size_t mark() const { return undo_.size(); }
@@ -68,14 +66,28 @@ class Facts {
   Range range(ValueId a) const;
   void setRange(ValueId a, Range r);
 
-  std::unordered_map<ValueId, Range> ranges_;
+  /// Makes the per-value tables cover `a`.
+  void cover(ValueId a) {
+    if (a >= valueHash_.size()) {
+      size_t n = std::max<size_t>(64, size_t{a} * 2);
+      valueHash_.resize(n, 0);
+      ranges_.resize(n);
+      proven_.resize(n, 0);
+    }
+  }
+
+  // Indexed by value id (value ids are dense), grown on demand.
+  std::vector<Range> ranges_;
   std::unordered_set<uint64_t> notEqual_;
   std::unordered_map<ExactKey, bool, ExactHash> exact_;
   std::vector<Undo> undo_;
-  void mixInto(ValueId a, uint64_t h) { valueHash_[a] ^= h; }
-  std::unordered_map<ValueId, uint64_t> valueHash_;
+  void mixInto(ValueId a, uint64_t h) {
+    cover(a);
+    valueHash_[a] ^= h;
+  }
+  std::vector<uint64_t> valueHash_;
   uint64_t provenHash_ = 0;
-  std::unordered_set<ValueId> proven_;
+  std::vector<uint8_t> proven_;
   uint64_t maxEnd_ = 0;  // the captured length is known to be at least this
 };
 

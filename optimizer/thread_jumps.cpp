@@ -218,17 +218,9 @@ bool threadJumps(ir::Program& p) {
   const auto preds = predecessors(p, rpo);
   const auto idom = immediateDominators(p, rpo, preds);
   ValueTable values;
-  const auto entry = entryStates(p, values, rpo, preds);
+  std::vector<State> exitState;  // of every reachable block
+  const auto entry = entryStates(p, values, rpo, preds, &exitState);
   const size_t n = p.blocks.size();
-
-  // Exit state of every reachable block.
-  std::vector<State> exitState(n);
-  for (ir::BlockId id : rpo) {
-    State s = entry[id];
-    for (const auto& insn : p.blocks[id].stmts) step(values, s, insn);
-    exitState[id] = s;
-  }
-
 
   // Top-down: gather facts, plan both edges of every branch.
   std::vector<EdgePlan> planTrue(n), planFalse(n);

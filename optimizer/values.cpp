@@ -35,10 +35,35 @@ int memReg(uint32_t k) { return static_cast<int>(k & 15); }
 
 }  // namespace
 
+namespace {
+size_t slotOf(const ValueKey& key, size_t mask) {
+  uint64_t h = ValueKeyHash{}(key);
+  h ^= h >> 29;
+  h *= 0xBF58476D1CE4E5B9ull;
+  return static_cast<size_t>(h ^ (h >> 32)) & mask;
+}
+}  // namespace
+
+void ValueTable::grow() {
+  slots_.assign(slots_.size() * 2, kEmpty);
+  const size_t mask = slots_.size() - 1;
+  for (ValueId v = 0; v < keys_.size(); ++v) {
+    size_t i = slotOf(keys_[v], mask);
+    while (slots_[i] != kEmpty) i = (i + 1) & mask;
+    slots_[i] = v;
+  }
+}
+
 ValueId ValueTable::intern(const ValueKey& key) {
-  auto [it, inserted] = index_.try_emplace(key, static_cast<ValueId>(keys_.size()));
-  if (inserted) keys_.push_back(key);
-  return it->second;
+  const size_t mask = slots_.size() - 1;
+  size_t i = slotOf(key, mask);
+  for (; slots_[i] != kEmpty; i = (i + 1) & mask)
+    if (keys_[slots_[i]] == key) return slots_[i];
+  const ValueId v = static_cast<ValueId>(keys_.size());
+  keys_.push_back(key);
+  slots_[i] = v;
+  if (keys_.size() * 2 > slots_.size()) grow();
+  return v;
 }
 
 ValueId ValueTable::alu(uint16_t op, ValueId a, ValueId b) {
@@ -200,23 +225,33 @@ bool available(const ValueTable& values, const State& s, ValueId v) {
   return false;
 }
 
-std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p) {
-  return predecessors(p, ir::reversePostOrder(p));
-}
+Preds predecessors(const ir::Program& p) { return predecessors(p, ir::reversePostOrder(p)); }
 
-std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p, const std::vector<ir::BlockId>& rpo) {
-  std::vector<std::vector<ir::BlockId>> preds(p.blocks.size());
+Preds predecessors(const ir::Program& p, const std::vector<ir::BlockId>& rpo) {
+  // Count, then place: two flat arrays instead of a vector per block.
+  Preds preds;
+  const size_t n = p.blocks.size();
+  preds.start_.assign(n + 1, 0);
   for (ir::BlockId id : rpo) {
     const ir::Block& b = p.blocks[id];
     if (b.termKind != ir::TermKind::Branch) continue;
-    preds[b.jt].push_back(id);
-    if (b.jf != b.jt) preds[b.jf].push_back(id);
+    ++preds.start_[b.jt + 1];
+    if (b.jf != b.jt) ++preds.start_[b.jf + 1];
+  }
+  for (size_t i = 0; i < n; ++i) preds.start_[i + 1] += preds.start_[i];
+  preds.list_.resize(preds.start_[n]);
+  std::vector<uint32_t> fill(preds.start_.begin(), preds.start_.end() - 1);
+  for (ir::BlockId id : rpo) {
+    const ir::Block& b = p.blocks[id];
+    if (b.termKind != ir::TermKind::Branch) continue;
+    preds.list_[fill[b.jt]++] = id;
+    if (b.jf != b.jt) preds.list_[fill[b.jf]++] = id;
   }
   return preds;
 }
 
 std::vector<ir::BlockId> immediateDominators(const ir::Program& p, const std::vector<ir::BlockId>& rpo,
-                                             const std::vector<std::vector<ir::BlockId>>& preds) {
+                                             const Preds& preds) {
   // On an acyclic graph in reverse post-order every predecessor comes
   // first, so one pass suffices: a block's immediate dominator is the
   // nearest common ancestor, in the dominator tree built so far, of its
@@ -268,7 +303,7 @@ std::vector<ir::BlockId> immediateDominators(const ir::Program& p, const std::ve
 }
 
 std::vector<State> entryStates(const ir::Program& p, ValueTable& values, const std::vector<ir::BlockId>& rpo,
-                               const std::vector<std::vector<ir::BlockId>>& preds) {
+                               const Preds& preds, std::vector<State>* exits) {
   const size_t n = p.blocks.size();
   std::vector<State> in(n), out(n);
   std::vector<uint8_t> done(n, 0);
@@ -299,6 +334,7 @@ std::vector<State> entryStates(const ir::Program& p, ValueTable& values, const s
     out[id] = s;
     done[id] = 1;
   }
+  if (exits) *exits = std::move(out);
   return in;
 }
 

@@ -12,7 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <unordered_map>
+#include <span>
 #include <vector>
 
 #include "ir/ir.h"
@@ -55,9 +55,11 @@ struct ValueKeyHash {
   }
 };
 
-/// Hash-consed values. Constant folding happens on intern.
+/// Hash-consed values. Constant folding happens on intern. The index is
+/// an open-addressing table of value ids (no allocation per value).
 class ValueTable {
  public:
+  ValueTable() { slots_.assign(64, kEmpty); }
   ValueId constant(uint32_t c) { return intern({ValueKind::Const, c}); }
   ValueId opaque() { return intern({ValueKind::Opaque, nextOpaque_++}); }
   ValueId intern(const ValueKey& key);
@@ -72,7 +74,9 @@ class ValueTable {
   ValueId alu(uint16_t op, ValueId a, ValueId b);
 
  private:
-  std::unordered_map<ValueKey, ValueId, ValueKeyHash> index_;
+  static constexpr ValueId kEmpty = UINT32_MAX;
+  void grow();
+  std::vector<ValueId> slots_;  // power-of-two size, at most half full
   std::vector<ValueKey> keys_;
   uint32_t nextOpaque_ = 0;
 };
@@ -104,22 +108,35 @@ RegMask defsOf(const bpf::Insn& insn);
 /// has run, and succeeded, on every path to this point.
 bool available(const ValueTable& values, const State& s, ValueId v);
 
-/// Predecessor lists, indexed by block.
-std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p);
+/// Predecessor lists, indexed by block, stored in two flat arrays.
+class Preds {
+ public:
+  std::span<const ir::BlockId> operator[](ir::BlockId b) const {
+    return {list_.data() + start_[b], list_.data() + start_[b + 1]};
+  }
+
+ private:
+  friend Preds predecessors(const ir::Program& p, const std::vector<ir::BlockId>& rpo);
+  std::vector<uint32_t> start_;  // block b's predecessors: list_[start_[b] .. start_[b+1])
+  std::vector<ir::BlockId> list_;
+};
+
+Preds predecessors(const ir::Program& p);
 /// The same, given the reverse post-order already computed.
-std::vector<std::vector<ir::BlockId>> predecessors(const ir::Program& p, const std::vector<ir::BlockId>& rpo);
+Preds predecessors(const ir::Program& p, const std::vector<ir::BlockId>& rpo);
 
 
 /// Immediate dominators (kNoBlock for the entry and unreachable blocks),
 /// computed on the acyclic graph in one pass over `rpo`.
 std::vector<ir::BlockId> immediateDominators(const ir::Program& p, const std::vector<ir::BlockId>& rpo,
-                                             const std::vector<std::vector<ir::BlockId>>& preds);
+                                             const Preds& preds);
 
 /// Value-number states at block entry (the meet over predecessors: a
 /// register keeps a value only when all predecessors agree; otherwise it
 /// gets a fresh opaque value). The entry starts with A = X = M[*] = 0.
+/// When `exits` is given it receives the states at block exit.
 std::vector<State> entryStates(const ir::Program& p, ValueTable& values, const std::vector<ir::BlockId>& rpo,
-                               const std::vector<std::vector<ir::BlockId>>& preds);
+                               const Preds& preds, std::vector<State>* exits = nullptr);
 
 /// Registers live on entry to each block.
 std::vector<RegMask> liveIn(const ir::Program& p, const std::vector<ir::BlockId>& rpo);
