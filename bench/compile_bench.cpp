@@ -1,5 +1,6 @@
 // Compile-time benchmarks: sift::compile against libpcap's pcap_compile
-// (optimizer on) on the same expressions, and the scaling of host lists.
+// (optimizer on) on the same expressions, and the scaling of host and port
+// lists.
 //
 //   cmake -S . -B build -DSIFT_BUILD_BENCH=ON && cmake --build build --target bench_compile
 //   build/bench/bench_compile --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
@@ -41,6 +42,15 @@ std::string hostList(int n) {
     if (i) e += " or ";
     e += "host 10." + std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) + "." +
          std::to_string(i & 255);
+  }
+  return e;
+}
+
+std::string portList(int n) {
+  std::string e;
+  for (int i = 0; i < n; ++i) {
+    if (i) e += " or ";
+    e += "port " + std::to_string(1000 + 2 * i);  // no runs of consecutive ports
   }
   return e;
 }
@@ -95,6 +105,15 @@ void registerAll() {
                                  [e](benchmark::State& s) { siftCompile(s, e); })
         ->Unit(benchmark::kMillisecond);
   }
+  // Port lists alternate between the fields of tcp and udp (and IPv4 and
+  // IPv6), which jump threading still walks once per edge.
+  for (int n : {100, 300, 1000}) {
+    std::string e = portList(n);
+    benchmark::RegisterBenchmark(("ports/sift/" + std::to_string(n)).c_str(),
+                                 [e](benchmark::State& s) { siftCompile(s, e); })
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(n >= 1000 ? 1 : 3);
+  }
   // libpcap's optimizer needs seconds beyond a few hundred hosts.
   for (int n : {100, 250}) {
     std::string e = hostList(n);
@@ -102,6 +121,12 @@ void registerAll() {
                                  [e](benchmark::State& s) { pcapCompile(s, e); })
         ->Unit(benchmark::kMillisecond)
         ->Iterations(3);
+  }
+  {
+    std::string e = portList(100);
+    benchmark::RegisterBenchmark("ports/libpcap/100", [e](benchmark::State& s) { pcapCompile(s, e); })
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(1);
   }
 }
 
