@@ -4,6 +4,7 @@
 #include <pcap/pcap.h>
 
 #include <cstddef>
+#include <cstring>
 #include <mutex>
 
 namespace sift::difftest {
@@ -53,9 +54,51 @@ OracleProgram oracleCompile(std::string_view expression, uint32_t linktype, uint
   return out;
 }
 
+namespace {
+
+// libpcap 1.10.3's bpf_filter leaves the scratch cells uninitialised, so a
+// program that reads a cell some path has not written (libpcap emits such
+// programs, e.g. `geneve or ip`, whose `ip` reads the Geneve offset cell
+// on paths without Geneve) returns whatever the stack held: a different
+// verdict under ASan than in a release build. sift's VM, the kernel and
+// libpcap master start with every cell 0. So a program that reads scratch
+// runs with stores of 0 into all 16 cells in front of it; relative jumps
+// are unchanged and A starts at 0 either way, so the verdict is that of
+// libpcap with zeroed memory, deterministically.
+bool readsScratch(const std::vector<bpf::Insn>& program) {
+  for (const bpf::Insn& in : program)
+    if (in.code == 0x60 || in.code == 0x61) return true;  // ld M[k], ldx M[k]
+  return false;
+}
+
+struct ZeroedRunnable {
+  std::vector<bpf::Insn> original;
+  std::vector<bpf::Insn> runnable;  // the prologue, then the program
+  bool prologue = false;
+};
+
+const ZeroedRunnable& runnableFor(const std::vector<bpf::Insn>& program) {
+  thread_local ZeroedRunnable cache;
+  if (cache.original.size() == program.size() &&
+      (program.empty() || std::memcmp(cache.original.data(), program.data(), program.size() * sizeof(bpf::Insn)) == 0))
+    return cache;
+  cache.original = program;
+  cache.prologue = readsScratch(program);
+  cache.runnable.clear();
+  if (cache.prologue) {
+    cache.runnable.push_back(bpf::Insn{0x00, 0, 0, 0});  // ld #0
+    for (uint32_t cell = 0; cell < 16; ++cell) cache.runnable.push_back(bpf::Insn{0x02, 0, 0, cell});  // st M[cell]
+    cache.runnable.insert(cache.runnable.end(), program.begin(), program.end());
+  }
+  return cache;
+}
+
+}  // namespace
+
 uint32_t oracleRun(const std::vector<bpf::Insn>& program, const uint8_t* data, uint32_t caplen,
                    uint32_t wirelen) {
-  return bpf_filter(asPcap(program), data, wirelen, caplen);
+  const ZeroedRunnable& r = runnableFor(program);
+  return bpf_filter(asPcap(r.prologue ? r.runnable : program), data, wirelen, caplen);
 }
 
 bool oracleValidate(const std::vector<bpf::Insn>& program) {
