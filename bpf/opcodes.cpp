@@ -56,6 +56,14 @@ constexpr ExtensionInfo kExtensions[] = {
 
 }  // namespace
 
+size_t jeqChainLength(std::span<const Insn> insns, size_t pc) {
+  auto isJeqK = [&](size_t i) { return i < insns.size() && insns[i].code == static_cast<uint16_t>(Op::JeqK); };
+  if (!isJeqK(pc) || (pc > 0 && isJeqK(pc - 1) && insns[pc - 1].jf == 0)) return 0;
+  size_t end = pc;
+  while (insns[end].jf == 0 && isJeqK(end + 1)) ++end;
+  return end - pc + 1;
+}
+
 uint32_t OpInfo::loadSize() const {
   if (shape != Shape::LoadAbs && shape != Shape::LoadInd && shape != Shape::LoadMsh) return 0;
   switch (arg) {

@@ -123,6 +123,12 @@ const OpInfo& opInfo(Op op);
 /// Every opcode in table order.
 std::span<const OpInfo> allOps();
 
+/// The length of the run of `jeq #k` that starts at `pc` and in which every
+/// false branch falls through to the next (the shape of host and port lists
+/// at -O1), or 0 when `pc` is not the first jeq of such a run. The engines
+/// run such a run as one search (vm::Prepared, the JIT's switch).
+size_t jeqChainLength(std::span<const Insn> insns, size_t pc);
+
 /// The Linux ancillary loads; the value is the SKF_AD_* offset.
 enum class Extension : uint8_t {
 #define SIFT_BPF_EXT(Name, Offset, Symbol) Name = Offset,

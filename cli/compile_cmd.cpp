@@ -27,12 +27,11 @@ void warn(const std::string& message) {
   std::fprintf(stderr, "sift: warning: %s\n", message.c_str());
 }
 
-int loadExpression(const Options& options, std::string& expression) {
-  if (!options.filterFile) {
-    expression = joinExpression(options.expressionWords);
-    return ExitOk;
-  }
-  const std::string& path = *options.filterFile;
+namespace {
+
+/// The whole text of `path` ("-": standard input), or ExitNoInput with
+/// the reason.
+int readText(const std::string& path, std::string& out) {
   std::ostringstream text;
   if (path == "-") {
     text << std::cin.rdbuf();
@@ -42,7 +41,20 @@ int loadExpression(const Options& options, std::string& expression) {
     text << in.rdbuf();
     if (in.bad()) return fail(ExitNoInput, "cannot read '" + path + "': " + std::strerror(errno));
   }
-  expression = stripFilterComments(text.str());
+  out = text.str();
+  return ExitOk;
+}
+
+}  // namespace
+
+int loadExpression(const Options& options, std::string& expression) {
+  if (!options.filterFile) {
+    expression = joinExpression(options.expressionWords);
+    return ExitOk;
+  }
+  std::string text;
+  if (int rc = readText(*options.filterFile, text); rc != ExitOk) return rc;
+  expression = stripFilterComments(text);
   return ExitOk;
 }
 
@@ -131,15 +143,9 @@ int printDot(const bpf::Program& program) {
 /// the -ddd format, printed again or drawn.
 int runProgramFile(const Options& options) {
   const std::string& path = *options.programFile;
-  std::ostringstream text;
-  if (path == "-") {
-    text << std::cin.rdbuf();
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return fail(ExitNoInput, "cannot read '" + path + "': " + std::strerror(errno));
-    text << in.rdbuf();
-  }
-  auto program = bpf::parseDecimal(text.str());
+  std::string text;
+  if (int rc = readText(path, text); rc != ExitOk) return rc;
+  auto program = bpf::parseDecimal(text);
   if (!program) return fail(ExitNoInput, "'" + path + "' is not a program in the -ddd format: " + program.error().message);
   if (!options.dot) return printListing(*program, options.dumpLevel);
   auto dot = programDot(*program);

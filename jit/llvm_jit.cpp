@@ -164,7 +164,7 @@ class FilterEmitter {
     for (size_t pc = 0; pc < insns_.size(); ++pc) {
       pc_ = pc;
       b_.SetInsertPoint(blocks_[pc]);
-      if (size_t length = chainLength(pc); length >= kMinChain) {
+      if (size_t length = bpf::jeqChainLength(insns_, pc); length >= kMinChain) {
         if (auto s = emitChain(length); !s) return s;
         continue;
       }
@@ -288,20 +288,6 @@ class FilterEmitter {
         return next();
     }
     return unsupported(insn);
-  }
-
-  bool isJeqK(size_t pc) const {
-    return pc < insns_.size() && insns_[pc].code == static_cast<uint16_t>(bpf::Op::JeqK);
-  }
-
-  // The length of the run of `jeq #k` starting at pc whose false branches
-  // fall through to the next (the shape of `host a or host b or ...` at
-  // -O1), or 0 when pc is not the first of such a run.
-  size_t chainLength(size_t pc) const {
-    if (!isJeqK(pc) || (pc > 0 && isJeqK(pc - 1) && insns_[pc - 1].jf == 0)) return 0;
-    size_t end = pc;
-    while (insns_[end].jf == 0 && isJeqK(end + 1)) ++end;
-    return end - pc + 1;
   }
 
   // A chain of `length` jeq at pc_ as one LLVM switch on A (the first

@@ -64,16 +64,6 @@ Prepared::Prepared(const bpf::ValidatedProgram& program) {
   steps_.resize(n);
   shape_.steps = n;
   auto info = [&](size_t pc) -> const bpf::OpInfo& { return *bpf::opInfo(insns[pc].code); };
-  auto isJeqK = [&](size_t pc) { return pc < n && insns[pc].code == static_cast<uint16_t>(bpf::Op::JeqK); };
-  // Length of the jeq chain that starts at pc (each false branch falls
-  // through to the next jeq), when pc is the chain's first jeq.
-  auto chainLength = [&](size_t pc) -> size_t {
-    if (!isJeqK(pc) || (pc > 0 && isJeqK(pc - 1) && insns[pc - 1].jf == 0)) return 0;
-    size_t end = pc;
-    while (insns[end].jf == 0 && isJeqK(end + 1)) ++end;
-    return end - pc + 1;
-  };
-
   for (size_t pc = 0; pc < n; ++pc) {
     const bpf::Insn& in = insns[pc];
     const bpf::OpInfo& op = info(pc);
@@ -92,7 +82,7 @@ Prepared::Prepared(const bpf::ValidatedProgram& program) {
   }
 
   for (size_t pc = 0; pc < n; ++pc) {
-    if (size_t length = chainLength(pc); length >= kMinChain) {
+    if (size_t length = bpf::jeqChainLength(insns, pc); length >= kMinChain) {
       Chain chain;
       std::vector<std::pair<uint32_t, uint32_t>> pairs;  // (constant, target), first occurrence wins
       for (size_t m = pc; m < pc + length; ++m) {
