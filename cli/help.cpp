@@ -93,7 +93,8 @@ constexpr const char* kDetails =
     "  --               end of options: an expression may then start with '-'\n"
     "  -h, --help       this text\n"
     "  --version        the version and the engines of this build\n"
-    "  --list-linktypes the link types -y accepts, with their numbers\n"
+    "  --list-linktypes the link types -y accepts, with their numbers and what\n"
+    "                   filters on each can test\n"
     "\n"
     "Options may come before or after the expression words; the words are\n"
     "joined with spaces. Quote the expression to keep the shell away from it.\n"
@@ -144,6 +145,7 @@ int printLinktypes() {
   for (const auto& info : knownLinktypes()) {
     std::printf("%-26.*s %5u  %.*s\n", static_cast<int>(info.name.size()), info.name.data(), info.dlt,
                 static_cast<int>(info.description.size()), info.description.data());
+    std::printf("%34s filters: %s\n", "", linktypeFilters(info.dlt).c_str());
   }
   return ExitOk;
 }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "ir/ir.h"
@@ -78,8 +79,39 @@ enum class TypeField : uint8_t {
   Fixed,
   /// No field and no network layer lowering knows about.
   None,
+  /// 802.2 LLC on every frame (Token Ring, FDDI, ATM, Fibre Channel):
+  /// an LLC SAP (*E* <= 1500) is the DSAP at llcOffset, anything else the
+  /// SNAP type at llcOffset + 6 (AppleTalk also checks the SNAP OUI).
+  LlcSnap,
+  /// Only the row's `typeCodes` exist (ARCnet, Solaris ipnet, Frame
+  /// Relay): any other protocol is false.
+  Codes,
+  /// No protocol field: every protocol test is one masked compare of the
+  /// row's `magic` (the Juniper cookie, the BACnet MS/TP preamble), the
+  /// same whatever the protocol, as libpcap does.
+  Magic,
+  /// libpcap has no protocol test for this link type: protocol tests are
+  /// errors; `link[...]`, `len`, `less` and `greater` work.
+  NotImplemented,
   /// Something else: the row's `linkTypeHook` builds the test.
   Hook,
+};
+
+/// One value of a link type's protocol field that stands for an
+/// EtherType: `ld{,h,b} [typeOffset] == value`. A protocol with several
+/// codes matches any of them, tested in table order.
+struct TypeCode {
+  uint32_t etherType = 0;
+  uint8_t size = 1;
+  uint32_t value = 0;
+};
+
+/// A masked compare at a fixed offset: ld{,h,b} [offset] & mask == value.
+struct MaskedValue {
+  uint32_t offset = 0;
+  uint8_t size = 4;
+  uint32_t mask = 0xffffffff;
+  uint32_t value = 0;
 };
 
 /// Where the 48-bit MAC addresses are, for links that have them.
@@ -97,6 +129,9 @@ enum class LlcFrames : uint8_t {
   LengthField,
   /// Every frame has one (Token Ring, FDDI, ATM LLC): `llc` is true.
   Always,
+  /// The frames whose `magic` compare holds have one (SunATM: traffic
+  /// type 2 in the pseudo-header).
+  Checked,
 };
 
 /// Where a link-layer header records whether the packet was sent or
@@ -107,6 +142,13 @@ struct DirectionField {
   uint8_t size = 1;
   uint32_t mask = 0xffffffff;
   std::optional<uint32_t> inboundValue, outboundValue;
+};
+
+/// Where the one-byte station addresses of ARCnet are (`link host $xx`);
+/// broadcast and multicast test the destination for 0.
+struct Mac8Layout {
+  uint32_t dstOffset = 0;
+  uint32_t srcOffset = 0;
 };
 
 struct LinkLayer {
@@ -126,6 +168,24 @@ struct LinkLayer {
   uint16_t fixedEtherType = 0;
   /// MAC-48 addresses: `ether host`, `broadcast`, `multicast`.
   std::optional<MacLayout> mac;
+  /// MAC-8 station addresses ($xx): `link host`, `broadcast`, `multicast`.
+  std::optional<Mac8Layout> mac8;
+  /// Where the link-layer header starts in the frame, for rows behind a
+  /// pseudo-header of constant length libpcap skips (netANALYZER): the
+  /// other offsets, and `link[...]`, count from there.
+  uint32_t linkHeaderOffset = 0;
+  /// Protocol codes tested instead of the type-field kind's rule, for the
+  /// protocols listed (all of them for TypeField::Codes).
+  std::span<const TypeCode> typeCodes;
+  /// TypeField::Magic: the compare every protocol test makes.
+  MaskedValue magic;
+  /// Frame Relay: the OSI NLPID is the low byte of the 16-bit type field,
+  /// whose high byte is this value; `iso proto N` tests ldh [type] ==
+  /// (this << 8) | N. 0: the NLPID follows the LLC header.
+  uint32_t nlpidTypeHigh = 0;
+  /// Where the IS-IS PDU type is, from the link-layer header, when it is
+  /// not 4 bytes after the NLPID (Cisco HDLC in libpcap 1.10.3).
+  std::optional<uint32_t> isisPduTypeOffset;
   /// TypeField::Hook: the code that tests the type field.
   LinkTypeHook linkTypeHook = nullptr;
   /// Variable-length headers (docs/linklayers.md): the length of what
@@ -159,8 +219,22 @@ struct LinkLayer {
 /// LINKTYPE_RAW (101), as pcap files spell it, is DLT_RAW (12).
 const LinkLayer* findLinkLayer(uint32_t dlt);
 
-/// Every row of the table, in DLT order.
+/// Whether `dlt` is a link type libpcap compiles filters for with a
+/// variable-length header that the table has no row for yet.
+bool awaitingRow(uint32_t dlt);
+
+/// Every row of the table, in DLT order. Link types libpcap accepts only
+/// for byte access (its "matching" range 104..289 outside the table) are
+/// not rows; findLinkLayer() describes them with a TypeField::NotImplemented
+/// descriptor of their own.
 std::span<const LinkLayer> linkLayers();
+
+/// Whether `link` can test any network protocol at all.
+inline bool hasProtocolTests(const LinkLayer& link) { return link.typeField != TypeField::NotImplemented; }
+
+/// What filters on `link` can use, for `sift --list-linktypes` and for
+/// messages: "ether/ip/ip6/arp/link[]" style words, from the row.
+std::string linkCapabilities(const LinkLayer& link);
 
 /// The BSD address-family values libpcap compares for NULL and LOOP
 /// frames (Linux's numbering: AF_INET 2, AF_INET6 10).

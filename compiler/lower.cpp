@@ -66,7 +66,7 @@ ir::Fragment Lowerer::node(const ast::Node& n) {
         case ast::AddrKind::Host:
         case ast::AddrKind::Net:
           if (n.resolved.decnet) return decnetHost(n);
-          if (n.resolved.mac || finalQuals(n).proto == ast::Proto::Link) return macHost(n);
+          if (n.resolved.mac || n.resolved.mac8 || finalQuals(n).proto == ast::Proto::Link) return macHost(n);
           return hostOrNet(n);
         case ast::AddrKind::Port:
         case ast::AddrKind::PortRange:
@@ -125,9 +125,9 @@ Expected<ir::Program> lower(const ast::Tree& tree, const LowerOptions& options) 
     // The empty expression needs nothing from the link layer.
     if (!tree.root) return acceptAll(options.snaplen);
     std::string name = linktypeName(options.linktype);
-    bool known = name != std::to_string(options.linktype);
     Span all{0, static_cast<uint32_t>(tree.source.size())};
-    if (known) return Diagnostic::error(all, "filters on DLT_" + name + " are not supported yet");
+    if (awaitingRow(options.linktype))
+      return Diagnostic::error(all, "filters on DLT_" + name + " are not supported yet");
     return Diagnostic::error(all, "unknown data link type " + std::to_string(options.linktype));
   }
   detail::Lowerer lw(*link, options);

@@ -81,7 +81,10 @@ ir::Fragment Lowerer::vlan(const ast::Node& n) {
     return std::move(*any);
   };
 
-  const bool outermost = state.vlanDepth == 0 && !state.header.variable() && state.header.constant == 0;
+  // Outermost: no tag yet and the link-layer header still where the row
+  // has it (not inside PPPoE or Geneve), as libpcap asks.
+  const bool outermost =
+      state.vlanDepth == 0 && !state.header.variable() && state.header.constant == row_->linkHeaderOffset;
   ir::Fragment f;
   if (options.liveLinuxSocket && outermost) {
     // The kernel may have moved the outermost tag into the socket's

@@ -181,7 +181,10 @@ class Lowerer {
   // ---- lower_link.cpp ----
   /// The link-layer type test for an EtherType (libpcap's gen_linktype).
   ir::Fragment linkProto(uint32_t etherType);
+  /// libpcap's gen_llc_linktype: the test on an 802.2 LLC header at `llc`.
+  ir::Fragment llcProto(Offset llc, uint32_t etherType);
   ir::Fragment macHost(const ast::Node& n);
+  ir::Fragment mac8Host(const ast::Node& n);
   ir::Fragment linkBroadcast(Span span);
   ir::Fragment linkMulticast(Span span);
   bool requireMac(Span span, const std::string& what);

@@ -41,9 +41,46 @@ uint32_t hostOrder(uint32_t v) {
 
 }  // namespace
 
+ir::Fragment Lowerer::llcProto(Offset llc, uint32_t etherType) {
+  if (uint32_t head, tail; etherType == kEtherTypeAtalk && snapEncapsulated(etherType, head, tail))
+    return both(loadTest(llc.plus(4), 4, 0xffffffff, op::kJeq, tail), loadTest(llc, 4, 0xffffffff, op::kJeq, head));
+  if (etherType > kEtherMtu) return loadTest(llc.plus(6), 2, 0xffff, op::kJeq, etherType);
+  if (etherType == kLlcSapIso || etherType == kLlcSapNetbeui)
+    return loadTest(llc, 2, 0xffff, op::kJeq, etherType << 8 | etherType);
+  return loadTest(llc, 1, 0xff, op::kJeq, etherType);
+}
+
+ir::Fragment sunatmLinkType(Lowerer& lw, uint32_t etherType) {
+  // The low nibble of the first pseudo-header byte is the traffic type;
+  // 2 (PT_LLC) frames carry LLC.
+  const MaskedValue& m = lw.link().magic;
+  ir::Fragment isLlc = lw.loadTest(lw.linkHeader().plus(m.offset), m.size, m.mask, op::kJeq, m.value);
+  return lw.both(std::move(isLlc), lw.llcProto(lw.llc(), etherType));
+}
+
 ir::Fragment Lowerer::linkProto(uint32_t etherType) {
   if (state.mplsDepth > 0) return mplsLinkProto(etherType);
+  // Rows that list codes for this protocol test those.
+  std::optional<ir::Fragment> coded;
+  for (const TypeCode& c : link().typeCodes) {
+    if (c.etherType != etherType) continue;
+    uint32_t full = c.size == 4 ? 0xffffffffu : c.size == 2 ? 0xffffu : 0xffu;
+    ir::Fragment f = loadTest(typeField(), c.size, full, op::kJeq, c.value);
+    coded = coded ? either(std::move(*coded), std::move(f)) : std::move(f);
+  }
+  if (coded) return std::move(*coded);
   switch (link().typeField) {
+    case TypeField::LlcSnap:
+      return llcProto(llc(), etherType);
+    case TypeField::Codes:
+      return always(false);
+    case TypeField::Magic:
+      return loadTest(linkHeader().plus(link().magic.offset), link().magic.size, link().magic.mask, op::kJeq,
+                      link().magic.value);
+    case TypeField::NotImplemented:
+      return fail(leafSpan, "protocol tests are not possible on " + linkName() +
+                                ": libpcap reads no protocol field in its frames; filters on it can use only "
+                                "link[...], len, less and greater");
     case TypeField::EtherType: {
       // An 802.3 frame (length field) with an LLC header.
       auto is8023 = [&] { return negate(loadTest(typeField(), 2, 0xffff, op::kJgt, kEtherMtu)); };
@@ -125,6 +162,11 @@ ir::Fragment Lowerer::linkProto(uint32_t etherType) {
 
 bool Lowerer::requireMac(Span span, const std::string& what) {
   if (link().mac) return true;
+  if (link().mac8) {
+    fail(span, what + " needs a MAC-48 address, which " + linkName() +
+                   " frames do not have; its station addresses are one byte: 'link host $xx'");
+    return false;
+  }
   std::string withMacs;
   for (const LinkLayer& row : linkLayers())
     if (row.mac) withMacs += (withMacs.empty() ? "DLT_" : ", DLT_") + std::string(row.name);
@@ -133,8 +175,26 @@ bool Lowerer::requireMac(Span span, const std::string& what) {
   return false;
 }
 
+ir::Fragment Lowerer::mac8Host(const ast::Node& n) {
+  const ast::Qualifiers& q = finalQuals(n);
+  if (!link().mac8) {
+    std::string with;
+    for (const LinkLayer& row : linkLayers())
+      if (row.mac8) with += (with.empty() ? "DLT_" : ", DLT_") + std::string(row.name);
+    return fail(n.id.span, "station address '" + n.id.text + "' is an ARCnet address, and " + linkName() +
+                               " has none; 'link host $xx' works on " + with);
+  }
+  // libpcap 1.10.3 reads '$' as a hex digit worth 0xd (pcap_atoan), and
+  // of "$xy" keeps only '$' and x: the address compared is 0xd0 | x.
+  const uint8_t v = uint8_t(0xd0 | (*n.resolved.mac8 >> (n.id.text.size() > 2 ? 4 : 0) & 0x0f));
+  return directional(q.dir, q.dirSpan.empty() ? n.span : q.dirSpan, [&](bool src) {
+    return loadTest(linkHeader().plus(src ? link().mac8->srcOffset : link().mac8->dstOffset), 1, 0xff, op::kJeq, v);
+  });
+}
+
 ir::Fragment Lowerer::macHost(const ast::Node& n) {
   const ast::Qualifiers& q = finalQuals(n);
+  if (n.resolved.mac8) return mac8Host(n);
   if (!n.resolved.mac) return fail(n.id.span, "'" + n.id.text + "' is not a MAC address, which '" + protoText(n) + " host' needs");
   if (q.kind == ast::AddrKind::Net)
     return fail(q.kindSpan.empty() ? n.span : q.kindSpan, "'" + protoText(n) + " net' is not valid: link-layer addresses have no networks");
@@ -158,6 +218,7 @@ ir::Fragment Lowerer::macHost(const ast::Node& n) {
 }
 
 ir::Fragment Lowerer::linkBroadcast(Span span) {
+  if (link().mac8) return loadTest(linkHeader().plus(link().mac8->dstOffset), 1, 0xff, op::kJeq, 0);
   if (!requireMac(span, "'broadcast'")) return always(false);
   std::optional<ir::Fragment> inner;
   if (state.encapsulated) inner = encapsulatedLinkCheck();
@@ -168,6 +229,8 @@ ir::Fragment Lowerer::linkBroadcast(Span span) {
 }
 
 ir::Fragment Lowerer::linkMulticast(Span span) {
+  // ARCnet has no multicast; libpcap matches its broadcast.
+  if (link().mac8) return loadTest(linkHeader().plus(link().mac8->dstOffset), 1, 0xff, op::kJeq, 0);
   if (!requireMac(span, "'multicast'")) return always(false);
   // The group bit of the destination address.
   if (state.encapsulated) {

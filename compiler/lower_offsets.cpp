@@ -57,7 +57,7 @@ std::vector<bpf::Insn> Lowerer::ipv4PayloadToX(Offset net) {
 
 Offset Lowerer::linkHeader() {
   if (state.moved) return state.header;
-  if (!link().prefixLength) return Offset{};
+  if (!link().prefixLength) return Offset{link().linkHeaderOffset};
   if (headerCell_ == Offset::kNoCell) headerCell_ = reserveCell();
   return Offset{0, headerCell_};
 }

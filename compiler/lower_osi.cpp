@@ -97,6 +97,7 @@ ir::Fragment Lowerer::osiAbbrev(ast::Proto proto) {
 }
 
 ir::Fragment Lowerer::isoProto(uint32_t nlpid) {
+  if (link().nlpidTypeHigh) return loadTest(typeField(), 2, 0xffff, op::kJeq, link().nlpidTypeHigh << 8 | nlpid);
   ir::Fragment iso = linkProto(kLlcSapIso);
   return both(std::move(iso), loadTest(nlpidPlace(), 1, 0xff, op::kJeq, nlpid));
 }
@@ -104,7 +105,9 @@ ir::Fragment Lowerer::isoProto(uint32_t nlpid) {
 ir::Fragment Lowerer::isisProto(uint32_t pduType) {
   // libpcap 1.10.3 compares the whole byte (later versions mask 5 bits).
   ir::Fragment isis = isoProto(kNlpidIsis);
-  return both(std::move(isis), loadTest(nlpidPlace().plus(kIsisPduTypeOffset), 1, 0xff, op::kJeq, pduType));
+  const Offset pduType0 = link().isisPduTypeOffset ? linkHeader().plus(*link().isisPduTypeOffset)
+                                                 : nlpidPlace().plus(kIsisPduTypeOffset);
+  return both(std::move(isis), loadTest(pduType0, 1, 0xff, op::kJeq, pduType));
 }
 
 ir::Fragment Lowerer::osiProtoPrimitive(const ast::Node& n) {
@@ -125,6 +128,8 @@ ir::Fragment Lowerer::llcKeyword(const ast::Node& n) {
     ir::Fragment length = negate(loadTest(typeField(), 2, 0xffff, op::kJgt, kEtherMtu));
     isLlc = both(std::move(length), negate(loadTest(llcHeader, 2, 0xffff, op::kJeq, 0xffff)));
   }
+  if (link().llc == LlcFrames::Checked)
+    isLlc = loadTest(linkHeader().plus(link().magic.offset), link().magic.size, link().magic.mask, op::kJeq, link().magic.value);
   if (!n.resolved.llc) return isLlc ? std::move(*isLlc) : always(true);
   const ast::Node::Resolved::LlcControl& c = *n.resolved.llc;
   // The control field follows DSAP and SSAP.

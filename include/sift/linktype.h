@@ -21,5 +21,10 @@ const std::vector<LinktypeInfo>& knownLinktypes();
 std::optional<uint32_t> parseLinktype(std::string_view text);
 /// The name of a DLT, or its number in decimal when it has none.
 std::string linktypeName(uint32_t dlt);
+/// What filters on `dlt` can test, from the link-layer table: filter words
+/// such as "ip ip6 arp ether proto ether host broadcast multicast link[]
+/// len", "link[] len" for link types libpcap reads only as bytes, or why
+/// none can be compiled.
+std::string linktypeFilters(uint32_t dlt);
 
 }  // namespace sift

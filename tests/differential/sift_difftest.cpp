@@ -243,13 +243,16 @@ bool loadCorpus(const Options& o, std::vector<Expression>& out) {
 
 // ---- packets --------------------------------------------------------------
 
-// Capture files name link types by LINKTYPE_ value; these differ from the DLT.
+// Capture files name link types by LINKTYPE_ value; these differ from the
+// DLT for a few (pcap-common.c's linktype_to_dlt).
 uint32_t dltOfLinktypeNumber(uint32_t linktype) {
   switch (linktype) {
-    case 101:
-      return 12;  // LINKTYPE_RAW
-    default:
-      return linktype;
+    case 100: return 11;  // LINKTYPE_ATM_RFC1483
+    case 101: return 12;  // LINKTYPE_RAW
+    case 102: return 15;  // LINKTYPE_SLIP_BSDOS
+    case 103: return 16;  // LINKTYPE_PPP_BSDOS
+    case 106: return 19;  // LINKTYPE_ATM_CLIP
+    default: return linktype;
   }
 }
 

@@ -7,13 +7,12 @@
 #include <string>
 
 #include "byte_writer.h"
+#include "link_frames.h"
 #include "osi_frames.h"
 #include "rng.h"
 
 namespace sift::gen {
-namespace {
-
-using namespace detail;
+namespace detail {
 
 void putRandom(Bytes& b, Rng& rng, size_t n) {
   for (size_t i = 0; i < n; ++i) put8(b, rng.byte());
@@ -486,14 +485,6 @@ Bytes makeArp(Rng& rng, bool reverse) {
   return b;
 }
 
-enum class Network : uint8_t { Ipv4, Ipv6, Arp, Rarp, Other };
-
-struct NetworkPacket {
-  Network kind;
-  uint16_t ethertype;
-  Bytes bytes;
-};
-
 NetworkPacket makeNetwork(Rng& rng, Network kind) {
   switch (kind) {
     case Network::Ipv4:
@@ -830,17 +821,25 @@ Bytes frame(Rng& rng, uint32_t linktype) {
     case 9:
       return framePpp(rng);
     default:
+      if (const LinkFramer* f = findLinkFramer(linktype)) return f->frame(rng);
       return {};
   }
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::Rng;
+using detail::putRandom;
 
 const std::vector<GenLinktype>& generatorLinktypes() {
-  static const std::vector<GenLinktype> list = {
-      {1, "EN10MB"}, {12, "RAW"},        {228, "IPV4"},       {229, "IPV6"}, {0, "NULL"},
-      {108, "LOOP"}, {113, "LINUX_SLL"}, {276, "LINUX_SLL2"}, {9, "PPP"},
-  };
+  static const std::vector<GenLinktype> list = [] {
+    std::vector<GenLinktype> l = {
+        {1, "EN10MB"}, {12, "RAW"},        {228, "IPV4"},       {229, "IPV6"}, {0, "NULL"},
+        {108, "LOOP"}, {113, "LINUX_SLL"}, {276, "LINUX_SLL2"}, {9, "PPP"},
+    };
+    for (const detail::LinkFramer& f : detail::linkFramers()) l.push_back({f.dlt, f.name});
+    return l;
+  }();
   return list;
 }
 

@@ -123,6 +123,9 @@ struct Resolver {
             r.mac = parseMac(id.text);
             if (!r.mac) fail(id.span, "bad mac");
             break;
+          case ast::IdForm::ArcnetAddr:
+            r.mac8 = static_cast<uint8_t>(std::stoul(id.text.substr(1), nullptr, 16));
+            break;
           default:
             fail(id.span, "stand-in resolve: unsupported host form '" + id.text + "'");
         }

@@ -112,7 +112,8 @@ TEST_CASE("link-layer addresses need a link that has them") {
     CHECK(m.spanned == "ether multicast");
   }
   CHECK(failure("ether src 00:11:22:33:44:55", 12).message ==
-        "'ether src' is not supported on DLT_RAW, whose frames have no MAC addresses; it works on DLT_EN10MB");
+        "'ether src' is not supported on DLT_RAW, whose frames have no MAC addresses; it works on DLT_EN10MB, "
+        "DLT_IEEE802, DLT_FDDI, DLT_IP_OVER_FC, DLT_NETANALYZER, DLT_NETANALYZER_TRANSPARENT");
   CHECK(lowerText("ether host 00:11:22:33:44:55", 1).ok());
 }
 
@@ -172,8 +173,40 @@ TEST_CASE("scratch cells: refused exactly where libpcap runs out of registers") 
 TEST_CASE("unknown and unsupported link types") {
   Failure u = failure("ip", 4242);
   CHECK(u.message == "unknown data link type 4242");
-  Failure f = failure("ip", 10);
-  CHECK(f.message == "filters on DLT_FDDI are not supported yet");
+  Failure f = failure("ip", 105);
+  CHECK(f.message == "filters on DLT_IEEE802_11 are not supported yet");
+  CHECK(failure("", 2).message == "(lowered fine)");
+  CHECK(failure("link[0] = 1", 2).message == "unknown data link type 2");
+  // In libpcap's matching range without a row of its own: bytes only.
+  CHECK(lowerText("link[0] = 1 and len > 10", 189).ok());
+  Failure b = failure("len > 10 and tcp", 189);
+  CHECK(b.message == "protocol tests are not possible on DLT_USB_LINUX: libpcap reads no protocol field in its "
+                     "frames; filters on it can use only link[...], len, less and greater");
+  CHECK(b.spanned == "tcp");
+}
+
+TEST_CASE("ARCnet station addresses as libpcap 1.10.3 reads them") {
+  // ARCNET: source at 0, destination at 1, type at 2 (0xd4: IPv4).
+  const std::vector<uint8_t> frame{0xd3, 0x00, 0xd4, 0, 0, 0};
+  CHECK(verdict("link src $3", 7, frame) == 262144);
+  CHECK(verdict("link src $30", 7, frame) == 262144);  // only the first digit counts: 0xd0 | 3
+  CHECK(verdict("link src $03", 7, frame) == 0);
+  CHECK(verdict("link dst $0", 7, frame) == 0);  // that is 0xd0
+  CHECK(verdict("link dst $d", 7, frame) == 0);
+  CHECK(verdict("broadcast", 7, frame) == 262144);
+  CHECK(verdict("ip", 7, frame) == 262144);
+  CHECK(verdict("ip6", 7, frame) == 0);
+  Failure e = failure("link host $01", 1);
+  CHECK(e.message.find("is an ARCnet address, and DLT_EN10MB has none") != std::string::npos);
+  CHECK(failure("ether host 00:11:22:33:44:55", 7).message.find("'link host $xx'") != std::string::npos);
+}
+
+TEST_CASE("SunATM tests the traffic type before the LLC header") {
+  // Pseudo-header: type 2 (LLC), VPI, VCI; then SNAP with IPv4.
+  std::vector<uint8_t> frame{0x02, 0, 0, 5, 0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00};
+  CHECK(verdict("ip", 123, frame) == 262144);
+  frame[0] = 0x01;  // LANE
+  CHECK(verdict("ip", 123, frame) == 0);
 }
 
 TEST_CASE("long and/or chains lower without deep recursion") {
@@ -260,20 +293,22 @@ TEST_CASE("a run-time payload offset is computed once, first, into a reserved ce
 }
 
 TEST_CASE("encapsulations libpcap refuses, with what is allowed") {
-  for (uint32_t dlt : {0u, 9u, 12u, 108u, 113u, 228u, 229u, 276u}) {
+  for (uint32_t dlt : {0u, 6u, 9u, 10u, 12u, 104u, 108u, 113u, 123u, 228u, 229u, 276u}) {
     CAPTURE(dlt);
     Failure v = failure("ip and vlan 10", dlt);
     CHECK(v.message.find("'vlan' is not supported on DLT_") == 0);
     CHECK(v.message.find("it works on DLT_EN10MB") != std::string::npos);
     CHECK(v.spanned == "vlan");
   }
-  for (uint32_t dlt : {0u, 12u, 108u, 113u, 228u, 229u, 276u}) {
+  for (uint32_t dlt : {0u, 6u, 10u, 12u, 108u, 113u, 123u, 228u, 229u, 276u}) {
     CAPTURE(dlt);
     Failure m = failure("mpls 5", dlt);
     CHECK(m.message.find("it works on DLT_EN10MB, DLT_PPP") != std::string::npos);
     CHECK(m.spanned == "mpls");
   }
   CHECK(lowerText("mpls and ip", 9).ok());
+  CHECK(lowerText("mpls 5 and ip", 104).ok());  // C_HDLC
+  CHECK(lowerText("vlan 3 and mpls and ip", 240).ok());  // NETANALYZER
   Failure after = failure("mpls and vlan 1");
   CHECK(after.message.find("'vlan' cannot follow 'mpls'") == 0);
   CHECK(after.spanned == "vlan");
