@@ -10,6 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "compiler/emit.h"
+#include "compiler/lower.h"
+#include "compiler/resolve.h"
+#include "grammar/parse.h"
+#include "optimizer/pipeline.h"
 #include "sift/compile.h"
 
 namespace {
@@ -88,6 +93,54 @@ void pcapCompile(benchmark::State& state, const std::string& expr) {
   state.counters["insns"] = static_cast<double>(insns);
 }
 
+// One stage of sift::compile at a time, the earlier stages run once
+// outside the timed loop: where the time of a small compile goes.
+enum class Stage { Parse, Resolve, Lower, Optimize, Emit, Validate };
+
+void siftStage(benchmark::State& state, const std::string& expr, Stage stage) {
+  sift::FixedResolver resolver = sift::FixedResolver::standard();
+  sift::compiler::ResolveOptions ro;
+  ro.resolver = &resolver;
+  sift::compiler::LowerOptions lo;
+  sift::optimizer::Options oo;
+  auto fail = [&](const sift::Diagnostic& d) { state.SkipWithError(d.message.c_str()); };
+  if (stage == Stage::Parse) {
+    for (auto _ : state) benchmark::DoNotOptimize(sift::grammar::parse(expr));
+    return;
+  }
+  auto tree = sift::grammar::parse(expr);
+  if (!tree) return fail(tree.error());
+  if (stage == Stage::Resolve) {
+    for (auto _ : state) {
+      auto t = sift::grammar::parse(expr);
+      benchmark::DoNotOptimize(sift::compiler::resolve(*t, ro));
+    }
+    return;
+  }
+  if (sift::Status s = sift::compiler::resolve(*tree, ro); !s) return fail(s.error());
+  if (stage == Stage::Lower) {
+    for (auto _ : state) benchmark::DoNotOptimize(sift::compiler::lower(*tree, lo));
+    return;
+  }
+  auto ir = sift::compiler::lower(*tree, lo);
+  if (!ir) return fail(ir.error());
+  if (stage == Stage::Optimize) {
+    for (auto _ : state) {
+      sift::ir::Program copy = *ir;
+      benchmark::DoNotOptimize(sift::optimizer::optimize(copy, oo));
+    }
+    return;
+  }
+  if (sift::Status s = sift::optimizer::optimize(*ir, oo); !s) return fail(s.error());
+  if (stage == Stage::Emit) {
+    for (auto _ : state) benchmark::DoNotOptimize(sift::compiler::emit(*ir));
+    return;
+  }
+  auto program = sift::compiler::emit(*ir);
+  if (!program) return fail(program.error());
+  for (auto _ : state) benchmark::DoNotOptimize(sift::bpf::validate(*program, sift::bpf::Profile::Libpcap, nullptr));
+}
+
 void registerAll() {
   const auto& list = expressions();
   for (size_t i = 0; i < list.size(); ++i) {
@@ -98,6 +151,19 @@ void registerAll() {
     benchmark::RegisterBenchmark(("compile/libpcap/" + std::to_string(i)).c_str(),
                                  [e](benchmark::State& s) { pcapCompile(s, e); })
         ->Unit(benchmark::kMicrosecond);
+  }
+  // Stages of the first two expressions; "resolve" includes a parse.
+  const std::pair<const char*, Stage> stages[] = {{"parse", Stage::Parse},       {"resolve", Stage::Resolve},
+                                                  {"lower", Stage::Lower},       {"optimize", Stage::Optimize},
+                                                  {"emit", Stage::Emit},         {"validate", Stage::Validate}};
+  for (size_t i = 0; i < 2; ++i) {
+    for (const auto& [name, stage] : stages) {
+      const std::string e = list[i];
+      const Stage st = stage;
+      benchmark::RegisterBenchmark(("stage/" + std::string(name) + "/" + std::to_string(i)).c_str(),
+                                   [e, st](benchmark::State& s) { siftStage(s, e, st); })
+          ->Unit(benchmark::kMicrosecond);
+    }
   }
   for (int n : {100, 250, 500, 1000, 2000, 4000, 8000, 10000}) {
     std::string e = hostList(n);

@@ -34,6 +34,8 @@ class Facts {
   /// succeeded: equal hashes mean the same facts (up to a 64-bit collision).
   uint64_t valueHash(ValueId a) const { return a < valueHash_.size() ? valueHash_[a] : 0; }
   uint64_t succeededHash() const;
+  /// A hash of everything known about every value.
+  uint64_t allHash() const { return allHash_; }
 
   size_t mark() const { return undo_.size(); }
   void rewind(size_t mark);
@@ -83,8 +85,19 @@ class Facts {
   std::vector<Undo> undo_;
   void mixInto(ValueId a, uint64_t h) {
     cover(a);
+    allHash_ ^= valueTerm(a, valueHash_[a]);
     valueHash_[a] ^= h;
+    allHash_ ^= valueTerm(a, valueHash_[a]);
   }
+  /// One value's share of allHash_: 0 when nothing is known about it, and
+  /// different for the same facts about two values.
+  static uint64_t valueTerm(ValueId a, uint64_t h) {
+    if (h == 0) return 0;
+    uint64_t x = h ^ (uint64_t{a} * 0x9E3779B97F4A7C15ull);
+    x = (x ^ (x >> 31)) * 0xBF58476D1CE4E5B9ull;
+    return x ^ (x >> 29);
+  }
+  uint64_t allHash_ = 0;
   std::vector<uint64_t> valueHash_;
   uint64_t provenHash_ = 0;
   std::vector<uint8_t> proven_;

@@ -18,10 +18,10 @@
 // bottom-up (reverse topological order), where the exact set of registers
 // each already-processed target relies on is known.
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include "optimizer/facts.h"
+#include "optimizer/memo_table.h"
 #include "optimizer/passes.h"
 #include "optimizer/values.h"
 
@@ -45,16 +45,20 @@ struct RunEntry {
   RegMask defs = 0, uses = 0;
 };
 
-/// One step of an edge's plan: a skipped block (explicit), or a run.
-struct Segment {
+/// One step of a walk: a skipped block (explicit), or a run. Steps form
+/// lists through `next`; walks that reach the same block with the same
+/// registers and facts share the rest of their list (the protocol re-tests
+/// of `port a or port b or ...` are walked once, not once per edge).
+struct Step {
   bool isRun = false;
   ir::BlockId block = ir::kNoBlock;  // explicit: the skipped block
   int32_t run = -1;                  // run: its entry
-  Candidate after;                   // the target after this segment
-};
-
-struct EdgePlan {
-  std::vector<Segment> segments;
+  Candidate after;                   // the target after this step
+  int32_t next = -1;                 // the following step, -1 at the end
+  int32_t last = -1;                 // the list's last step
+  // What the original path relies on: through this step alone, and from
+  // this step to the end of the list, as (R & ~defs) | uses.
+  RegMask ownDefs = 0, ownUses = 0, sumDefs = 0, sumUses = 0;
 };
 
 bool srcIsX(uint16_t code) { return (code & 0x08) != 0; }
@@ -69,53 +73,114 @@ uint64_t stateHash(const State& s) {
   return h;
 }
 
-struct RunKey {
-  ir::BlockId block;
-  uint64_t state, facts, loads;
-  friend bool operator==(const RunKey&, const RunKey&) = default;
-};
-struct RunKeyHash {
-  size_t operator()(const RunKey& k) const {
-    return static_cast<size_t>(k.state ^ (k.facts * 31) ^ (k.loads * 131) ^ (uint64_t{k.block} << 40));
-  }
-};
+/// What a walk's outcome from a block depends on besides the block: the
+/// registers on arrival, the facts and which loads have succeeded.
+uint64_t arrivalHash(uint64_t state, uint64_t facts, uint64_t loads) {
+  uint64_t h = state * 0x9E3779B97F4A7C15ull;
+  h ^= facts + 0x632BE59BD9B4E019ull + (h << 6) + (h >> 2);
+  h ^= loads + 0x85EBCA77C2B2AE63ull + (h << 6) + (h >> 2);
+  return h;
+}
+
+/// The liveness transform of one block: (R & ~defs) | uses.
+void blockTransform(const ir::Block& b, RegMask& defs, RegMask& uses) {
+  const RegMask all = (RegMask{1} << kNumRegs) - 1;
+  uses = blockLiveIn(b, 0);
+  defs = all & ~blockLiveIn(b, all);
+}
 
 class Walker {
  public:
-  Walker(const ir::Program& p, ValueTable& values) : p_(p), values_(values) {}
+  Walker(const ir::Program& p, ValueTable& values, const std::vector<RegMask>& live, const Preds& preds)
+      : p_(p), values_(values), live_(live), preds_(preds), forgotten_(values.opaque()) {}
 
-  /// Follows decided blocks from `start`, arriving with state `s`.
-  EdgePlan walk(Facts& facts, ir::BlockId start, State s) {
-    EdgePlan plan;
+  /// Follows decided blocks from `start`, arriving with state `s`; returns
+  /// the first step of the walk (-1 when `start` is not decided).
+  int32_t walk(Facts& facts, ir::BlockId start, State s) {
+    pending_.clear();
+    const uint64_t fh = facts.allHash(), lh = facts.succeededHash();
     ir::BlockId cur = start;
+    int32_t tail = -1;
+    bool stoppedAtKnownEnd = false;
+    uint64_t stopKey = 0;
     for (;;) {
+      forgetDead(s, cur);
+      // Walks from different edges meet only where a block has several
+      // predecessors; only there is the rest of a walk remembered.
+      const bool join = preds_[cur].size() > 1;
+      const uint64_t key = arrivalHash(stateHash(s), fh, lh);
+      if (join) {
+        if (const int32_t* hit = walks_.find(cur, key)) {
+          tail = *hit;
+          stoppedAtKnownEnd = true;
+          break;
+        }
+      }
+      stopKey = key;
       const ir::Block& b = p_.blocks[cur];
       if (b.termKind != ir::TermKind::Branch) break;
       State t = s;
       if (!simulate(facts, b, t)) break;
       auto next = decide(facts, b, t);
       if (!next) break;
+      Step step;
+      step.block = cur;
       if (t.reg == s.reg && b.jt != b.jf && !srcIsX(b.term.code)) {
-        int32_t run = runFrom(facts, cur, s);
-        plan.segments.push_back(Segment{true, cur, run, Candidate{runs_[run].end, s}});
-        cur = runs_[run].end;
-        continue;
+        step.isRun = true;
+        step.run = runFrom(facts, cur, s);
+        step.after = Candidate{runs_[step.run].end, s};
+        step.ownDefs = runs_[step.run].defs;
+        step.ownUses = runs_[step.run].uses;
+        cur = runs_[step.run].end;
+      } else {
+        step.after = Candidate{*next, t};
+        blockTransform(b, step.ownDefs, step.ownUses);
+        s = t;
+        cur = *next;
       }
-      plan.segments.push_back(Segment{false, cur, -1, Candidate{*next, t}});
-      s = t;
-      cur = *next;
+      steps_.push_back(step);
+      pending_.push_back({join ? key : kNotMemoized, static_cast<int32_t>(steps_.size() - 1)});
     }
-    return plan;
+    // Where the walk stopped on its own, a later walk arriving there in the
+    // same way stops too.
+    if (!stoppedAtKnownEnd && preds_[cur].size() > 1) walks_.put(cur, stopKey, -1);
+    // Link the new steps, then summarize them back to front.
+    for (size_t i = pending_.size(); i-- > 0;) {
+      Step& st = steps_[pending_[i].second];
+      st.next = i + 1 < pending_.size() ? pending_[i + 1].second : tail;
+      if (st.next < 0) {
+        st.last = pending_[i].second;
+        st.sumDefs = st.ownDefs;
+        st.sumUses = st.ownUses;
+      } else {
+        const Step& n = steps_[st.next];
+        st.last = n.last;
+        st.sumDefs = st.ownDefs | n.sumDefs;
+        st.sumUses = (n.sumUses & ~st.ownDefs) | st.ownUses;
+      }
+      if (pending_[i].first != kNotMemoized) walks_.put(st.block, pending_[i].first, pending_[i].second);
+    }
+    return pending_.empty() ? tail : pending_[0].second;
   }
 
-  const RunEntry& run(int32_t i) const { return runs_[i]; }
+  const Step& step(int32_t i) const { return steps_[i]; }
 
  private:
+  /// Registers no path from `block` reads before writing them cannot matter
+  /// to the rest of the walk: give them one shared unknown value, so that
+  /// walks differing only there share their steps. (An unknown value only
+  /// loses facts: a load it held no longer counts as already done.)
+  void forgetDead(State& s, ir::BlockId block) const {
+    const RegMask live = live_[block];
+    for (int r = 0; r < kNumRegs; ++r)
+      if (!(live & bit(r))) s.reg[r] = forgotten_;
+  }
+
   /// Runs the block's statements; false if one could reject the packet.
   bool simulate(const Facts& facts, const ir::Block& b, State& t) {
     for (const auto& insn : b.stmts) {
       State before = t;
-      StepResult r = step(values_, t, insn);
+      StepResult r = sift::optimizer::step(values_, t, insn);
       if (r.mayReject && !available(values_, before, r.value) && !facts.succeeded(values_, r.value)) return false;
     }
     return true;
@@ -131,14 +196,14 @@ class Walker {
   /// The memoized run starting at `start` with state `s` (start is known to
   /// be a run block).
   int32_t runFrom(const Facts& facts, ir::BlockId start, const State& s) {
-    const uint64_t sh = stateHash(s), fh = facts.valueHash(s.reg[kRegA]), lh = facts.succeededHash();
-    std::vector<std::pair<RunKey, ir::BlockId>> visited;  // key, block
+    const uint64_t key = arrivalHash(stateHash(s), facts.valueHash(s.reg[kRegA]), facts.succeededHash());
+    std::vector<ir::BlockId>& visited = visited_;
+    visited.clear();
     ir::BlockId cur = start;
     int32_t tail = -1;
     for (;;) {
-      RunKey key{cur, sh, fh, lh};
-      if (auto it = memo_.find(key); it != memo_.end()) {
-        tail = it->second;
+      if (const int32_t* hit = runMemo_.find(cur, key)) {
+        tail = *hit;
         break;
       }
       const ir::Block& b = p_.blocks[cur];
@@ -147,7 +212,7 @@ class Walker {
       if (!simulate(facts, b, t) || t.reg != s.reg) break;
       auto next = decide(facts, b, t);
       if (!next) break;
-      visited.push_back({key, cur});
+      visited.push_back(cur);
       cur = *next;
     }
     // cur is where the run stops (or where a memoized run takes over).
@@ -156,16 +221,15 @@ class Walker {
     if (tail >= 0) after = runs_[tail];
     int32_t last = tail;
     for (size_t i = visited.size(); i-- > 0;) {
-      const ir::Block& b = p_.blocks[visited[i].second];
-      const RegMask all = (RegMask{1} << kNumRegs) - 1;
-      RegMask u = blockLiveIn(b, 0), d = all & ~blockLiveIn(b, all);
+      RegMask d = 0, u = 0;
+      blockTransform(p_.blocks[visited[i]], d, u);
       RunEntry e;
       e.end = after.end;
       e.defs = d | after.defs;
       e.uses = (after.uses & ~d) | u;
       runs_.push_back(e);
       last = static_cast<int32_t>(runs_.size() - 1);
-      memo_.emplace(visited[i].first, last);
+      runMemo_.put(visited[i], key, last);
       after = e;
     }
     return last;
@@ -173,41 +237,51 @@ class Walker {
 
   const ir::Program& p_;
   ValueTable& values_;
+  const std::vector<RegMask>& live_;
+  const Preds& preds_;
+  const ValueId forgotten_;
+  static constexpr uint64_t kNotMemoized = 0;  // (a real key of 0 is merely not memoized)
+  std::vector<Step> steps_;
   std::vector<RunEntry> runs_;
-  std::unordered_map<RunKey, int32_t, RunKeyHash> memo_;
+  MemoTable walks_, runMemo_;
+  std::vector<std::pair<uint64_t, int32_t>> pending_;  // key (or kNotMemoized), step
+  std::vector<ir::BlockId> visited_;
 };
 
-/// Registers the original path through segments[0..k] relies on, given
-/// what its end relies on.
-RegMask reliedThrough(const ir::Program& p, const Walker& w, const EdgePlan& plan, size_t k, RegMask atEnd) {
-  RegMask r = atEnd;
-  for (size_t i = k + 1; i-- > 0;) {
-    const Segment& s = plan.segments[i];
-    if (s.isRun) {
-      const RunEntry& e = w.run(s.run);
-      r = (r & ~e.defs) | e.uses;
-    } else {
-      r = blockLiveIn(p.blocks[s.block], r);
-    }
-  }
-  return r;
+bool sameRelied(const State& a, const State& b, RegMask need) {
+  for (int r = 0; r < kNumRegs; ++r)
+    if ((need & bit(r)) && a.reg[r] != b.reg[r]) return false;
+  return true;
 }
 
 /// Picks the furthest target whose registers match; returns the new target
 /// (or `current`) and sets `out` to what the edge's source must keep.
-ir::BlockId choose(const ir::Program& p, const Walker& w, const EdgePlan& plan, const State& from,
-                   ir::BlockId current, const std::vector<RegMask>& relied, RegMask& out) {
-  for (size_t k = plan.segments.size(); k-- > 0;) {
-    const Candidate& c = plan.segments[k].after;
+ir::BlockId choose(const Walker& w, int32_t first, const State& from, ir::BlockId current,
+                   const std::vector<RegMask>& relied, std::vector<int32_t>& scratch, RegMask& out) {
+  out = relied[current];
+  if (first < 0) return current;
+  // Most walks end where every register matches (a return, a block that
+  // loads what it tests): the list's summary answers without walking it.
+  const Step& head = w.step(first);
+  const Candidate& end = w.step(head.last).after;
+  if (RegMask need = relied[end.target]; sameRelied(end.state, from, need)) {
+    out = (need & ~head.sumDefs) | head.sumUses;
+    return end.target;
+  }
+  scratch.clear();
+  for (int32_t i = first; i >= 0; i = w.step(i).next) scratch.push_back(i);
+  for (size_t k = scratch.size() - 1; k-- > 0;) {
+    const Candidate& c = w.step(scratch[k]).after;
     RegMask need = relied[c.target];
-    bool same = true;
-    for (int r = 0; r < kNumRegs && same; ++r)
-      if ((need & bit(r)) && c.state.reg[r] != from.reg[r]) same = false;
-    if (!same) continue;
-    out = reliedThrough(p, w, plan, k, need);
+    if (!sameRelied(c.state, from, need)) continue;
+    RegMask r = need;
+    for (size_t i = k + 1; i-- > 0;) {
+      const Step& st = w.step(scratch[i]);
+      r = (r & ~st.ownDefs) | st.ownUses;
+    }
+    out = r;
     return c.target;
   }
-  out = relied[current];
   return current;
 }
 
@@ -220,11 +294,12 @@ bool threadJumps(ir::Program& p) {
   ValueTable values;
   std::vector<State> exitState;  // of every reachable block
   const auto entry = entryStates(p, values, rpo, preds, &exitState);
+  const auto live = liveIn(p, rpo);
   const size_t n = p.blocks.size();
 
-  // Top-down: gather facts, plan both edges of every branch.
-  std::vector<EdgePlan> planTrue(n), planFalse(n);
-  Walker walker(p, values);
+  // Top-down: gather facts, walk both edges of every branch.
+  std::vector<int32_t> planTrue(n, -1), planFalse(n, -1);
+  Walker walker(p, values, live, preds);
   Facts facts;
   auto visit = [&](ir::BlockId id) {
     // A block with a single predecessor learns that edge's outcome.
@@ -265,11 +340,12 @@ bool threadJumps(ir::Program& p) {
   // start is not redundant).
   for (int r = 0; r < kNumRegs; ++r) initial.reg[r] = r == kRegA || r == kRegX ? values.constant(0) : values.opaque();
   Facts none;
-  EdgePlan entryPlan = walker.walk(none, p.entry, initial);
+  const int32_t entryPlan = walker.walk(none, p.entry, initial);
 
   // Bottom-up: apply, keeping exact "relied upon" registers per block.
   bool changed = false;
   std::vector<RegMask> relied(n, 0);
+  std::vector<int32_t> scratch;
   for (auto it = rpo.rbegin(); it != rpo.rend(); ++it) {
     ir::BlockId id = *it;
     ir::Block& b = p.blocks[id];
@@ -278,8 +354,8 @@ bool threadJumps(ir::Program& p) {
       continue;
     }
     RegMask outT = 0, outF = 0;
-    ir::BlockId jt = choose(p, walker, planTrue[id], exitState[id], b.jt, relied, outT);
-    ir::BlockId jf = b.jt == b.jf ? jt : choose(p, walker, planFalse[id], exitState[id], b.jf, relied, outF);
+    ir::BlockId jt = choose(walker, planTrue[id], exitState[id], b.jt, relied, scratch, outT);
+    ir::BlockId jf = b.jt == b.jf ? jt : choose(walker, planFalse[id], exitState[id], b.jf, relied, scratch, outF);
     if (b.jt == b.jf) outF = outT;
     if (jt != b.jt || jf != b.jf) changed = true;
     b.jt = jt;
@@ -287,7 +363,7 @@ bool threadJumps(ir::Program& p) {
     relied[id] = blockLiveIn(b, outT | outF);
   }
   RegMask unused = 0;
-  ir::BlockId newEntry = choose(p, walker, entryPlan, initial, p.entry, relied, unused);
+  ir::BlockId newEntry = choose(walker, entryPlan, initial, p.entry, relied, scratch, unused);
   if (newEntry != p.entry) {
     p.entry = newEntry;
     changed = true;
