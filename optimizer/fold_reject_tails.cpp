@@ -20,17 +20,17 @@ bool isRejectReturn(const ir::Block& b) {
 }
 }  // namespace
 
-bool foldRejectTails(ir::Program& p) {
-  const auto rpo = ir::reversePostOrder(p);
+Change foldRejectTails(ir::Program& p, Analyses& analyses) {
+  const auto& rpo = analyses.rpo();
   std::vector<uint8_t> rejects(p.blocks.size(), 0);
-  bool changed = false;
+  Change changed = Change::None;
   for (auto it = rpo.rbegin(); it != rpo.rend(); ++it) {
     ir::Block& b = p.blocks[*it];
     if (b.termKind == ir::TermKind::Return) {
       rejects[*it] = isRejectReturn(b);
       if (rejects[*it] && !b.stmts.empty()) {
         b.stmts.clear();
-        changed = true;
+        if (changed == Change::None) changed = Change::Statements;
       }
       continue;
     }
@@ -40,7 +40,7 @@ bool foldRejectTails(ir::Program& p) {
       b.termKind = ir::TermKind::Return;
       b.term = bpf::Insn{0x06, 0, 0, 0};
       b.jt = b.jf = ir::kNoBlock;
-      changed = true;
+      changed = Change::Edges;
     }
   }
   return changed;

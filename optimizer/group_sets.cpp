@@ -10,8 +10,8 @@
 // Preserves: the verdict on every packet. Only tests that cannot reject are
 //   moved: a test is movable when its statements only write A and every
 //   packet load among them has already succeeded on every path to it (so
-//   the first test of each field stays where it is). The blocks on a
-//   match and after the last test must not read A.
+//   the first test of each field stays where it is).
+//   The blocks on a match and after the last test must not read A.
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -24,11 +24,12 @@
 
 namespace sift::optimizer {
 
-std::vector<SetLeaf> findSetLeaves(const ir::Program& p, ValueTable& values) {
-  const auto rpo = ir::reversePostOrder(p);
-  const auto preds = predecessors(p, rpo);
-  const auto idom = immediateDominators(p, rpo, preds);
-  const auto entry = entryStates(p, values, rpo, preds);
+std::vector<SetLeaf> findSetLeaves(const ir::Program& p, Analyses& analyses) {
+  const auto& rpo = analyses.rpo();
+  const auto& preds = analyses.preds();
+  const auto& idom = analyses.idom();
+  const auto& entry = analyses.entry();
+  ValueTable& values = analyses.values();
   const size_t n = p.blocks.size();
   std::vector<SetLeaf> leaves(n);
 
@@ -60,9 +61,10 @@ std::vector<SetLeaf> findSetLeaves(const ir::Program& p, ValueTable& values) {
   return leaves;
 }
 
-std::vector<std::vector<ir::BlockId>> findSetChains(const ir::Program& p, const std::vector<SetLeaf>& leaves) {
-  const auto rpo = ir::reversePostOrder(p);
-  const auto live = liveIn(p, rpo);
+std::vector<std::vector<ir::BlockId>> findSetChains(const ir::Program& p, Analyses& analyses,
+                                                    const std::vector<SetLeaf>& leaves) {
+  const auto& rpo = analyses.rpo();
+  const auto& live = analyses.live();
   std::vector<uint8_t> used(p.blocks.size(), 0);
   std::vector<std::vector<ir::BlockId>> chains;
   for (ir::BlockId id : rpo) {
@@ -211,14 +213,13 @@ namespace {
 /// Rewrites every set chain for which `worth` holds: the groups are built
 /// with `build`, the chain's head keeps its id (so its predecessors need no
 /// change), and the old tests become unreachable.
-bool rewriteChains(ir::Program& p,
+Change rewriteChains(ir::Program& p, Analyses& analyses,
                    const std::function<bool(const ir::Program&, const std::vector<ir::BlockId>&,
                                             const std::vector<SetGroup>&)>& worth,
                    const GroupBuilder& build) {
-  if (!mayHaveChains(p)) return false;
-  ValueTable values;
-  const auto leaves = findSetLeaves(p, values);
-  const auto chains = findSetChains(p, leaves);
+  if (!mayHaveChains(p)) return Change::None;
+  const auto leaves = findSetLeaves(p, analyses);
+  const auto chains = findSetChains(p, analyses, leaves);
   bool changed = false;
   for (const auto& chain : chains) {
     auto groups = groupChain(p, leaves, chain);
@@ -229,13 +230,14 @@ bool rewriteChains(ir::Program& p,
     p.blocks[chain.front()] = p.blocks[first];
     changed = true;
   }
-  if (changed) removeUnreachable(p);
-  return changed;
+  if (!changed) return Change::None;
+  removeUnreachable(p);
+  return Change::Edges;
 }
 
 }  // namespace
 
-bool groupSets(ir::Program& p) {
+Change groupSets(ir::Program& p, Analyses& analyses) {
   // Only when the linear form is smaller than the chain it replaces.
   auto smaller = [](const ir::Program& q, const std::vector<ir::BlockId>& chain,
                     const std::vector<SetGroup>& groups) {
@@ -244,19 +246,19 @@ bool groupSets(ir::Program& p) {
     for (const auto& g : groups) newSize += linearSize(g, toRanges(g.constants, 3));
     return newSize < oldSize;
   };
-  return rewriteChains(p, smaller, [](ir::Program& q, const SetGroup& g, ir::BlockId m, ir::BlockId next) {
+  return rewriteChains(p, analyses, smaller, [](ir::Program& q, const SetGroup& g, ir::BlockId m, ir::BlockId next) {
     return buildLinear(q, g.stmts, toRanges(g.constants, 3), m, next);
   });
 }
 
-bool searchSets(ir::Program& p) {
+Change searchSets(ir::Program& p, Analyses& analyses) {
   // Only chains with a group of four or more ranges gain from a search.
   auto large = [](const ir::Program&, const std::vector<ir::BlockId>&, const std::vector<SetGroup>& groups) {
     for (const auto& g : groups)
       if (toRanges(g.constants, 3).size() >= 4) return true;
     return false;
   };
-  return rewriteChains(p, large, [](ir::Program& q, const SetGroup& g, ir::BlockId m, ir::BlockId next) {
+  return rewriteChains(p, analyses, large, [](ir::Program& q, const SetGroup& g, ir::BlockId m, ir::BlockId next) {
     auto ranges = toRanges(g.constants, 3);
     if (ranges.size() >= 4) return buildSearch(q, g.stmts, ranges, m, next);
     return buildLinear(q, g.stmts, ranges, m, next);

@@ -33,8 +33,8 @@ uint64_t pack(const bpf::Insn& i) {
 
 }  // namespace
 
-bool mergeBlocks(ir::Program& p) {
-  const auto rpo = ir::reversePostOrder(p);
+Change mergeBlocks(ir::Program& p, Analyses& analyses) {
+  const auto& rpo = analyses.rpo();
   std::vector<ir::BlockId> canon(p.blocks.size(), ir::kNoBlock);
   std::map<BlockKey, ir::BlockId> seen;
   bool changed = false;
@@ -63,7 +63,7 @@ bool mergeBlocks(ir::Program& p) {
     p.entry = canon[p.entry];
     changed = true;
   }
-  return changed;
+  return changed ? Change::Edges : Change::None;
 }
 
 }  // namespace sift::optimizer

@@ -1,25 +1,37 @@
 // The optimizer's passes. Each is defined in its own file, which opens with
-// what it does, what it requires and what it preserves. A pass returns true
-// when it changed the program.
+// what it does, what it requires and what it preserves. A pass reads the
+// analyses it needs from `analyses` (which describe the program as it was
+// when the pass started) and says what it changed.
 #pragma once
 
+#include <cstdint>
+
 #include "ir/ir.h"
+#include "optimizer/analyses.h"
 
 namespace sift::optimizer {
 
+enum class Change : uint8_t {
+  None,        // the program is unchanged
+  Statements,  // statements or tests changed; every edge is where it was
+  Edges,       // anything may have changed: edges, blocks, block numbers
+};
+
 /// thread_jumps.cpp
-bool threadJumps(ir::Program& program);
+Change threadJumps(ir::Program& program, Analyses& analyses);
 /// simplify_blocks.cpp
-bool simplifyBlocks(ir::Program& program);
+Change simplifyBlocks(ir::Program& program, Analyses& analyses);
 /// merge_blocks.cpp
-bool mergeBlocks(ir::Program& program);
+Change mergeBlocks(ir::Program& program, Analyses& analyses);
 /// fold_reject_tails.cpp
-bool foldRejectTails(ir::Program& program);
+Change foldRejectTails(ir::Program& program, Analyses& analyses);
 /// group_sets.cpp
-bool groupSets(ir::Program& program);
+Change groupSets(ir::Program& program, Analyses& analyses);
 /// group_sets.cpp: the speed-first form (balanced search), run once
-bool searchSets(ir::Program& program);
+Change searchSets(ir::Program& program, Analyses& analyses);
 /// remove_unreachable.cpp
+Change removeUnreachable(ir::Program& program, Analyses& analyses);
+/// The same, for callers without analyses; true when blocks were removed.
 bool removeUnreachable(ir::Program& program);
 
 }  // namespace sift::optimizer

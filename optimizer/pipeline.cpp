@@ -10,7 +10,7 @@ namespace {
 
 struct PassEntry {
   const char* name;
-  bool (*run)(ir::Program&);
+  Change (*run)(ir::Program&, Analyses&);
   int minLevel;
 };
 
@@ -56,10 +56,14 @@ std::vector<std::string> passNames(int level) {
 namespace {
 
 /// Runs one pass with verification, the size check and the statistics.
-Expected<bool> runPass(const PassEntry& e, ir::Program& program, const Options& options, bool mayGrow) {
+Expected<bool> runPass(const PassEntry& e, ir::Program& program, Analyses& analyses, const Options& options,
+                       bool mayGrow) {
   const size_t blocksBefore = program.blocks.size(), insnsBefore = insnCount(program);
   const size_t m0 = measure(program);
-  bool changed = e.run(program);
+  const Change change = e.run(program, analyses);
+  const bool changed = change != Change::None;
+  if (change == Change::Statements) analyses.statementsChanged();
+  if (change == Change::Edges) analyses.everythingChanged();
   if (options.verify) {
     if (std::string err = ir::verify(program); !err.empty())
       return Diagnostic::error(std::string("internal error: pass '") + e.name + "' broke the IR: " + err);
@@ -95,12 +99,13 @@ Status optimize(ir::Program& program, const Options& options) {
   size_t generation = 1;
   size_t clean[kCount] = {};
   size_t before = measure(program);
+  Analyses analyses(program);
   for (;;) {
     bool changedInRound = false;
     for (size_t i = 0; i < kCount; ++i) {
       const auto& e = kPasses[i];
       if (options.level < e.minLevel || clean[i] == generation) continue;
-      auto changed = runPass(e, program, options, false);
+      auto changed = runPass(e, program, analyses, options, false);
       if (!changed) return changed.takeError();
       if (*changed) {
         ++generation;
@@ -117,7 +122,7 @@ Status optimize(ir::Program& program, const Options& options) {
   }
   for (const auto& e : kFinishing) {
     if (options.level < e.minLevel) continue;
-    auto changed = runPass(e, program, options, true);
+    auto changed = runPass(e, program, analyses, options, true);
     if (!changed) return changed.takeError();
   }
   return okStatus();

@@ -11,6 +11,8 @@
 
 namespace sift::optimizer {
 
+Change removeUnreachable(ir::Program& p, Analyses&) { return removeUnreachable(p) ? Change::Edges : Change::None; }
+
 bool removeUnreachable(ir::Program& p) {
   const size_t n = p.blocks.size();
   std::vector<uint8_t> live(n, 0);

@@ -5,6 +5,7 @@
 #include <functional>
 #include <vector>
 
+#include "optimizer/analyses.h"
 #include "optimizer/values.h"
 
 namespace sift::optimizer {
@@ -28,9 +29,10 @@ struct SetRange {
   uint32_t lo, hi;
 };
 
-std::vector<SetLeaf> findSetLeaves(const ir::Program& p, ValueTable& values);
+std::vector<SetLeaf> findSetLeaves(const ir::Program& p, Analyses& analyses);
 /// Maximal chains of movable tests sharing the block they jump to on a match.
-std::vector<std::vector<ir::BlockId>> findSetChains(const ir::Program& p, const std::vector<SetLeaf>& leaves);
+std::vector<std::vector<ir::BlockId>> findSetChains(const ir::Program& p, Analyses& analyses,
+                                                    const std::vector<SetLeaf>& leaves);
 std::vector<SetGroup> groupChain(const ir::Program& p, const std::vector<SetLeaf>& leaves,
                                  const std::vector<ir::BlockId>& chain);
 /// Sorted constants as ranges; runs shorter than `minRun` stay single values.

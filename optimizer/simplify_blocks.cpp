@@ -62,7 +62,8 @@ bool constantForm(ValueTable& values, const State& s, bpf::Insn& insn) {
   }
 }
 
-bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut) {
+/// Simplifies one block; sets `edges` when a successor changed.
+bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut, bool& edges) {
   bool changed = false;
   // Forward: redundant writes and constant forms.
   std::vector<bpf::Insn> kept;
@@ -91,7 +92,7 @@ bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut) {
       if (auto ca = values.constantOf(s.reg[kRegA])) {
         if (auto outcome = evaluateConstant(b.term.code, *ca, b.term.k)) {
           b.jt = b.jf = *outcome ? b.jt : b.jf;
-          changed = true;
+          changed = edges = true;
         }
       }
     }
@@ -135,7 +136,7 @@ bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut) {
     std::swap(b.jt, b.jf);
     kept.pop_back();
     before.pop_back();
-    changed = true;
+    changed = edges = true;
   }
   // Backward: dead definitions that cannot reject.
   RegMask live = liveOut | usesOf(b.term);
@@ -165,22 +166,21 @@ bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut) {
 
 }  // namespace
 
-bool simplifyBlocks(ir::Program& p) {
-  const auto rpo = ir::reversePostOrder(p);
-  const auto preds = predecessors(p, rpo);
-  ValueTable values;
-  const auto entry = entryStates(p, values, rpo, preds);
-  auto live = liveIn(p, rpo);
-  bool changed = false;
+Change simplifyBlocks(ir::Program& p, Analyses& analyses) {
+  const auto& rpo = analyses.rpo();
+  ValueTable& values = analyses.values();
+  const auto& entry = analyses.entry();
+  auto live = analyses.live();  // a copy: updated as blocks shrink
+  bool changed = false, edges = false;
   // Bottom-up so each block sees its successors' final needs.
   for (auto it = rpo.rbegin(); it != rpo.rend(); ++it) {
     ir::Block& b = p.blocks[*it];
     RegMask liveOut = 0;
     if (b.termKind == ir::TermKind::Branch) liveOut = live[b.jt] | live[b.jf];
-    changed |= simplifyBlock(values, b, entry[*it], liveOut);
+    changed |= simplifyBlock(values, b, entry[*it], liveOut, edges);
     live[*it] = blockLiveIn(b, liveOut);
   }
-  return changed;
+  return edges ? Change::Edges : changed ? Change::Statements : Change::None;
 }
 
 }  // namespace sift::optimizer

@@ -287,14 +287,14 @@ ir::BlockId choose(const Walker& w, int32_t first, const State& from, ir::BlockI
 
 }  // namespace
 
-bool threadJumps(ir::Program& p) {
-  const auto rpo = ir::reversePostOrder(p);
-  const auto preds = predecessors(p, rpo);
-  const auto idom = immediateDominators(p, rpo, preds);
-  ValueTable values;
-  std::vector<State> exitState;  // of every reachable block
-  const auto entry = entryStates(p, values, rpo, preds, &exitState);
-  const auto live = liveIn(p, rpo);
+Change threadJumps(ir::Program& p, Analyses& analyses) {
+  const auto& rpo = analyses.rpo();
+  const auto& preds = analyses.preds();
+  const auto& idom = analyses.idom();
+  ValueTable& values = analyses.values();
+  const auto& entry = analyses.entry();
+  const auto& exitState = analyses.exit();  // of every reachable block
+  const auto& live = analyses.live();
   const size_t n = p.blocks.size();
 
   // Top-down: gather facts, walk both edges of every branch.
@@ -368,7 +368,7 @@ bool threadJumps(ir::Program& p) {
     p.entry = newEntry;
     changed = true;
   }
-  return changed;
+  return changed ? Change::Edges : Change::None;
 }
 
 }  // namespace sift::optimizer

@@ -313,7 +313,8 @@ std::vector<State> entryStates(const ir::Program& p, ValueTable& values, const s
       // A and X start at 0; scratch cells are unknown (the kernel refuses a
       // program that reads a cell before writing it, so a store of 0 at the
       // start is not redundant).
-      for (int r = 0; r < kNumRegs; ++r) s.reg[r] = r == kRegA || r == kRegX ? values.constant(0) : values.opaque();
+      for (int r = 0; r < kNumRegs; ++r)
+        s.reg[r] = r == kRegA || r == kRegX ? values.constant(0) : values.unknownAt(id, r);
     } else {
       bool first = true;
       for (ir::BlockId q : preds[id]) {
@@ -327,7 +328,7 @@ std::vector<State> entryStates(const ir::Program& p, ValueTable& values, const s
           if (s.reg[r] != out[q].reg[r]) s.reg[r] = ir::kNoBlock;  // mark disagreement
       }
       for (int r = 0; r < kNumRegs; ++r)
-        if (s.reg[r] == ir::kNoBlock) s.reg[r] = values.opaque();
+        if (s.reg[r] == ir::kNoBlock) s.reg[r] = values.unknownAt(id, r);
     }
     in[id] = s;
     for (const auto& insn : p.blocks[id].stmts) step(values, s, insn);

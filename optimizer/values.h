@@ -62,6 +62,12 @@ class ValueTable {
   ValueTable() { slots_.assign(64, kEmpty); }
   ValueId constant(uint32_t c) { return intern({ValueKind::Const, c}); }
   ValueId opaque() { return intern({ValueKind::Opaque, nextOpaque_++}); }
+  /// The unknown value register `reg` holds on entry to `block` where its
+  /// predecessors disagree: the same number each time the states of one
+  /// program are computed, so recomputing them does not grow the table.
+  ValueId unknownAt(ir::BlockId block, int reg) {
+    return intern({ValueKind::Opaque, block, static_cast<uint32_t>(reg), 1});
+  }
   ValueId intern(const ValueKey& key);
   const ValueKey& key(ValueId v) const { return keys_[v]; }
   std::optional<uint32_t> constantOf(ValueId v) const {

@@ -1,0 +1,53 @@
+// The shared analyses: each computed on first use, dropped when a pass
+// changes what it describes.
+#include "optimizer/analyses.h"
+
+namespace sift::optimizer {
+
+const std::vector<ir::BlockId>& Analyses::rpo() {
+  if (!rpo_) rpo_ = ir::reversePostOrder(p_);
+  return *rpo_;
+}
+
+const Preds& Analyses::preds() {
+  if (!preds_) preds_ = predecessors(p_, rpo());
+  return *preds_;
+}
+
+const std::vector<ir::BlockId>& Analyses::idom() {
+  if (!idom_) idom_ = immediateDominators(p_, rpo(), preds());
+  return *idom_;
+}
+
+const std::vector<State>& Analyses::entry() {
+  if (!entry_) {
+    exit_.emplace();
+    entry_ = entryStates(p_, values_, rpo(), preds(), &*exit_);
+  }
+  return *entry_;
+}
+
+const std::vector<State>& Analyses::exit() {
+  entry();
+  return *exit_;
+}
+
+const std::vector<RegMask>& Analyses::live() {
+  if (!live_) live_ = liveIn(p_, rpo());
+  return *live_;
+}
+
+void Analyses::statementsChanged() {
+  entry_.reset();
+  exit_.reset();
+  live_.reset();
+}
+
+void Analyses::everythingChanged() {
+  statementsChanged();
+  rpo_.reset();
+  preds_.reset();
+  idom_.reset();
+}
+
+}  // namespace sift::optimizer
