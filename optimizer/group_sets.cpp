@@ -5,12 +5,15 @@
 //   or ...` and `port 80 or 443 or ...` leave after threading, and reorders
 //   them so the tests of one value (one field) come together: the field is
 //   loaded once, its constants are tested in ascending order, and runs of
-//   three or more consecutive constants become one range test.
+//   three or more consecutive constants become one range test. The first
+//   test of a chain keeps its place and its statements (they may be the
+//   first load of the field, which can reject): its field's group comes
+//   first.
 // Requires: a verified, acyclic IR program.
 // Preserves: the verdict on every packet. Only tests that cannot reject are
 //   moved: a test is movable when its statements only write A and every
 //   packet load among them has already succeeded on every path to it (so
-//   the first test of each field stays where it is).
+//   the first test of each field stays where it is, or heads its chain).
 //   The blocks on a match and after the last test must not read A.
 #include <algorithm>
 #include <functional>
@@ -49,6 +52,7 @@ std::vector<SetLeaf> findSetLeaves(const ir::Program& p, Analyses& analyses) {
     leaf.value = s.reg[kRegA];
     leaf.isTest = b.termKind == ir::TermKind::Branch && b.jt != b.jf && b.term.code == 0x15;  // jeq #k
     leaf.movable = leaf.isTest && safe && onlyA;
+    leaf.head = leaf.isTest && onlyA;
     leaf.singlePred = preds[id].size() == 1;
     // Loads of this block succeed for everything it dominates.
     State t = entry[id];
@@ -68,7 +72,9 @@ std::vector<std::vector<ir::BlockId>> findSetChains(const ir::Program& p, Analys
   std::vector<uint8_t> used(p.blocks.size(), 0);
   std::vector<std::vector<ir::BlockId>> chains;
   for (ir::BlockId id : rpo) {
-    if (used[id] || !leaves[id].movable) continue;
+    // A chain may start with a test whose load can still reject: its group
+    // comes first and its statements run first, as they did.
+    if (used[id] || !leaves[id].head) continue;
     const ir::BlockId match = p.blocks[id].jt;
     std::vector<ir::BlockId> chain{id};
     ir::BlockId cur = id;

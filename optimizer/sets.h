@@ -15,6 +15,7 @@ struct SetLeaf {
   ValueId value = 0;      // the value in A when the block tests it
   bool isTest = false;    // ends in jeq #k with two distinct exits
   bool movable = false;   // a test whose statements write only A and cannot reject
+  bool head = false;      // a test whose statements write only A (they may reject)
   bool singlePred = false;
 };
 
