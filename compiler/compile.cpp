@@ -82,8 +82,9 @@ Expected<bpf::Program> compile(std::string_view expression, const CompileOptions
   if (options.trace && options.trace->collectStats)
     for (const auto& st : stats)
       options.trace->stats.push_back({st.pass, st.runs, st.blocksRemoved, st.insnsRemoved});
-  if (oo.level > 0 && !canAccept(*ir)) {
-    // libpcap reports this too, and only when it optimizes.
+  if (oo.level > 0 && !ir::hasInnerJumps(*ir) && !canAccept(*ir)) {
+    // libpcap reports this too, and only when it optimizes (never with a
+    // protochain loop, which turns its optimizer off).
     return Diagnostic::error(Span{0, static_cast<uint32_t>(expression.size())},
                              "expression rejects all packets");
   }

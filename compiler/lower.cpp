@@ -74,6 +74,7 @@ ir::Fragment Lowerer::node(const ast::Node& n) {
         case ast::AddrKind::Proto:
           return protoPrimitive(n);
         case ast::AddrKind::Protochain:
+          return protochain(n);
         case ast::AddrKind::Gateway:
           return fail(n.span, "'" + std::string(ast::addrKindName(finalQuals(n).kind)) +
                                   "' is not supported yet");
@@ -110,6 +111,24 @@ ir::Fragment Lowerer::node(const ast::Node& n) {
 }  // namespace detail
 
 namespace {
+
+/// Whether libpcap turns its optimizer off for the expression: it does for
+/// `protochain` and `geneve` wherever they appear.
+bool libpcapSkipsOptimizer(const ast::Node& n) {
+  if (n.kind == ast::NodeKind::Primitive && detail::finalQuals(n).kind == ast::AddrKind::Protochain) return true;
+  if (n.kind == ast::NodeKind::Keyword && n.keyword == ast::Keyword::Geneve) return true;
+  // Left-deep and/or chains as long as the expression: walk the spine.
+  const ast::Node* at = &n;
+  while (at->kind == ast::NodeKind::And || at->kind == ast::NodeKind::Or || at->kind == ast::NodeKind::Not) {
+    for (size_t i = 1; i < at->children.size(); ++i)
+      if (libpcapSkipsOptimizer(*at->children[i])) return true;
+    at = at->children.at(0).get();
+    if (at->kind != ast::NodeKind::And && at->kind != ast::NodeKind::Or && at->kind != ast::NodeKind::Not)
+      return libpcapSkipsOptimizer(*at);
+  }
+  return false;
+}
+
 ir::Program acceptAll(uint32_t snaplen) {
   ir::Builder b;
   ir::Program p = std::move(b.program());
@@ -132,6 +151,7 @@ Expected<ir::Program> lower(const ast::Tree& tree, const LowerOptions& options) 
   }
   detail::Lowerer lw(*link, options);
   if (!tree.root) return acceptAll(options.snaplen);
+  lw.libpcapUnoptimized = libpcapSkipsOptimizer(*tree.root);
   ir::Fragment f = lw.prologue(lw.node(*tree.root));
   if (lw.error) return std::move(*lw.error);
   return lw.builder.finish(std::move(f), options.snaplen);

@@ -152,7 +152,7 @@ Value Lowerer::arith(const ast::Arith& a) {
           if (rhs.checks) discard(*rhs.checks);
           return lhs;
         }
-        if (k == 0 && (a.op == ast::ArithOp::And || a.op == ast::ArithOp::Mul)) {
+        if (k == 0 && (a.op == ast::ArithOp::And || a.op == ast::ArithOp::Mul) && !libpcapUnoptimized) {
           // `x & 0` and `x * 0` are 0 without computing x (libpcap's
           // optimizer drops the loads too); x's protocol checks stay.
           lhs.constant = 0;
@@ -225,7 +225,11 @@ Value Lowerer::arith(const ast::Arith& a) {
   // A constant index folds into the load's offset, modulo 2^32 as
   // libpcap's optimizer folds it (so a huge index can wrap to a small
   // offset, and `ether[4294967295]` is `ldb [-1]`, out of bounds).
-  const bool foldable = index.constant.has_value();
+  // Unoptimized, libpcap loads through X, and a load whose offset passes
+  // 2^32 fails instead of wrapping.
+  const bool foldable = index.constant.has_value() &&
+                        !(libpcapUnoptimized && base != Base::Ipv4Transport &&
+                          uint64_t(base0.constant) + *index.constant > 0xffffffffu);
   v.scratchCells = index.scratchCells;
   if (base == Base::Ipv4Transport) {
     // X = the start of the IPv4 payload, less the constant part.

@@ -8,6 +8,7 @@
 //                        cells and the program prologue that computes them
 //   lower_link.cpp       link-layer type tests, MAC addresses, broadcast
 //   lower_ip.cpp         ip/ip6/arp/rarp: protocols, hosts, nets, multicast
+//   lower_protochain.cpp protochain: the walk over IPv6 extension headers and AH
 //   lower_transport.cpp  port and portrange
 //   lower_arith.cpp      relations, packet access, len, less/greater
 //   lower_encap.cpp      vlan, mpls, pppoed, pppoes, geneve: the link state
@@ -101,6 +102,12 @@ class Lowerer {
   /// The span of the primitive being lowered (for errors raised deep in
   /// shared helpers such as linkProto).
   Span leafSpan;
+  /// libpcap compiles this expression with its optimizer off (it holds
+  /// `protochain` or `geneve`), so its verdicts on truncated packets are
+  /// those of its unoptimized code: lowering then keeps the loads that
+  /// libpcap's optimizer would have dropped (an `and #0` test, a /0 net,
+  /// an index that wraps around), as the unoptimized code has them.
+  bool libpcapUnoptimized = false;
   /// Stores of 0 into the cells a live vlan adds to, run before anything.
   std::vector<bpf::Insn> vlanCellInit;
 
@@ -203,6 +210,7 @@ class Lowerer {
   ir::Fragment notFragment();
   ir::Fragment abbrev(ast::Proto proto, Span span, const std::string& text);
   ir::Fragment protoPrimitive(const ast::Node& n);
+  ir::Fragment protochain(const ast::Node& n);
   ir::Fragment hostOrNet(const ast::Node& n);
   ir::Fragment broadcast(const ast::Node& n);
   ir::Fragment multicast(const ast::Node& n);

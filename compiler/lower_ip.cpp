@@ -139,8 +139,8 @@ ir::Fragment Lowerer::hostOrNet(const ast::Node& n) {
         add(directional(q.dir, dirSpan, [&](bool src) {
           ir::Fragment type = linkProto(l.etherType);
           // A /0 net always matches: as libpcap's optimizer does, test the
-          // link type only.
-          if (a.mask == 0) return type;
+          // link type only (its unoptimized code loads the address).
+          if (a.mask == 0 && !libpcapUnoptimized) return type;
           Offset off = network().plus(src ? l.src : l.dst);
           return both(std::move(type), loadTest(off, 4, a.mask, op::kJeq, a.addr & a.mask));
         }));
@@ -160,8 +160,9 @@ ir::Fragment Lowerer::hostOrNet(const ast::Node& n) {
           uint32_t word = uint32_t{a.addr[4 * w]} << 24 | uint32_t{a.addr[4 * w + 1]} << 16 |
                           uint32_t{a.addr[4 * w + 2]} << 8 | a.addr[4 * w + 3];
           // A word the prefix does not reach always matches; libpcap's
-          // optimizer drops its load, so it is not emitted at all.
-          if (mask != 0) f = both(std::move(f), loadTest(off.plus(4 * w), 4, mask, op::kJeq, word & mask));
+          // optimizer drops its load, so it is not emitted at all (unless
+          // libpcap does not optimize).
+          if (mask != 0 || libpcapUnoptimized) f = both(std::move(f), loadTest(off.plus(4 * w), 4, mask, op::kJeq, word & mask));
         }
         return f;
       }));

@@ -357,16 +357,19 @@ class Resolver {
 
   void setKind(Node& n, AddrKind k) { n.resolved.quals.kind = k; }
 
-  /// 'protochain' and 'gateway' are refused. libpcap 1.10.3 built with IPv6
-  /// support (Debian's is) refuses 'gateway' too, whatever follows it.
+  /// libpcap 1.10.3 built with IPv6 support (Debian's is) refuses
+  /// 'gateway', whatever follows it.
   void unsupportedKind(const Node& n, const Qualifiers& q) {
-    if (q.kind == AddrKind::Gateway) {
-      fail(kindSpan(n, q), "'gateway' is not available, as in libpcap built with IPv6 support; "
-                           "write 'ether host MAC and not host ADDRESS' instead");
-      return;
-    }
-    fail(kindSpan(n, q), "'protochain' is not supported yet; 'ip proto N' and 'ip6 proto N' "
-                         "test the protocol after the first header");
+    fail(kindSpan(n, q), "'gateway' is not available, as in libpcap built with IPv6 support; "
+                         "write 'ether host MAC and not host ADDRESS' instead");
+  }
+
+  /// 'protochain' walks IPv4 and IPv6 headers only.
+  bool checkProtochainQual(const Node& n, const Qualifiers& q) {
+    if (q.proto == Proto::Default || q.proto == Proto::Ip || q.proto == Proto::Ip6) return true;
+    fail(protoSpan(n, q), quote(protoWord(q) + " protochain") +
+                              " is not valid; 'protochain' takes 'ip', 'ip6' or no protocol");
+    return false;
   }
 
   bool checkIpv4Proto(const Node& n, const Qualifiers& q, AddrKind kind) {
@@ -439,9 +442,15 @@ class Resolver {
     n.resolved.portLow = n.resolved.portHigh = v;
   }
 
+  /// The kinds that take a number or a name, never an address.
+  static bool takesNumberOrName(AddrKind k) {
+    return k == AddrKind::Port || k == AddrKind::PortRange || k == AddrKind::Proto ||
+           k == AddrKind::Protochain;
+  }
+
   void rejectAddressFor(const Node& n, const Qualifiers& q, const char* what) {
     fail(n.id.span, "'" + std::string(ast::addrKindName(q.kind)) + "' needs " +
-                        (q.kind == AddrKind::Proto ? "a protocol number or name"
+                        (q.kind == AddrKind::Proto || q.kind == AddrKind::Protochain ? "a protocol number or name"
                                                    : "a port number or service name") +
                         ", not " + what + " " + quote(text(n.id.span)));
   }
@@ -474,6 +483,9 @@ class Resolver {
         protoNumber(n, q, v);
         return;
       case AddrKind::Protochain:
+        // Any 32-bit number, unchecked, as libpcap takes it.
+        if (checkProtochainQual(n, q)) n.resolved.portLow = n.resolved.portHigh = v;
+        return;
       case AddrKind::Gateway:
         unsupportedKind(n, q);
         return;
@@ -504,6 +516,16 @@ class Resolver {
       r.proto = Proto::Udp;
     }
     return r;
+  }
+
+  /// An IP protocol name from the protocols database ('proto tcp').
+  void ipProtocolName(Node& n, const std::string& id) {
+    auto v = names_.protocol(id);
+    if (!v) {
+      fail(n.id.span, "unknown ip protocol " + quote(id) + " (not in the protocols database)");
+      return;
+    }
+    n.resolved.portLow = n.resolved.portHigh = *v;
   }
 
   void name(Node& n, const Qualifiers& q) {
@@ -621,15 +643,12 @@ class Resolver {
                           "iih, lsp, snp, csnp and psnp name groups of them)");
           return;
         }
-        auto v = names_.protocol(id);
-        if (!v) {
-          fail(n.id.span, "unknown ip protocol " + quote(id) + " (not in the protocols database)");
-          return;
-        }
-        n.resolved.portLow = n.resolved.portHigh = *v;
+        ipProtocolName(n, id);
         return;
       }
       case AddrKind::Protochain:
+        if (checkProtochainQual(n, q)) ipProtocolName(n, id);
+        return;
       case AddrKind::Gateway:
         unsupportedKind(n, q);
         return;
@@ -709,12 +728,11 @@ class Resolver {
   // ---- addresses ----
 
   void ipv4(Node& n, const Qualifiers& q) {
-    if (q.kind == AddrKind::Port || q.kind == AddrKind::PortRange || q.kind == AddrKind::Proto) {
+    if (takesNumberOrName(q.kind)) {
       rejectAddressFor(n, q, "IPv4 address");
       return;
     }
-    if (q.proto == Proto::Decnet && q.kind != AddrKind::Protochain &&
-        q.kind != AddrKind::Gateway) {
+    if (q.proto == Proto::Decnet && q.kind != AddrKind::Gateway) {
       auto dn = parseDecnet(n.id.text);
       if (!dn) {
         fail(n.id.span, "invalid DECnet address " + quote(n.id.text) +
@@ -732,7 +750,7 @@ class Resolver {
       return;
     }
     AddrKind k = q.kind == AddrKind::Net ? AddrKind::Net : AddrKind::Host;
-    if (q.kind == AddrKind::Protochain || q.kind == AddrKind::Gateway) {
+    if (q.kind == AddrKind::Gateway) {
       unsupportedKind(n, q);
       return;
     }
@@ -746,7 +764,7 @@ class Resolver {
 
   void ipv4Net(Node& n, const Qualifiers& q) {
     const bool prefix = n.id.form == IdForm::IPv4Prefix;
-    if (q.kind == AddrKind::Port || q.kind == AddrKind::PortRange || q.kind == AddrKind::Proto) {
+    if (takesNumberOrName(q.kind)) {
       rejectAddressFor(n, q, "network");
       return;
     }
@@ -793,11 +811,11 @@ class Resolver {
 
   void ipv6(Node& n, const Qualifiers& q) {
     const bool prefix = n.id.form == IdForm::IPv6Prefix;
-    if (q.kind == AddrKind::Port || q.kind == AddrKind::PortRange || q.kind == AddrKind::Proto) {
+    if (takesNumberOrName(q.kind)) {
       rejectAddressFor(n, q, "IPv6 address");
       return;
     }
-    if (q.kind == AddrKind::Protochain || q.kind == AddrKind::Gateway) {
+    if (q.kind == AddrKind::Gateway) {
       unsupportedKind(n, q);
       return;
     }

@@ -27,8 +27,9 @@ Fragment Builder::test(std::vector<bpf::Insn> stmts, uint16_t jmpCode, uint32_t 
 }
 
 Fragment Builder::constant(bool value) {
-  // ld #1; jeq #1 is always true; ld #0; jeq #1 always false.
-  return test({bpf::Insn{kLdImm, 0, 0, value ? 1u : 0u}}, kJmpJeqK, 1);
+  // ld #0; jeq #0 is always true; ld #1; jeq #0 always false (libpcap's
+  // shape, which its unoptimized listings show).
+  return test({bpf::Insn{kLdImm, 0, 0, value ? 0u : 1u}}, kJmpJeqK, 0);
 }
 
 BlockId Builder::returnBlock(uint32_t value) {

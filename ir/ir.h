@@ -5,6 +5,14 @@
 // against #k or x) with a true and a false successor, or a return. The graph
 // is acyclic (cBPF jumps only go forward); compiler/emit linearises it.
 //
+// One exception keeps libpcap's `protochain` expressible: a block's
+// statements may hold jumps that land on statements of the same block (or
+// on its terminator), including a backward `ja` whose offset wraps around,
+// as libpcap's header walk does. Such a block is a closed loop that always
+// leaves through its terminator; the emitter copies it verbatim, and the
+// optimizer leaves a program holding one as lowered (hasInnerJumps), as
+// libpcap turns its optimizer off for it.
+//
 // Lowering builds the graph with true/false jump lists: an expression
 // under construction is a Fragment whose exits are still unpatched; `and`
 // patches the left side's true exits to the right side's entry, `or` its
@@ -26,7 +34,7 @@ inline constexpr BlockId kNoBlock = UINT32_MAX;
 enum class TermKind : uint8_t { Branch, Return };
 
 struct Block {
-  std::vector<bpf::Insn> stmts;  // no jumps, no returns
+  std::vector<bpf::Insn> stmts;  // no returns; jumps only within the block (above)
   TermKind termKind = TermKind::Return;
   /// Branch: a conditional BPF_JMP instruction (its jt/jf fields unused),
   /// or `ja` when jt == jf (a plain jump; any test with jt == jf is one);
@@ -92,9 +100,13 @@ Expected<Program> lift(const bpf::Program& program);
 /// which a branch's true successor chain tends to follow it directly.
 std::vector<BlockId> reversePostOrder(const Program& p);
 
+/// True when some block's statements hold a jump (a loop inside the
+/// block, such as protochain's header walk).
+bool hasInnerJumps(const Program& p);
+
 /// Checks the IR's invariants (successors in range, terminators well
-/// formed, no jumps among statements, the graph acyclic). Returns an empty
-/// string when all hold, else what is wrong.
+/// formed, jumps among statements landing inside their block, the graph
+/// acyclic). Returns an empty string when all hold, else what is wrong.
 std::string verify(const Program& p);
 
 /// A readable listing of the graph, one block per paragraph (used by

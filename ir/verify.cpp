@@ -11,6 +11,13 @@ constexpr uint16_t kJmp = 0x05, kRet = 0x06;
 constexpr uint16_t kJa = 0x00;
 }  // namespace
 
+bool hasInnerJumps(const Program& p) {
+  for (const Block& b : p.blocks)
+    for (const bpf::Insn& s : b.stmts)
+      if (cls(s.code) == kJmp) return true;
+  return false;
+}
+
 std::string verify(const Program& p) {
   const size_t n = p.blocks.size();
   if (p.entry >= n) return "entry block " + std::to_string(p.entry) + " does not exist";
@@ -18,9 +25,17 @@ std::string verify(const Program& p) {
     const Block& b = p.blocks[i];
     const std::string where = "block " + std::to_string(i) + ": ";
     for (size_t s = 0; s < b.stmts.size(); ++s) {
-      uint16_t c = cls(b.stmts[s].code);
-      if (c == kJmp || c == kRet)
-        return where + "statement " + std::to_string(s) + " is a jump or return";
+      const bpf::Insn& in = b.stmts[s];
+      uint16_t c = cls(in.code);
+      if (c == kRet) return where + "statement " + std::to_string(s) + " is a return";
+      if (c != kJmp) continue;
+      // A jump among statements lands on a statement of this block or on
+      // its terminator (index stmts.size()); a ja's offset may wrap around.
+      const uint64_t last = b.stmts.size();
+      const bool inside = (in.code & 0xf0) == kJa
+                              ? uint32_t(s + 1 + in.k) <= last
+                              : s + 1 + in.jt <= last && s + 1 + in.jf <= last;
+      if (!inside) return where + "statement " + std::to_string(s) + " jumps out of its block";
     }
     if (b.termKind == TermKind::Return) {
       if (cls(b.term.code) != kRet) return where + "return terminator is not a BPF_RET instruction";

@@ -88,6 +88,10 @@ Expected<bool> runPass(const PassEntry& e, ir::Program& program, Analyses& analy
 
 Status optimize(ir::Program& program, const Options& options) {
   if (options.level <= 0) return okStatus();
+  // A loop inside a block (protochain's header walk) is opaque to the
+  // passes' value facts; as libpcap turns its optimizer off for such
+  // programs, they stay as lowered.
+  if (ir::hasInnerJumps(program)) return okStatus();
   if (options.verify) {
     if (std::string err = ir::verify(program); !err.empty())
       return Diagnostic::error("internal error: invalid IR before optimization: " + err);

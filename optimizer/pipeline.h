@@ -36,7 +36,8 @@ struct Options {
 /// The names of the passes at `level`, in order.
 std::vector<std::string> passNames(int level);
 
-/// Runs the pipeline. Fails only on an internal error (a pass broke the
+/// Runs the pipeline; a program with jumps inside a block (a protochain
+/// loop) is left unchanged. Fails only on an internal error (a pass broke the
 /// IR or made the program larger), reported with the pass's name.
 Status optimize(ir::Program& program, const Options& options);
 

@@ -201,17 +201,30 @@ Bytes makeShortHeader(Rng& rng, size_t n) {
 
 Bytes makeTransport(Rng& rng, uint8_t proto, bool v6, int depth = 0);
 
+// The AH header after its next-header byte: the length byte L (the header
+// is (L + 2) * 4 bytes), reserved, SPI, sequence and an ICV filling the rest.
+void putAhBody(Bytes& b, Rng& rng) {
+  const uint8_t length = rng.chance(60) ? 4 : static_cast<uint8_t>(rng.range(1, 7));
+  put8(b, length);
+  put16(b, 0);
+  put32(b, rng.u32());                     // SPI
+  put32(b, rng.u32());                     // sequence
+  putRandom(b, rng, (length + 2) * 4 - 12);  // ICV
+}
+
 Bytes makeAh(Rng& rng, bool v6, int depth) {
   static const std::vector<uint8_t> inner = {6, 17, 1, 58, 132};
-  uint8_t next = rng.pick(inner);
+  static const std::vector<uint8_t> inner6 = {6, 17, 58, 60, 59};
+  uint8_t next = v6 && rng.chance(30) ? rng.pick(inner6) : rng.pick(inner);
   Bytes b;
   put8(b, next);
-  put8(b, 4);  // payload length in 32-bit words minus 2: 24 bytes in all
-  put16(b, 0);
-  put32(b, rng.u32());    // SPI
-  put32(b, rng.u32());    // sequence
-  putRandom(b, rng, 12);  // ICV
-  append(b, makeTransport(rng, next, v6, depth + 1));
+  putAhBody(b, rng);
+  if (next == 60) {  // destination options after AH, then TCP or UDP
+    uint8_t last = rng.chance(50) ? 6 : 17;
+    put8(b, last), put8(b, 0), put8(b, 1), put8(b, 4), put32(b, 0);
+    next = last;
+  }
+  if (next != 59) append(b, makeTransport(rng, next, v6, depth + 1));
   return b;
 }
 
@@ -325,7 +338,7 @@ Bytes makeTransport(Rng& rng, uint8_t proto, bool v6, int depth) {
 
 uint8_t pickIpv4Protocol(Rng& rng) {
   static const std::vector<std::pair<uint8_t, uint32_t>> weights = {
-      {6, 30},  {17, 24}, {1, 10}, {132, 5}, {2, 4}, {103, 3}, {51, 3}, {50, 3},
+      {6, 30},  {17, 24}, {1, 10}, {132, 5}, {2, 4}, {103, 3}, {51, 6}, {50, 3},
       {112, 4}, {9, 2},   {47, 2}, {89, 1},  {4, 1}, {41, 1},  {58, 1},
   };
   if (rng.chance(4)) return rng.byte();
@@ -378,7 +391,7 @@ void putIpv4Options(Bytes& b, Rng& rng, size_t bytes) {
   append(b, opts);
 }
 
-Bytes makeIpv4Packet(Rng& rng, std::optional<uint8_t> forcedProto, int depth) {
+Bytes makeIpv4PacketOnce(Rng& rng, std::optional<uint8_t> forcedProto, int depth) {
   uint8_t proto = forcedProto ? *forcedProto : pickIpv4Protocol(rng);
   uint32_t ihl = rng.chance(15) ? rng.range(6, 15) : 5;
   uint32_t fragment = 0;  // flags and offset word
@@ -417,24 +430,31 @@ Bytes makeIpv4Packet(Rng& rng, std::optional<uint8_t> forcedProto, int depth) {
   return b;
 }
 
-// IPv6 extension headers wrap the transport from the inside out.
+// IPv6 extension headers wrap the transport from the inside out. Options
+// and routing headers are 8 bytes, or now and then 16 to 32 (their length
+// byte counts 8-byte units after the first); AH (51) inside the chain has
+// its own length rule.
 Bytes wrapIpv6Extension(Rng& rng, uint8_t kind, uint8_t& next, Bytes inner) {
   Bytes b;
+  put8(b, next);
   if (kind == 44) {  // fragment
-    put8(b, next);
     put8(b, 0);
     bool first = rng.chance(55);
     uint32_t offset = first ? 0 : rng.range(1, 0x1fff);
     put16(b, (offset << 3) | (rng.chance(60) ? 1 : 0));
     put32(b, rng.u32());
     if (!first) inner = makeShortHeader(rng, rng.below(16));
-  } else {  // hop-by-hop, routing or destination options: 8 bytes
-    put8(b, next);
-    put8(b, 0);
+  } else if (kind == 51) {
+    putAhBody(b, rng);
+  } else {  // hop-by-hop, routing or destination options
+    const uint8_t units = rng.chance(70) ? 0 : static_cast<uint8_t>(rng.range(1, 3));
+    put8(b, units);
     if (kind == 43) {
       put8(b, rng.below(5)), put8(b, rng.below(3)), put32(b, 0);
+      putRandom(b, rng, units * 8u);  // addresses
     } else {
-      put8(b, 1), put8(b, 4), put32(b, 0);  // PadN over the rest
+      put8(b, 1), put8(b, static_cast<uint8_t>(4 + units * 8)), put32(b, 0);  // PadN over the rest
+      b.resize(b.size() + units * 8u, 0);
     }
   }
   next = kind;
@@ -442,7 +462,29 @@ Bytes wrapIpv6Extension(Rng& rng, uint8_t kind, uint8_t& next, Bytes inner) {
   return b;
 }
 
-Bytes makeIpv6Packet(Rng& rng, std::optional<uint8_t> forcedProto, int depth) {
+// libpcap's protochain walk (1.10.3) over a network-layer packet, as if
+// the protocol asked for never came: true when the walk reaches a header
+// it has read before, on which libpcap's interpreter would loop forever.
+// The generator makes no such packets, so the oracle always returns.
+bool protochainWalkLoops(const Bytes& net, bool v6) {
+  constexpr uint8_t kAh = 51;
+  if (net.size() < 10) return false;
+  uint32_t a = v6 ? net[6] : net[9];
+  size_t x = v6 ? 40 : (net[0] & 0xf) * 4u;
+  std::vector<std::pair<size_t, bool>> seen;
+  for (;;) {
+    const bool extension = v6 && (a == 0 || a == 60 || a == 43 || a == 44);
+    if (!extension && a != kAh) return false;
+    for (const auto& s : seen)
+      if (s.first == x && s.second == extension) return true;
+    seen.push_back({x, extension});
+    if (x + 1 >= net.size()) return false;  // the walk's loads fail: it rejects
+    a = net[x];
+    x = extension ? x + (net[x + 1] + 1u) * 8 : (net[x + 1] + 2u) * 4;
+  }
+}
+
+Bytes makeIpv6PacketOnce(Rng& rng, std::optional<uint8_t> forcedProto, int depth) {
   uint8_t next = forcedProto ? *forcedProto : pickIpv6Protocol(rng);
   Bytes payload = next == 59 ? Bytes{} : makeTransport(rng, next, true, depth);
   uint32_t r = rng.below(100);
@@ -457,6 +499,15 @@ Bytes makeIpv6Packet(Rng& rng, std::optional<uint8_t> forcedProto, int depth) {
   } else if (r < 29) {
     payload = wrapIpv6Extension(rng, 44, next, payload);
     payload = wrapIpv6Extension(rng, 0, next, payload);
+  } else if (r < 41) {
+    // A chain of two to five headers, hop-by-hop first when present.
+    static const std::vector<uint8_t> kinds = {60, 43, 44, 51, 60, 43};
+    const uint32_t count = rng.range(2, 5);
+    for (uint32_t i = 0; i < count; ++i) {
+      const bool outermost = i + 1 == count;
+      uint8_t kind = outermost && rng.chance(40) ? 0 : rng.pick(kinds);
+      payload = wrapIpv6Extension(rng, kind, next, payload);
+    }
   }
   Bytes b;
   put32(b, 0x60000000 | (rng.chance(70) ? 0 : rng.u32() & 0x0fffffff));
@@ -467,6 +518,18 @@ Bytes makeIpv6Packet(Rng& rng, std::optional<uint8_t> forcedProto, int depth) {
   append(b, pickV6(rng));
   append(b, pickV6(rng));
   append(b, payload);
+  return b;
+}
+
+Bytes makeIpv4Packet(Rng& rng, std::optional<uint8_t> proto, int depth) {
+  Bytes b = makeIpv4PacketOnce(rng, proto, depth);
+  while (protochainWalkLoops(b, false)) b = makeIpv4PacketOnce(rng, proto, depth);
+  return b;
+}
+
+Bytes makeIpv6Packet(Rng& rng, std::optional<uint8_t> proto, int depth) {
+  Bytes b = makeIpv6PacketOnce(rng, proto, depth);
+  while (protochainWalkLoops(b, true)) b = makeIpv6PacketOnce(rng, proto, depth);
   return b;
 }
 

@@ -35,6 +35,9 @@ TEST_CASE("reject corpus: sift rejects every line with a message and a span") {
   auto family = sift::test::corpusLines(kSource + "/corpus/reject/llc-osi.txt");
   CHECK(family.size() >= 40);
   lines.insert(lines.end(), family.begin(), family.end());
+  auto protochain = sift::test::corpusLines(kSource + "/corpus/reject/protochain.txt");
+  CHECK(protochain.size() >= 20);
+  lines.insert(lines.end(), protochain.begin(), protochain.end());
   int oracleChecked = 0;
   for (const std::string& expr : lines) {
     INFO("expression: " << expr);
@@ -86,8 +89,8 @@ TEST_CASE("docs/diagnostics.md sample table" * doctest::skip(!sift::test::updati
       "- Division or modulus by a constant zero and shifts by a constant of 32\n"
       "  or more are rejected whether or not the optimizer runs (1.10.3 finds\n"
       "  some of them only while optimizing).\n"
-      "- Keywords of the full language not built yet (pflog, 802.11, protochain,\n"
-      "  ...) are rejected as not supported yet.\n"
+      "- Keywords of the full language not built yet (pflog, 802.11, ...) are\n"
+      "  rejected as not supported yet.\n"
       "- `inbound`, `outbound` and `ifindex` on a link type whose header does\n"
       "  not record them are refused unless the program is for a live Linux\n"
       "  socket; 1.10.3 compiles them to Linux ancillary loads even for capture\n"
