@@ -46,7 +46,7 @@ std::vector<SetLeaf> findSetLeaves(const ir::Program& p, Analyses& analyses) {
       if (defsOf(insn) & ~bit(kRegA)) onlyA = false;
       State before = s;
       StepResult r = step(values, s, insn);
-      if (r.mayReject && !available(values, before, r.value) && !facts.succeeded(values, r.value)) safe = false;
+      if (r.mayReject && !facts.succeeded(values, r.value) && !available(values, before, r.value)) safe = false;
     }
     SetLeaf& leaf = leaves[id];
     leaf.value = s.reg[kRegA];

@@ -56,6 +56,7 @@ struct Step {
   Candidate after;                   // the target after this step
   int32_t next = -1;                 // the following step, -1 at the end
   int32_t last = -1;                 // the list's last step
+  int32_t length = 1;                // steps from this one to the end
   // What the original path relies on: through this step alone, and from
   // this step to the end of the list, as (R & ~defs) | uses.
   RegMask ownDefs = 0, ownUses = 0, sumDefs = 0, sumUses = 0;
@@ -101,22 +102,19 @@ class Walker {
     const uint64_t fh = facts.allHash(), lh = facts.succeededHash();
     ir::BlockId cur = start;
     int32_t tail = -1;
-    bool stoppedAtKnownEnd = false;
-    uint64_t stopKey = 0;
     for (;;) {
-      forgetDead(s, cur);
       // Walks from different edges meet only where a block has several
       // predecessors; only there is the rest of a walk remembered.
       const bool join = preds_[cur].size() > 1;
-      const uint64_t key = arrivalHash(stateHash(s), fh, lh);
+      uint64_t key = kNotMemoized;
       if (join) {
+        forgetDead(s, cur);
+        key = arrivalHash(stateHash(s), fh, lh);
         if (const int32_t* hit = walks_.find(cur, key)) {
           tail = *hit;
-          stoppedAtKnownEnd = true;
           break;
         }
       }
-      stopKey = key;
       const ir::Block& b = p_.blocks[cur];
       if (b.termKind != ir::TermKind::Branch) break;
       State t = s;
@@ -139,26 +137,28 @@ class Walker {
         cur = *next;
       }
       steps_.push_back(step);
-      pending_.push_back({join ? key : kNotMemoized, static_cast<int32_t>(steps_.size() - 1)});
+      pending_.push_back({key, static_cast<int32_t>(steps_.size() - 1)});
     }
-    // Where the walk stopped on its own, a later walk arriving there in the
-    // same way stops too.
-    if (!stoppedAtKnownEnd && preds_[cur].size() > 1) walks_.put(cur, stopKey, -1);
-    // Link the new steps, then summarize them back to front.
+    // Link the new steps, then summarize them back to front. Only long
+    // rests are remembered: a short one costs less to walk again than to
+    // keep (host lists make hundreds of thousands of short walks).
     for (size_t i = pending_.size(); i-- > 0;) {
       Step& st = steps_[pending_[i].second];
       st.next = i + 1 < pending_.size() ? pending_[i + 1].second : tail;
       if (st.next < 0) {
         st.last = pending_[i].second;
+        st.length = 1;
         st.sumDefs = st.ownDefs;
         st.sumUses = st.ownUses;
       } else {
         const Step& n = steps_[st.next];
         st.last = n.last;
+        st.length = n.length + 1;
         st.sumDefs = st.ownDefs | n.sumDefs;
         st.sumUses = (n.sumUses & ~st.ownDefs) | st.ownUses;
       }
-      if (pending_[i].first != kNotMemoized) walks_.put(st.block, pending_[i].first, pending_[i].second);
+      if (pending_[i].first != kNotMemoized && st.length >= kMemoMinSteps)
+        walks_.put(st.block, pending_[i].first, pending_[i].second);
     }
     return pending_.empty() ? tail : pending_[0].second;
   }
@@ -181,7 +181,7 @@ class Walker {
     for (const auto& insn : b.stmts) {
       State before = t;
       StepResult r = sift::optimizer::step(values_, t, insn);
-      if (r.mayReject && !available(values_, before, r.value) && !facts.succeeded(values_, r.value)) return false;
+      if (r.mayReject && !facts.succeeded(values_, r.value) && !available(values_, before, r.value)) return false;
     }
     return true;
   }
@@ -241,6 +241,7 @@ class Walker {
   const Preds& preds_;
   const ValueId forgotten_;
   static constexpr uint64_t kNotMemoized = 0;  // (a real key of 0 is merely not memoized)
+  static constexpr int32_t kMemoMinSteps = 8;
   std::vector<Step> steps_;
   std::vector<RunEntry> runs_;
   MemoTable walks_, runMemo_;

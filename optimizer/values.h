@@ -59,7 +59,10 @@ struct ValueKeyHash {
 /// an open-addressing table of value ids (no allocation per value).
 class ValueTable {
  public:
-  ValueTable() { slots_.assign(64, kEmpty); }
+  ValueTable() {
+    slots_.assign(512, kEmpty);
+    keys_.reserve(256);
+  }
   ValueId constant(uint32_t c) { return intern({ValueKind::Const, c}); }
   ValueId opaque() { return intern({ValueKind::Opaque, nextOpaque_++}); }
   /// The unknown value register `reg` holds on entry to `block` where its
