@@ -4,6 +4,8 @@
 // LINKTYPE). Adding a link type is adding a row; see docs/linklayers.md.
 #include "compiler/link_layer.h"
 
+#include "compiler/ieee80211.h"
+
 #include <algorithm>
 #include <array>
 #include <iterator>
@@ -72,6 +74,33 @@ constexpr LinkLayer withVlan(LinkLayer l) {
 }
 constexpr LinkLayer withMpls(LinkLayer l, uint16_t type) {
   l.mplsType = type;
+  return l;
+}
+/// An 802.11 MAC header, after a prefix whose length `prefix` computes
+/// (none for bare 802.11). Its payload starts with LLC/SNAP: the network
+/// layer 8 bytes in, the OSI NLPID 3 (LLC without SNAP).
+constexpr LinkLayer wlanRow(uint32_t dlt, std::string_view name, PrefixLengthHook prefix,
+                              PayloadOffsetHook payload = ieee80211::payloadOffset) {
+  LinkLayer l = row(dlt, name, TypeField::Hook, 0, 8);
+  l.linkTypeHook = ieee80211::linkType;
+  l.prefixLength = prefix;
+  l.payloadOffset = payload;
+  l.mac = MacLayout{/*dstOffset=*/4, /*srcOffset=*/10};  // addr1, addr2; lower_80211.cpp decides
+  l.llc = LlcFrames::Ieee80211Data;
+  l.nlNoSnapOffset = 3;
+  l.ieee80211 = true;
+  l.frameControlKeywords = true;
+  l.vlanTags = true;  // in the SNAP header's EtherType
+  return l;
+}
+/// PPI: radiotap-like little-endian length; libpcap 1.10.3 compiles only
+/// for PPI carrying 802.11, which every program checks first, and refuses
+/// type/subtype/dir there.
+constexpr LinkLayer ppi(uint32_t dlt, std::string_view name) {
+  LinkLayer l = wlanRow(dlt, name, ieee80211::littleEndianLength);
+  l.frameCheck = ieee80211::ppiIs80211;
+  l.frameControlKeywords = false;
+  l.vlanTags = false;  // libpcap 1.10.3 has no VLAN support for PPI
   return l;
 }
 constexpr LinkLayer fixed(uint32_t dlt, std::string_view name, uint16_t etherType) {
@@ -218,6 +247,8 @@ constexpr LinkLayer kRows[] = {
       l.isisPduTypeOffset = 8;
       return l;
     }(),
+    // 802.11 without a radio header.
+    wlanRow(105, "IEEE802_11", nullptr),
     // Frame Relay: Q.922 address and an NLPID; libpcap puts the network
     // layer at 0.
     [] {
@@ -235,6 +266,8 @@ constexpr LinkLayer kRows[] = {
                   linuxPacketType(0, 2)),
     // LocalTalk: AppleTalk and nothing else.
     fixed(114, "LTALK", 0x809b),
+    // 802.11 after a Prism (or AVS) monitor header.
+    wlanRow(119, "PRISM_HEADER", ieee80211::prismLength),
     // IP over Fibre Channel (RFC 2625): MACs at 2 and 10, LLC at 16.
     withMac(llcLink(122, "IP_OVER_FC", 16, LlcFrames::None), kFibreChannelMacs),
     // Sun raw ATM: a 4-byte pseudo-header (flags and type, VPI, VCI)
@@ -246,6 +279,9 @@ constexpr LinkLayer kRows[] = {
       l.linkTypeHook = sunatmLinkType;
       return l;
     }(),
+    // 802.11 after a radiotap header, whose flags may say the MAC header
+    // is padded to 4 bytes.
+    wlanRow(127, "IEEE802_11_RADIO", ieee80211::littleEndianLength, ieee80211::radiotapPayloadOffset),
     // Linux ARCnet: two more bytes (offset) before the type byte.
     withMac8(codes(129, "ARCNET_LINUX", 4, 8, kArcnetCodes), kArcnetMacs),
     juniper(130, "JUNIPER_MLPPP", 4, 3),
@@ -264,6 +300,8 @@ constexpr LinkLayer kRows[] = {
     byteOnly(141, "MTP3"),
     byteOnly(143, "DOCSIS"),
     byteOnly(144, "LINUX_IRDA"),
+    // 802.11 after an AVS radio header.
+    wlanRow(163, "IEEE802_11_RADIO_AVS", ieee80211::avsLength),
     juniper(164, "JUNIPER_MONITOR", 12, 11),
     withLlcFrames(magic(165, "BACNET_MS_TP", kUnsetNetOffset, kMstpPreamble), LlcFrames::None, kUnsetNetOffset),
     // PPP as pppd writes it: the first byte is the direction.
@@ -278,6 +316,8 @@ constexpr LinkLayer kRows[] = {
     juniper(181, "JUNIPER_CHDLC", 4, 3),
     byteOnly(182, "MFR"),
     juniper(183, "JUNIPER_VP", kUnsetNetOffset, kUnsetNetOffset),
+    // Per-Packet Information header, then 802.11.
+    ppi(192, "PPI"),
     juniper(194, "JUNIPER_ISM", kUnsetNetOffset, kUnsetNetOffset),
     byteOnly(197, "ERF"),
     juniper(200, "JUNIPER_ST", kUnsetNetOffset, kUnsetNetOffset),
@@ -319,7 +359,7 @@ constexpr uint32_t kMatchingMin = 104, kMatchingMax = 289;
 /// Link types in that range libpcap does handle, with variable-length
 /// headers sift has no rows for yet: these stay refused as a whole rather
 /// than pretending they have no protocol tests.
-constexpr uint32_t kNotYetRows[] = {105, 117, 119, 127, 163, 192};
+constexpr uint32_t kNotYetRows[] = {117};
 
 /// The byte-access-only descriptors of the matching range, made once.
 struct ByteOnlyRange {
@@ -392,6 +432,8 @@ std::string linkCapabilities(const LinkLayer& l) {
   if (l.typeField == TypeField::Magic && !words.empty()) words.back() += " (each only checks the header)";
   if (l.mac) words.insert(words.end(), {"ether host", "broadcast", "multicast"});
   if (l.mac8) words.insert(words.end(), {"link host $xx", "broadcast", "multicast"});
+  if (l.ieee80211) words.emplace_back("wlan addr1..addr4/ra/ta");
+  if (l.frameControlKeywords) words.emplace_back("type/subtype/dir");
   if (l.llc != LlcFrames::None) words.emplace_back("llc");
   if (l.vlanTags) words.emplace_back("vlan");
   if (l.mplsType) words.emplace_back("mpls");

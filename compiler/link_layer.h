@@ -132,6 +132,8 @@ enum class LlcFrames : uint8_t {
   /// The frames whose `magic` compare holds have one (SunATM: traffic
   /// type 2 in the pseudo-header).
   Checked,
+  /// 802.11: data frames carry one (type data in the frame control).
+  Ieee80211Data,
 };
 
 /// Where a link-layer header records whether the packet was sent or
@@ -201,6 +203,12 @@ struct LinkLayer {
   PrefixLengthHook prefixLength = nullptr;
   PayloadOffsetHook payloadOffset = nullptr;
   FrameCheckHook frameCheck = nullptr;
+  /// The link-layer header is an 802.11 MAC header (compiler/lower_80211.cpp):
+  /// which address is the source or destination, and whether the frame
+  /// carries an LLC payload at all, depend on its frame-control field.
+  bool ieee80211 = false;
+  /// `type`, `subtype` and `dir` (libpcap 1.10.3 refuses them on PPI).
+  bool frameControlKeywords = false;
   /// Where an 802.2 frame without SNAP has its network layer, i.e. where
   /// the OSI NLPID is (libpcap's off_linkpl + off_nl_nosnap), measured as
   /// netOffset is; unset means netOffset.

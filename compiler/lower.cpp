@@ -97,6 +97,9 @@ ir::Fragment Lowerer::node(const ast::Node& n) {
         case ast::Keyword::Inbound:
         case ast::Keyword::Outbound: return direction(n);
         case ast::Keyword::Ifindex: return ifindex(n);
+        case ast::Keyword::Type:
+        case ast::Keyword::Subtype:
+        case ast::Keyword::WlanDir: return wlanField(n);
         case ast::Keyword::Vlan:
         case ast::Keyword::Mpls:
         case ast::Keyword::Pppoed:
@@ -149,12 +152,19 @@ Expected<ir::Program> lower(const ast::Tree& tree, const LowerOptions& options) 
       return Diagnostic::error(all, "filters on DLT_" + name + " are not supported yet");
     return Diagnostic::error(all, "unknown data link type " + std::to_string(options.linktype));
   }
-  detail::Lowerer lw(*link, options);
   if (!tree.root) return acceptAll(options.snaplen);
+  detail::Lowerer lw(*link, options);
   lw.libpcapUnoptimized = libpcapSkipsOptimizer(*tree.root);
   ir::Fragment f = lw.prologue(lw.node(*tree.root));
   if (lw.error) return std::move(*lw.error);
-  return lw.builder.finish(std::move(f), options.snaplen);
+  if (lw.libpcapUnoptimized || !lw.offsetCodeUnoptimized) return lw.builder.finish(std::move(f), options.snaplen);
+  // The offset code the prologue needs keeps libpcap from optimizing:
+  // lower again as its unoptimized code has it.
+  detail::Lowerer again(*link, options);
+  again.libpcapUnoptimized = true;
+  ir::Fragment g = again.prologue(again.node(*tree.root));
+  if (again.error) return std::move(*again.error);
+  return again.builder.finish(std::move(g), options.snaplen);
 }
 
 }  // namespace sift::compiler

@@ -260,7 +260,10 @@ Value Lowerer::arith(const ast::Arith& a) {
       v.scratchCells = cell + 1;
     }
     v.writesX = true;
-  } else if (foldable) {
+  } else if (foldable && !(base0.variable() && *index.constant >= 0x80000000u)) {
+    // (A negative index from a run-time offset is added to X at run time,
+    // as libpcap does: the sum wraps to a small offset, a folded k would
+    // not.)
     v.code = loadAt(base0, *index.constant, size);
     v.writesX = base0.variable();
   } else {

@@ -75,16 +75,19 @@ ir::Fragment Lowerer::vlan(const ast::Node& n) {
   auto tpidTest = [&] {
     std::optional<ir::Fragment> any;
     for (uint32_t tpid : kTpids) {
-      ir::Fragment t = loadTest(state.type, 2, 0xffff, op::kJeq, tpid);
+      // (802.11 tests the type through its row hook: a data frame, SNAP.)
+      ir::Fragment t = link().typeField == TypeField::Hook ? linkProto(tpid)
+                                                           : loadTest(state.type, 2, 0xffff, op::kJeq, tpid);
       any = any ? either(std::move(*any), std::move(t)) : std::move(t);
     }
     return std::move(*any);
   };
 
   // Outermost: no tag yet and the link-layer header still where the row
-  // has it (not inside PPPoE or Geneve), as libpcap asks.
-  const bool outermost =
-      state.vlanDepth == 0 && !state.header.variable() && state.header.constant == row_->linkHeaderOffset;
+  // has it (not inside PPPoE or Geneve), as libpcap asks; 802.11 tests
+  // its tags in the SNAP header, never in the socket's ancillary data.
+  const bool outermost = state.vlanDepth == 0 && !state.header.variable() &&
+                         state.header.constant == row_->linkHeaderOffset && link().typeField != TypeField::Hook;
   ir::Fragment f;
   if (options.liveLinuxSocket && outermost) {
     // The kernel may have moved the outermost tag into the socket's
@@ -178,6 +181,11 @@ ir::Fragment Lowerer::pppoe(const ast::Node& n) {
   if (failed()) return f;
   if (n.keywordArg)  // the 16-bit session ID after version/type and code
     f = both(std::move(f), loadTest(state.net, 4, 0xffff, op::kJeq, n.keywordArg->number));
+  // libpcap 1.10.3 gives the PPP header the payload's scratch register,
+  // and then stores a radio header's length there too: the register that
+  // held the 802.11 header's offset is never written, and every test that
+  // used it reads the frame from offset 0 (lower_offsets.cpp).
+  if (row_->ieee80211 && row_->prefixLength) headerCellUnwritten_ = true;
   // What follows is a PPP frame without address and control bytes.
   const Offset ppp = state.net.plus(kPppoeHeaderBytes);
   state.layer = findLinkLayer(kDltPpp);
@@ -189,6 +197,15 @@ ir::Fragment Lowerer::pppoe(const ast::Node& n) {
 }
 
 ir::Fragment Lowerer::geneve(const ast::Node& n) {
+  if (row_->ieee80211) {
+    // libpcap 1.10.3 hands Geneve's offsets the 802.11 payload's scratch
+    // register and never writes the one its tests read.
+    const Span kw{n.span.begin, n.span.begin + static_cast<uint32_t>(n.keywordText.size())};
+    return fail(kw, "'geneve' is not supported on " + linkName() +
+                        ": libpcap 1.10.3 compiles it to a program that reads a scratch cell it never writes, "
+                        "so no verdict can be trusted; it works on link types without a variable-length "
+                        "802.11 header, such as DLT_EN10MB");
+  }
   const bool hasVni = n.keywordArg.has_value();
   const uint32_t vni = hasVni ? n.keywordArg->number << 8 : 0;  // the VNI fills the word's upper 3 bytes
   const Offset nl = state.net;

@@ -14,6 +14,7 @@
 //   lower_encap.cpp      vlan, mpls, pppoed, pppoes, geneve: the link state
 //   lower_osi.cpp        llc, the LLC SAP / OSI / DECnet family, decnet host
 //   lower_direction.cpp  inbound, outbound, ifindex
+//   lower_80211.cpp      802.11: addresses, type/subtype/dir, row hooks
 #pragma once
 
 #include <array>
@@ -95,6 +96,16 @@ class Lowerer {
 
   ir::Builder builder;
   const LowerOptions& options;
+  /// libpcap does not optimize a program whose offset code has jumps
+  /// inside a block (802.11's payload offset, Prism's header length): the
+  /// hooks that build it set this, and lower() then lowers the expression
+  /// again with `libpcapUnoptimized`.
+  bool offsetCodeUnoptimized = false;
+  /// Set by prologue() for the hooks: an encapsulation (pppoes) left the
+  /// link type other than the row's. libpcap decides some offset code by
+  /// the link type current at the end (radiotap's padding check, PPI's
+  /// frame check), so then it leaves it out.
+  bool linkChanged = false;
   std::optional<Diagnostic> error;
   LinkState state;
   /// The link layer the next primitive sees.
@@ -103,7 +114,7 @@ class Lowerer {
   /// shared helpers such as linkProto).
   Span leafSpan;
   /// libpcap compiles this expression with its optimizer off (it holds
-  /// `protochain` or `geneve`), so its verdicts on truncated packets are
+  /// `protochain` or `geneve`, or needs 802.11 offset code), so its verdicts on truncated packets are
   /// those of its unoptimized code: lowering then keeps the loads that
   /// libpcap's optimizer would have dropped (an `and #0` test, a /0 net,
   /// an index that wraps around), as the unoptimized code has them.
@@ -200,6 +211,9 @@ class Lowerer {
   const LinkLayer* row_;               // the link type being compiled for
   int headerCell_ = Offset::kNoCell;   // the link-layer header's variable part
   int payloadCell_ = Offset::kNoCell;  // the link-layer payload's
+  /// pppoes behind a radio header: libpcap never writes the header's
+  /// register, so the prologue stores 0 there (lower_encap.cpp).
+  bool headerCellUnwritten_ = false;
   uint32_t reserved_ = 0;
 
  public:
@@ -232,6 +246,22 @@ class Lowerer {
   /// SNAP.
   Offset nlpidPlace();
 
+  // ---- lower_80211.cpp: 802.11 ----
+  /// A data frame: the first half of the link-type test, and `llc`.
+  ir::Fragment wlanDataFrame();
+  /// A MAC address test on an 802.11 row: host/src/dst, addr1..4, ra, ta.
+  ir::Fragment wlanMacHost(const ast::Node& n);
+  ir::Fragment wlanBroadcast();
+  ir::Fragment wlanMulticast();
+  /// `type T [subtype S]`, `subtype S`, `dir D`.
+  ir::Fragment wlanField(const ast::Node& n);
+  /// Fails with a message naming the 802.11 rows unless the link is one.
+  bool requireWlan(Span span, const std::string& what);
+  /// The 802.11 rows (with `type`/`subtype`/`dir` when `frameControl`).
+  std::string wlanRows(bool frameControl) const;
+  /// The message for addr1..addr4, ra, ta before something not a MAC.
+  std::string wlanDirMisuse(ast::Dir dir) const;
+
   // ---- lower_direction.cpp ----
   ir::Fragment direction(const ast::Node& n);
   ir::Fragment ifindex(const ast::Node& n);
@@ -259,8 +289,7 @@ ir::Fragment Lowerer::directional(ast::Dir dir, Span span, Leg leg) {
       return both(std::move(src), leg(false));
     }
     default:
-      return fail(span, "'" + std::string(ast::dirName(dir)) + "' is valid for 802.11 link types only, not " +
-                            linkName());
+      return fail(span, wlanDirMisuse(dir));
   }
 }
 

@@ -11,7 +11,7 @@ namespace sift::compiler::detail {
 namespace {
 
 constexpr uint32_t kEtherMtu = 1500;           // larger type values are EtherTypes
-constexpr uint32_t kLlcSapIso = 0xfe, kLlcSapNetbeui = 0xf0, kLlcSapIpx = 0xe0;
+constexpr uint32_t kLlcSapIp = 0x06, kLlcSapIso = 0xfe, kLlcSapNetbeui = 0xf0, kLlcSapIpx = 0xe0;
 constexpr uint32_t kEtherTypeIpx = 0x8137;
 constexpr uint32_t kSllProto8023 = 1, kSllProto8022 = 4;  // Linux pseudo protocols
 constexpr uint32_t kSnapIpxHead = 0xaaaa0300, kSnapIpxTail = 0x00008137;
@@ -45,7 +45,7 @@ ir::Fragment Lowerer::llcProto(Offset llc, uint32_t etherType) {
   if (uint32_t head, tail; etherType == kEtherTypeAtalk && snapEncapsulated(etherType, head, tail))
     return both(loadTest(llc.plus(4), 4, 0xffffffff, op::kJeq, tail), loadTest(llc, 4, 0xffffffff, op::kJeq, head));
   if (etherType > kEtherMtu) return loadTest(llc.plus(6), 2, 0xffff, op::kJeq, etherType);
-  if (etherType == kLlcSapIso || etherType == kLlcSapNetbeui)
+  if (etherType == kLlcSapIp || etherType == kLlcSapIso || etherType == kLlcSapNetbeui)
     return loadTest(llc, 2, 0xffff, op::kJeq, etherType << 8 | etherType);
   return loadTest(llc, 1, 0xff, op::kJeq, etherType);
 }
@@ -92,7 +92,7 @@ ir::Fragment Lowerer::linkProto(uint32_t etherType) {
         return either(std::move(e2), both(std::move(len), std::move(snap)));
       }
       if (etherType > kEtherMtu) return loadTest(typeField(), 2, 0xffff, op::kJeq, etherType);
-      if (etherType == kLlcSapIso || etherType == kLlcSapNetbeui) {
+      if (etherType == kLlcSapIp || etherType == kLlcSapIso || etherType == kLlcSapNetbeui) {
         ir::Fragment len = is8023();
         return both(std::move(len), loadTest(llc(), 2, 0xffff, op::kJeq, etherType << 8 | etherType));
       }
@@ -130,7 +130,7 @@ ir::Fragment Lowerer::linkProto(uint32_t etherType) {
         return either(either(std::move(e2), std::move(raw)), std::move(llcIpx));
       }
       ir::Fragment is8022 = loadTest(typeField(), 2, 0xffff, op::kJeq, kSllProto8022);
-      if (etherType == kLlcSapIso || etherType == kLlcSapNetbeui)
+      if (etherType == kLlcSapIp || etherType == kLlcSapIso || etherType == kLlcSapNetbeui)
         return both(std::move(is8022), loadTest(llc(), 2, 0xffff, op::kJeq, etherType << 8 | etherType));
       return both(std::move(is8022), loadTest(llc(), 1, 0xff, op::kJeq, etherType));
     }
@@ -203,6 +203,7 @@ ir::Fragment Lowerer::macHost(const ast::Node& n) {
                         : q.dir == ast::Dir::SrcAndDst ? " src and dst"
                                                        : " host";
   if (!requireMac(n.span, "'" + protoText(n) + dirWord + "'")) return always(false);
+  if (link().ieee80211) return wlanMacHost(n);
   const std::array<uint8_t, 6>& m = *n.resolved.mac;
   const uint32_t head = uint32_t{m[0]} << 8 | m[1];
   const uint32_t tail = uint32_t{m[2]} << 24 | uint32_t{m[3]} << 16 | uint32_t{m[4]} << 8 | m[5];
@@ -220,6 +221,7 @@ ir::Fragment Lowerer::macHost(const ast::Node& n) {
 ir::Fragment Lowerer::linkBroadcast(Span span) {
   if (link().mac8) return loadTest(linkHeader().plus(link().mac8->dstOffset), 1, 0xff, op::kJeq, 0);
   if (!requireMac(span, "'broadcast'")) return always(false);
+  if (link().ieee80211) return wlanBroadcast();
   std::optional<ir::Fragment> inner;
   if (state.encapsulated) inner = encapsulatedLinkCheck();
   const uint32_t dst = link().mac->dstOffset;
@@ -232,6 +234,7 @@ ir::Fragment Lowerer::linkMulticast(Span span) {
   // ARCnet has no multicast; libpcap matches its broadcast.
   if (link().mac8) return loadTest(linkHeader().plus(link().mac8->dstOffset), 1, 0xff, op::kJeq, 0);
   if (!requireMac(span, "'multicast'")) return always(false);
+  if (link().ieee80211) return wlanMulticast();
   // The group bit of the destination address.
   if (state.encapsulated) {
     ir::Fragment inner = encapsulatedLinkCheck();

@@ -97,7 +97,11 @@ ir::Fragment Lowerer::sequence(ir::Fragment first, ir::Fragment then) {
 
 ir::Fragment Lowerer::prologue(ir::Fragment body) {
   // The prologue computes the outermost frame's offsets, whatever the
-  // encapsulations moved to.
+  // encapsulations moved to. libpcap adds the row's frame check only when
+  // the link type it ends with is still the row's (after `pppoes` it is
+  // PPP, and PPI's check is gone).
+  const bool endsOnRow = state.layer == row_;
+  linkChanged = !endsOnRow;
   state.layer = row_;
   state.moved = false;
   std::optional<ir::Fragment> code;
@@ -108,15 +112,21 @@ ir::Fragment Lowerer::prologue(ir::Fragment body) {
   if (headerCell_ != Offset::kNoCell) {
     // The prefix length into A, then into the header's cell and X.
     then(link().prefixLength(*this));
-    then(straight({op::insn(op::kSt, static_cast<uint32_t>(headerCell_)), op::insn(op::kTax)}));
+    if (headerCellUnwritten_) {
+      then(straight({op::insn(op::kTax)}));
+    } else {
+      then(straight({op::insn(op::kSt, static_cast<uint32_t>(headerCell_)), op::insn(op::kTax)}));
+    }
     header = Offset{0, headerCell_};
   }
   if (payloadCell_ != Offset::kNoCell) then(link().payloadOffset(*this, header, payloadCell_));
+  if (headerCellUnwritten_ && headerCell_ != Offset::kNoCell)
+    then(straight({op::insn(op::kLdImm, 0), op::insn(op::kSt, static_cast<uint32_t>(headerCell_))}));
   // (A live vlan's cells start at 0 when no other run-time offset is
   // computed, as in libpcap.)
   if (!code && !vlanCellInit.empty()) then(straight(vlanCellInit));
   if (code) body = sequence(std::move(*code), std::move(body));
-  if (link().frameCheck) {
+  if (link().frameCheck && endsOnRow) {
     ir::Fragment check = link().frameCheck(*this);
     body = both(std::move(check), std::move(body));
   }

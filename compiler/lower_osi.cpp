@@ -127,6 +127,8 @@ ir::Fragment Lowerer::llcKeyword(const ast::Node& n) {
     // A length rather than an EtherType, and not Novell's raw 802.3.
     ir::Fragment length = negate(loadTest(typeField(), 2, 0xffff, op::kJgt, kEtherMtu));
     isLlc = both(std::move(length), negate(loadTest(llcHeader, 2, 0xffff, op::kJeq, 0xffff)));
+  } else if (link().llc == LlcFrames::Ieee80211Data) {
+    isLlc = wlanDataFrame();
   }
   if (link().llc == LlcFrames::Checked)
     isLlc = loadTest(linkHeader().plus(link().magic.offset), link().magic.size, link().magic.mask, op::kJeq, link().magic.value);

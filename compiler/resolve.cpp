@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "compiler/ieee80211_names.h"
+
 namespace sift::compiler {
 
 namespace {
@@ -329,6 +331,14 @@ class Resolver {
     Current out{true, q};
     out.quals.protoSpan = out.quals.dirSpan = out.quals.kindSpan = Span{};
     n.resolved.quals = q;
+    if (isWlanDir(q.dir) && (q.kind == AddrKind::Default || q.kind == AddrKind::Host) && n.id.form != IdForm::Mac &&
+        !(q.proto == Proto::Link && n.id.form == IdForm::Name)) {
+      const std::string d = ast::dirName(q.dir);
+      fail(q.dirSpan.empty() ? n.id.span : q.dirSpan,
+           quote(d) + " qualifies 802.11 MAC addresses only, as in 'wlan " + d + " 00:11:22:33:44:55', not " +
+               quote(n.id.text));
+      return out;
+    }
     switch (n.id.form) {
       case IdForm::Number: number(n, q); break;
       case IdForm::Name: name(n, q); break;
@@ -356,6 +366,10 @@ class Resolver {
   }
 
   void setKind(Node& n, AddrKind k) { n.resolved.quals.kind = k; }
+
+  static bool isWlanDir(Dir d) {
+    return d == Dir::Addr1 || d == Dir::Addr2 || d == Dir::Addr3 || d == Dir::Addr4 || d == Dir::Ra || d == Dir::Ta;
+  }
 
   /// libpcap 1.10.3 built with IPv6 support (Debian's is) refuses
   /// 'gateway', whatever follows it.
@@ -891,6 +905,14 @@ class Resolver {
                            "; 'llc' takes i, s, u, rr, rnr, rej, ui, ua, disc, dm, sabme, test, "
                            "xid or frmr");
         return;
+      }
+      case ast::Keyword::Type:
+      case ast::Keyword::Subtype:
+      case ast::Keyword::WlanDir: {
+        auto test = ieee80211::frameControl(n);
+        if (!test) fail(*test.error().span, test.error().message);
+        else n.resolved.frameControl = *test;
+        return;  // whether the link type has them is lowering's question
       }
       case ast::Keyword::Inbound:
       case ast::Keyword::Outbound:

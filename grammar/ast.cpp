@@ -263,6 +263,10 @@ void node(std::string& out, const Node& n) {
         out += ' ';
         id(out, *n.keywordArg);
       }
+      if (n.keywordArg2) {
+        out += " subtype ";
+        id(out, *n.keywordArg2);
+      }
       if (n.isResolved && n.resolved.llc) {
         const auto& c = *n.resolved.llc;
         char buf[40];

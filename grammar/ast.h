@@ -166,6 +166,8 @@ struct Node {
   Keyword keyword = Keyword::None;
   std::string keywordText;
   std::optional<Id> keywordArg;
+  /// 'type T subtype S' (Keyword::Type): S.
+  std::optional<Id> keywordArg2;
 
   // ---- filled in by compiler/resolve ----
   struct Resolved {
@@ -192,6 +194,13 @@ struct Node {
       uint8_t mask = 0, value = 0;  // otherwise (control & mask) == value
     };
     std::optional<LlcControl> llc;
+    /// 802.11 'type', 'subtype', 'dir': (frame-control byte & mask) == value.
+    struct FrameControl {
+      uint8_t byte = 0;  // 0: type and subtype, 1: the DS bits
+      uint8_t mask = 0;
+      uint32_t value = 0;
+    };
+    std::optional<FrameControl> frameControl;
   } resolved;
   bool isResolved = false;
 };

@@ -191,6 +191,13 @@ Node* makeKeywordNumber(ParseState& st, ast::Keyword kw, const Loc& kwLoc, uint3
   return n;
 }
 
+Node* addSubtype(Node* type, Node* subtype, const Loc& loc) {
+  type->keywordArg2 = std::move(subtype->keywordArg);
+  type->span = toSpan(loc);
+  delete subtype;
+  return type;
+}
+
 Node* makeLength(NodeKind kind, uint32_t value, const Loc& loc) {
   auto* n = new Node;
   n->kind = kind;

@@ -72,6 +72,9 @@ ast::Node* makeKeyword(ParseState& st, ast::Keyword kw, const Loc& kwLoc, const 
 /// A keyword with a number argument: ifindex N.
 ast::Node* makeKeywordNumber(ParseState& st, ast::Keyword kw, const Loc& kwLoc, uint32_t value,
                              const Loc& numLoc);
+/// 'type T subtype S': the subtype node's argument becomes the type
+/// node's second one (the subtype node is freed).
+ast::Node* addSubtype(ast::Node* type, ast::Node* subtype, const Loc& loc);
 ast::Node* makeLength(ast::NodeKind kind, uint32_t value, const Loc& loc);
 ast::Node* makeRelation(ast::Arith* lhs, int op, const Loc& opLoc, ast::Arith* rhs,
                         const Loc& loc);

@@ -83,6 +83,8 @@ static void sift_yyerror(SIFT_YYLTYPE* loc, void*, ParseState& st, const char* m
 %token IFINDEX "'ifindex'" GATEWAY "'gateway'" PROTOCHAIN "'protochain'"
 %token TK_BROADCAST "'broadcast'" TK_MULTICAST "'multicast'"
 %token LEN "'len'"
+%token TYPE "'type'" SUBTYPE "'subtype'" DIR "'dir'"
+%token ADDR1 "'addr1'" ADDR2 "'addr2'" ADDR3 "'addr3'" ADDR4 "'addr4'" RA "'ra'" TA "'ta'"
 %token VLAN "'vlan'" MPLS "'mpls'" PPPOED "'pppoed'" PPPOES "'pppoes'" GENEVE "'geneve'"
 %token AND "'and'" OR "'or'"
 %token GEQ "'>='" LEQ "'<='" NEQ "'!='" LSH "'<<'" RSH "'>>'"
@@ -91,7 +93,7 @@ static void sift_yyerror(SIFT_YYLTYPE* loc, void*, ParseState& st, const char* m
 %token AID "'$' station address"
 %token LEX_ERROR "invalid token"
 
-%type <node> expr term rterm id nid pid qid other pllc
+%type <node> expr term rterm id nid pid qid other pllc p80211
 %type <quals> head
 %type <code> pqual dqual aqual pname relop irelop encap
 %type <arith> arth narth
@@ -173,6 +175,12 @@ dqual:    SRC                   { $$ = int(ast::Dir::Src); }
         | DST OR SRC            { $$ = int(ast::Dir::SrcOrDst); }
         | SRC AND DST           { $$ = int(ast::Dir::SrcAndDst); }
         | DST AND SRC           { $$ = int(ast::Dir::SrcAndDst); }
+        | ADDR1                 { $$ = int(ast::Dir::Addr1); }
+        | ADDR2                 { $$ = int(ast::Dir::Addr2); }
+        | ADDR3                 { $$ = int(ast::Dir::Addr3); }
+        | ADDR4                 { $$ = int(ast::Dir::Addr4); }
+        | RA                    { $$ = int(ast::Dir::Ra); }
+        | TA                    { $$ = int(ast::Dir::Ta); }
         ;
 aqual:    HOST                  { $$ = int(ast::AddrKind::Host); }
         | NET                   { $$ = int(ast::AddrKind::Net); }
@@ -228,6 +236,23 @@ other:    pqual TK_BROADCAST    { $$ = makeCast(st, NodeKind::Broadcast, $1, @1,
         | encap pnum            { $$ = makeKeywordNumber(st, ast::Keyword($1), @1, $2, @2); }
         | encap                 { $$ = makeKeyword(st, ast::Keyword($1), @1, nullptr, @1); }
         | pllc
+        | pqual p80211          { $$ = $2; }
+        ;
+/* 802.11 frame control: any protocol qualifier before them is ignored, as
+   in libpcap; 'subtype' alone takes a name, after 'type T' a number too */
+p80211:   TYPE NUM              { $$ = makeKeywordNumber(st, ast::Keyword::Type, @1, $2, @2); }
+        | TYPE ID               { $$ = makeKeyword(st, ast::Keyword::Type, @1, &@2, @$); }
+        | TYPE NUM SUBTYPE NUM  { $$ = addSubtype(makeKeywordNumber(st, ast::Keyword::Type, @1, $2, @2),
+                                                  makeKeywordNumber(st, ast::Keyword::Subtype, @3, $4, @4), @$); }
+        | TYPE NUM SUBTYPE ID   { $$ = addSubtype(makeKeywordNumber(st, ast::Keyword::Type, @1, $2, @2),
+                                                  makeKeyword(st, ast::Keyword::Subtype, @3, &@4, @4), @$); }
+        | TYPE ID SUBTYPE NUM   { $$ = addSubtype(makeKeyword(st, ast::Keyword::Type, @1, &@2, @2),
+                                                  makeKeywordNumber(st, ast::Keyword::Subtype, @3, $4, @4), @$); }
+        | TYPE ID SUBTYPE ID    { $$ = addSubtype(makeKeyword(st, ast::Keyword::Type, @1, &@2, @2),
+                                                  makeKeyword(st, ast::Keyword::Subtype, @3, &@4, @4), @$); }
+        | SUBTYPE ID            { $$ = makeKeyword(st, ast::Keyword::Subtype, @1, &@2, @$); }
+        | DIR NUM               { $$ = makeKeywordNumber(st, ast::Keyword::WlanDir, @1, $2, @2); }
+        | DIR ID                { $$ = makeKeyword(st, ast::Keyword::WlanDir, @1, &@2, @$); }
         ;
 /* the encapsulations, which shift every offset parsed after them */
 encap:    VLAN                  { $$ = int(ast::Keyword::Vlan); }
@@ -310,7 +335,9 @@ static bool isKeywordSpelling(const std::string& w) {
       "broadcast", "multicast", "and", "or", "not", "len", "length", "atalk", "aarp", "decnet",
       "lat", "sca", "moprc", "mopdl", "iso", "esis", "isis", "l1", "l2", "iih", "lsp", "snp",
       "csnp", "psnp", "clnp", "stp", "ipx", "netbeui", "llc", "inbound", "outbound", "ifindex",
-      "gateway", "protochain", "vlan", "mpls", "pppoed", "pppoes", "geneve"};
+      "gateway", "protochain", "vlan", "mpls", "pppoed", "pppoes", "geneve", "type", "subtype",
+      "dir", "direction", "addr1", "addr2", "addr3", "addr4", "address1", "address2", "address3",
+      "address4", "ra", "ta"};
   for (const char* k : words)
     if (w == k) return true;
   return false;
@@ -359,6 +386,17 @@ static int yyreport_syntax_error(const yypcontext_t* ctx, void*, ParseState& st)
       // Right after 'llc': only a frame kind may follow.
       st.fail(span, "unexpected '" + text + "' after 'llc', which takes a frame kind (i, s, u, rr, "
                     "rnr, rej, ui, ua, disc, dm, sabme, test, xid or frmr) or nothing");
+      return 0;
+    }
+    if (tok == YYSYMBOL_NUM && expects(YYSYMBOL_ID) && !expects(YYSYMBOL_NUM)) {
+      // Only a name fits: 'subtype' alone takes a subtype name.
+      std::string before(st.source.substr(0, loc->begin));
+      while (!before.empty() && before.back() == ' ') before.pop_back();
+      const bool subtype = before.size() >= 7 && before.compare(before.size() - 7, 7, "subtype") == 0;
+      st.fail(span, "unexpected number '" + text + "'; a name is expected here" +
+                        (subtype ? std::string(" ('subtype' alone takes a subtype name such as beacon, ack or "
+                                               "qos-data; 'type T subtype N' takes a number)")
+                                 : std::string()));
       return 0;
     }
     if (isValueToken(tok) && expects(YYSYMBOL_HOST)) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "byte_writer.h"
+#include "frame_80211.h"
 #include "link_frames.h"
 #include "osi_frames.h"
 #include "rng.h"
@@ -863,8 +864,27 @@ Bytes framePpp(Rng& rng) {
   return b;
 }
 
+// What the 802.11 framer carries: EtherType payloads as on Ethernet, LLC
+// frames, MACs from the corpus's pool.
+const WlanPayloads& wlanPayloads() {
+  static const WlanPayloads p = {
+      [](Rng& rng, uint16_t& etherType) {
+        NetworkPacket n = makeEtherPayload(rng, 48, 30, 10, 4);
+        etherType = n.ethertype;
+        return std::move(n.bytes);
+      },
+      makeLlcFrame, pickMac};
+  return p;
+}
+
 Bytes frame(Rng& rng, uint32_t linktype) {
   switch (linktype) {
+    case 105:
+    case 119:
+    case 127:
+    case 163:
+    case 192:
+      return frameWlan(rng, linktype, wlanPayloads());
     case 1:
       return frameEthernet(rng);
     case 12:
@@ -899,6 +919,8 @@ const std::vector<GenLinktype>& generatorLinktypes() {
     std::vector<GenLinktype> l = {
         {1, "EN10MB"}, {12, "RAW"},        {228, "IPV4"},       {229, "IPV6"}, {0, "NULL"},
         {108, "LOOP"}, {113, "LINUX_SLL"}, {276, "LINUX_SLL2"}, {9, "PPP"},
+        {105, "IEEE802_11"}, {127, "IEEE802_11_RADIO"}, {192, "PPI"}, {119, "PRISM_HEADER"},
+        {163, "IEEE802_11_RADIO_AVS"},
     };
     for (const detail::LinkFramer& f : detail::linkFramers()) l.push_back({f.dlt, f.name});
     return l;

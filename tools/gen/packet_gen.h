@@ -27,7 +27,9 @@ struct GenLinktype {
   std::string_view name;  // libpcap's name without DLT_, e.g. "EN10MB"
 };
 
-/// EN10MB, RAW, IPV4, IPV6, NULL, LOOP, LINUX_SLL, LINUX_SLL2 and PPP.
+/// EN10MB, RAW, IPV4, IPV6, NULL, LOOP, LINUX_SLL, LINUX_SLL2, PPP and the
+/// 802.11 family (IEEE802_11, IEEE802_11_RADIO, PPI, PRISM_HEADER,
+/// IEEE802_11_RADIO_AVS).
 const std::vector<GenLinktype>& generatorLinktypes();
 /// A DLT by name ("EN10MB", "dlt_raw") or decimal number, if generated.
 std::optional<uint32_t> parseGenLinktype(std::string_view text);

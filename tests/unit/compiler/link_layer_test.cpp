@@ -61,9 +61,18 @@ TEST_CASE("libpcap's matching range: link types without a row allow byte access 
   }
   CHECK(findLinkLayer(189)->name == "USB_LINUX");
   // Handled by libpcap with variable-length headers: no row yet, refused.
-  for (uint32_t dlt : {105u, 117u, 119u, 127u, 163u, 192u}) {
-    CHECK(awaitingRow(dlt));
-    CHECK(findLinkLayer(dlt) == nullptr);
+  CHECK(awaitingRow(117));
+  CHECK(findLinkLayer(117) == nullptr);
+  // The 802.11 family has its rows.
+  for (uint32_t dlt : {105u, 119u, 127u, 163u, 192u}) {
+    CAPTURE(dlt);
+    CHECK_FALSE(awaitingRow(dlt));
+    REQUIRE(findLinkLayer(dlt));
+    CHECK(findLinkLayer(dlt)->ieee80211);
+    CHECK(bool(findLinkLayer(dlt)->payloadOffset));
+    CHECK(findLinkLayer(dlt)->frameControlKeywords == (dlt != 192));
+    CHECK(bool(findLinkLayer(dlt)->frameCheck) == (dlt == 192));
+    CHECK(bool(findLinkLayer(dlt)->prefixLength) == (dlt != 105));
   }
   CHECK_FALSE(awaitingRow(1));
 }
@@ -145,7 +154,11 @@ TEST_CASE("what --list-linktypes says each link type supports") {
   CHECK(linktypeFilters(276) == "ip ip6 arp ether proto inbound/outbound ifindex link[] len");
   CHECK(linktypeFilters(12) == "ip ip6 link[] len");
   CHECK(linktypeFilters(140) == "link[] len");
-  CHECK(linktypeFilters(105) == "(not supported yet)");
+  CHECK(linktypeFilters(105) ==
+        "ip ip6 arp ether proto ether host broadcast multicast wlan addr1..addr4/ra/ta type/subtype/dir llc vlan "
+        "link[] len");
+  CHECK(linktypeFilters(192).find("type/subtype/dir") == std::string::npos);
+  CHECK(linktypeFilters(117) == "(not supported yet)");
   CHECK(linktypeFilters(2) == "(none: libpcap knows no header layout for it)");
   CHECK(linktypeFilters(130).find("(each only checks the header)") != std::string::npos);
 }

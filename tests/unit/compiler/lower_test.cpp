@@ -113,7 +113,8 @@ TEST_CASE("link-layer addresses need a link that has them") {
   }
   CHECK(failure("ether src 00:11:22:33:44:55", 12).message ==
         "'ether src' is not supported on DLT_RAW, whose frames have no MAC addresses; it works on DLT_EN10MB, "
-        "DLT_IEEE802, DLT_FDDI, DLT_IP_OVER_FC, DLT_NETANALYZER, DLT_NETANALYZER_TRANSPARENT");
+        "DLT_IEEE802, DLT_FDDI, DLT_IEEE802_11, DLT_PRISM_HEADER, DLT_IP_OVER_FC, DLT_IEEE802_11_RADIO, "
+        "DLT_IEEE802_11_RADIO_AVS, DLT_PPI, DLT_NETANALYZER, DLT_NETANALYZER_TRANSPARENT");
   CHECK(lowerText("ether host 00:11:22:33:44:55", 1).ok());
 }
 
@@ -173,8 +174,8 @@ TEST_CASE("scratch cells: refused exactly where libpcap runs out of registers") 
 TEST_CASE("unknown and unsupported link types") {
   Failure u = failure("ip", 4242);
   CHECK(u.message == "unknown data link type 4242");
-  Failure f = failure("ip", 105);
-  CHECK(f.message == "filters on DLT_IEEE802_11 are not supported yet");
+  Failure f = failure("ip", 117);
+  CHECK(f.message == "filters on DLT_PFLOG are not supported yet");
   CHECK(failure("", 2).message == "(lowered fine)");
   CHECK(failure("link[0] = 1", 2).message == "unknown data link type 2");
   // In libpcap's matching range without a row of its own: bytes only.

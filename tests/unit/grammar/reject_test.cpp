@@ -38,6 +38,9 @@ TEST_CASE("reject corpus: sift rejects every line with a message and a span") {
   auto protochain = sift::test::corpusLines(kSource + "/corpus/reject/protochain.txt");
   CHECK(protochain.size() >= 20);
   lines.insert(lines.end(), protochain.begin(), protochain.end());
+  auto wlan = sift::test::corpusLines(kSource + "/corpus/reject/ieee80211.txt");
+  CHECK(wlan.size() >= 40);
+  lines.insert(lines.end(), wlan.begin(), wlan.end());
   int oracleChecked = 0;
   for (const std::string& expr : lines) {
     INFO("expression: " << expr);
@@ -89,8 +92,13 @@ TEST_CASE("docs/diagnostics.md sample table" * doctest::skip(!sift::test::updati
       "- Division or modulus by a constant zero and shifts by a constant of 32\n"
       "  or more are rejected whether or not the optimizer runs (1.10.3 finds\n"
       "  some of them only while optimizing).\n"
-      "- Keywords of the full language not built yet (pflog, 802.11, ...) are\n"
+      "- Keywords of the full language not built yet (pflog, ...) are\n"
       "  rejected as not supported yet.\n"
+      "- `type`, `subtype` and `dir` on DLT_PPI are refused naming the 802.11\n"
+      "  link types that have them (1.10.3 refuses them too, saying they are\n"
+      "  supported only on 802.11, which PPI carries).\n"
+      "- `geneve` on the 802.11 link types is refused: 1.10.3 compiles it to a\n"
+      "  program that reads a scratch register it never writes.\n"
       "- `inbound`, `outbound` and `ifindex` on a link type whose header does\n"
       "  not record them are refused unless the program is for a live Linux\n"
       "  socket; 1.10.3 compiles them to Linux ancillary loads even for capture\n"
