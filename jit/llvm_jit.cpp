@@ -12,20 +12,23 @@
 // or modulo by X == 0) branches to one shared block that returns 0.
 //
 // How it is compiled: the module runs through a short function pipeline
-// (optimize() below: SROA, CSE, instcombine, constraint elimination, CFG
-// simplification; GVN and jump threading at O2) built with the host
+// (optimize() below: SROA, CSE, instcombine, CFG simplification; constraint
+// elimination, GVN and jump threading at O2) built with the host
 // TargetMachine so the cost model is the real one, and is then added to a
 // fresh ORC LLJIT as a ThreadSafeModule; looking the function up compiles
-// and links it, on the calling thread.
+// and links it, on the calling thread, with the thread's code generator
+// (ThreadCodegen: a TargetMachine and its machine-code pipeline, built
+// once per thread and level).
 //
 // What it keeps: each CompiledFilter owns its LLJIT (and so its code
 // memory), so filters are independent. Compiles on different threads
 // share nothing but LLVM's native-target registration, done once under a
-// function-local static; each thread keeps its own TargetMachines (one
-// per optimization level), because creating one costs more than the IR
+// function-local static; each thread keeps its own code generators (one
+// per optimization level), because building one costs more than the IR
 // passes and one must not generate code on two threads at once. No
 // process symbols are linked in: the generated code calls nothing. Every
 // llvm::Error is turned into a sift Diagnostic here, at the jit/ boundary.
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <optional>
@@ -40,6 +43,7 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/MDBuilder.h>
@@ -54,8 +58,10 @@
 #include <llvm/Transforms/Scalar/SROA.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
 #include <llvm/Support/Error.h>
+#include <llvm/Support/SmallVectorMemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
+#include <llvm/MC/MCContext.h>
 #include <llvm/Target/TargetMachine.h>
 
 #include "bpf/opcodes.h"
@@ -122,8 +128,10 @@ const HostTarget& hostTarget() {
 // Emits the LLVM function for one program.
 class FilterEmitter {
  public:
-  FilterEmitter(llvm::Module& module, const std::vector<bpf::Insn>& insns)
-      : ctx_(module.getContext()), module_(module), insns_(insns), b_(ctx_) {}
+  // searchInIr: emit runs of jeq as a balanced search instead of a
+  // `switch` (for the fast code generator of O0 and O1).
+  FilterEmitter(llvm::Module& module, const std::vector<bpf::Insn>& insns, bool searchInIr)
+      : ctx_(module.getContext()), module_(module), insns_(insns), b_(ctx_), searchInIr_(searchInIr) {}
 
   Status emit() {
     auto* i32 = b_.getInt32Ty();
@@ -298,16 +306,47 @@ class FilterEmitter {
     const size_t last = pc_ + length - 1;
     llvm::BasicBlock* otherwise = blockAt(last + 1 + uint64_t(insns_[last].jf));
     if (!otherwise) return badTarget(last + 1 + uint64_t(insns_[last].jf));
-    auto* sw = b_.CreateSwitch(getA(), otherwise, static_cast<unsigned>(length));
+    std::vector<std::pair<uint32_t, llvm::BasicBlock*>> cases;
     std::unordered_set<uint32_t> seen;
     for (size_t m = pc_; m <= last; ++m) {
       const bpf::Insn& in = insns_[m];
       if (!seen.insert(in.k).second) continue;
       llvm::BasicBlock* to = blockAt(m + 1 + uint64_t(in.jt));
       if (!to) return badTarget(m + 1 + uint64_t(in.jt));
-      sw->addCase(b_.getInt32(in.k), to);
+      cases.emplace_back(in.k, to);
     }
+    llvm::Value* a = getA();
+    if (!searchInIr_) {
+      auto* sw = b_.CreateSwitch(a, otherwise, static_cast<unsigned>(cases.size()));
+      for (const auto& [k, to] : cases) sw->addCase(b_.getInt32(k), to);
+      return okStatus();
+    }
+    std::sort(cases.begin(), cases.end());
+    emitSearch(a, cases, 0, cases.size(), otherwise);
     return okStatus();
+  }
+
+  // A balanced search over cases[lo, hi) (sorted by constant), for the
+  // fast code generator, which lowers a `switch` to a linear chain.
+  void emitSearch(llvm::Value* a, const std::vector<std::pair<uint32_t, llvm::BasicBlock*>>& cases,
+                  size_t lo, size_t hi, llvm::BasicBlock* otherwise) {
+    constexpr size_t kLinear = 4;
+    if (hi - lo <= kLinear) {
+      for (size_t i = lo; i < hi; ++i) {
+        auto* next = i + 1 < hi ? llvm::BasicBlock::Create(ctx_, "chain", fn_) : otherwise;
+        b_.CreateCondBr(b_.CreateICmpEQ(a, b_.getInt32(cases[i].first)), cases[i].second, next);
+        if (i + 1 < hi) b_.SetInsertPoint(next);
+      }
+      return;
+    }
+    const size_t mid = lo + (hi - lo) / 2;
+    auto* below = llvm::BasicBlock::Create(ctx_, "below", fn_);
+    auto* above = llvm::BasicBlock::Create(ctx_, "above", fn_);
+    b_.CreateCondBr(b_.CreateICmpULT(a, b_.getInt32(cases[mid].first)), below, above);
+    b_.SetInsertPoint(below);
+    emitSearch(a, cases, lo, mid, otherwise);
+    b_.SetInsertPoint(above);
+    emitSearch(a, cases, mid, hi, otherwise);
   }
 
   // A backward ja (the libpcap profile lets k wrap around) may loop
@@ -414,16 +453,18 @@ class FilterEmitter {
   llvm::BasicBlock* reject_ = nullptr;
   llvm::MDNode* unlikely_ = nullptr;
   size_t pc_ = 0;
+  bool searchInIr_ = false;
 };
 
 // Runs a short function pipeline over `module`. A filter is one loop-free
 // function (backward jumps are rare and stay loops), so LLVM's default
 // module pipelines (inlining, loop passes, vectorizers) would only cost
 // compile time. What pays off: SROA turns A, X and the scratch cells into
-// SSA values, early CSE and instcombine fold the loads and masks,
-// constraint elimination removes bounds checks an earlier check already
-// implies, and simplifycfg merges the per-pc blocks. O2 adds GVN and jump
-// threading, which find the remaining redundant checks.
+// SSA values, early CSE and instcombine fold the loads and masks, and
+// simplifycfg merges the per-pc blocks. O2 adds constraint elimination
+// (bounds checks an earlier check already implies), GVN and jump
+// threading; with the fast instruction selector of O1 they do not change
+// the code, so O1 leaves them out.
 void optimize(llvm::Module& module, llvm::TargetMachine& tm, OptLevel level) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
@@ -440,43 +481,82 @@ void optimize(llvm::Module& module, llvm::TargetMachine& tm, OptLevel level) {
   fpm.addPass(llvm::EarlyCSEPass());
   fpm.addPass(llvm::InstCombinePass());
   fpm.addPass(llvm::SimplifyCFGPass());
-  fpm.addPass(llvm::ConstraintEliminationPass());
   if (level == OptLevel::O2) {
+    fpm.addPass(llvm::ConstraintEliminationPass());
     fpm.addPass(llvm::GVNPass());
     fpm.addPass(llvm::JumpThreadingPass());
     fpm.addPass(llvm::InstCombinePass());
+    fpm.addPass(llvm::SimplifyCFGPass());
   }
-  fpm.addPass(llvm::SimplifyCFGPass());
   for (llvm::Function& f : module)
     if (!f.isDeclaration()) fpm.run(f, fam);
 }
 
+// O0 and O1 use LLVM's quickest code generator: the fast instruction
+// selector and the fast register allocator, whose cost hardly depends on
+// the pass pipeline in front of it. O2 runs the full one (selection DAG,
+// greedy allocation, machine scheduling), which is two to three times
+// slower to compile for code that runs a few percent faster.
 llvm::CodeGenOptLevel codegenLevel(OptLevel level) {
-  switch (level) {
-    case OptLevel::O0: return llvm::CodeGenOptLevel::None;
-    case OptLevel::O1: return llvm::CodeGenOptLevel::Less;
-    case OptLevel::O2: return llvm::CodeGenOptLevel::Default;
-  }
-  return llvm::CodeGenOptLevel::Default;
+  return level == OptLevel::O2 ? llvm::CodeGenOptLevel::Default : llvm::CodeGenOptLevel::None;
 }
 
-// Creating a TargetMachine is costly (its subtarget builds the lowering
-// tables), and one TargetMachine must not generate code on two threads at
-// once. So each thread keeps one per optimization level and reuses it for
-// every filter it compiles. The compile of a filter's module happens in
-// compile() itself, on the calling thread (LLJIT runs no compile threads
-// here), so the machine is never used anywhere else.
-llvm::Expected<llvm::TargetMachine*> threadTargetMachine(llvm::orc::JITTargetMachineBuilder jtmb,
-                                                         OptLevel level) {
-  thread_local std::array<std::unique_ptr<llvm::TargetMachine>, 3> machines;
-  std::unique_ptr<llvm::TargetMachine>& slot = machines[static_cast<size_t>(level)];
-  if (!slot) {
+// The code generator of one thread for one optimization level. Creating a
+// TargetMachine is costly (its subtarget builds the lowering tables), and
+// so is building the legacy pass pipeline that emits machine code (about a
+// quarter of a compile at O1); one TargetMachine must not generate code on
+// two threads at once. So each thread builds both once per level and runs
+// the same pipeline over every module it compiles: the pipeline's
+// doInitialization/doFinalization reset the machine-code context and the
+// object streamer between modules, and the object is written into
+// `object`, which is emptied before each run. The compile of a filter's
+// module happens in compile() itself, on the calling thread (LLJIT runs no
+// compile threads here), so none of this is ever used by another thread.
+struct ThreadCodegen {
+  std::unique_ptr<llvm::TargetMachine> machine;
+  llvm::SmallVector<char, 0> object;
+  std::unique_ptr<llvm::raw_svector_ostream> stream;
+  std::unique_ptr<llvm::legacy::PassManager> passes;
+};
+
+llvm::Expected<ThreadCodegen*> threadCodegen(llvm::orc::JITTargetMachineBuilder jtmb,
+                                             OptLevel level) {
+  thread_local std::array<ThreadCodegen, 3> perLevel;
+  ThreadCodegen& cg = perLevel[static_cast<size_t>(level)];
+  if (!cg.passes) {
     auto tm = jtmb.createTargetMachine();
     if (!tm) return tm.takeError();
-    slot = std::move(*tm);
+    auto stream = std::make_unique<llvm::raw_svector_ostream>(cg.object);
+    auto passes = std::make_unique<llvm::legacy::PassManager>();
+    llvm::MCContext* mc = nullptr;
+    if ((*tm)->addPassesToEmitMC(*passes, mc, *stream))
+      return llvm::make_error<llvm::StringError>("the host target cannot emit machine code",
+                                                 llvm::inconvertibleErrorCode());
+    cg.machine = std::move(*tm);
+    cg.stream = std::move(stream);
+    cg.passes = std::move(passes);
   }
-  return slot.get();
+  return &cg;
 }
+
+// LLJIT's compile step: runs the thread's code generator over the module
+// and hands the object to the linker.
+class ThreadCompiler : public llvm::orc::IRCompileLayer::IRCompiler {
+ public:
+  explicit ThreadCompiler(ThreadCodegen& cg)
+      : IRCompiler(llvm::orc::irManglingOptionsFromTargetOptions(cg.machine->Options)), cg_(cg) {}
+
+  llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> operator()(llvm::Module& module) override {
+    cg_.object.clear();
+    cg_.passes->run(module);
+    llvm::SmallVector<char, 0> object(cg_.object.begin(), cg_.object.end());
+    return std::make_unique<llvm::SmallVectorMemoryBuffer>(std::move(object), "sift_filter.o",
+                                                           /*RequiresNullTerminator=*/false);
+  }
+
+ private:
+  ThreadCodegen& cg_;
+};
 
 }  // namespace
 
@@ -491,19 +571,20 @@ Expected<std::unique_ptr<CompiledFilter>> compile(const bpf::ValidatedProgram& p
 
   llvm::orc::JITTargetMachineBuilder jtmb = *host.machine;
   jtmb.setCodeGenOptLevel(codegenLevel(options.optLevel));
-  auto tm = threadTargetMachine(jtmb, options.optLevel);
-  if (!tm) return llvmFailure("target machine creation", tm.takeError());
+  auto codegen = threadCodegen(jtmb, options.optLevel);
+  if (!codegen) return llvmFailure("target machine creation", codegen.takeError());
+  llvm::TargetMachine& tm = *(*codegen)->machine;
 
   auto context = std::make_unique<llvm::LLVMContext>();
   context->setDiscardValueNames(!options.keepIr);  // names only help a reader of the IR
   auto module = std::make_unique<llvm::Module>("sift_filter", *context);
-  module->setDataLayout((*tm)->createDataLayout());
-  module->setTargetTriple((*tm)->getTargetTriple().str());
-  if (auto s = FilterEmitter(*module, program.insns()).emit(); !s) return s.takeError();
+  module->setDataLayout(tm.createDataLayout());
+  module->setTargetTriple(tm.getTargetTriple().str());
+  if (auto s = FilterEmitter(*module, program.insns(), options.optLevel != OptLevel::O2).emit(); !s) return s.takeError();
   auto emitted = Clock::now();
   stats.buildIr = emitted - started;
 
-  if (options.optLevel != OptLevel::O0) optimize(*module, **tm, options.optLevel);
+  if (options.optLevel != OptLevel::O0) optimize(*module, tm, options.optLevel);
   auto optimized = Clock::now();
   stats.optimize = optimized - emitted;
 
@@ -516,9 +597,9 @@ Expected<std::unique_ptr<CompiledFilter>> compile(const bpf::ValidatedProgram& p
   auto jit = llvm::orc::LLJITBuilder()
                  .setJITTargetMachineBuilder(std::move(jtmb))
                  .setCompileFunctionCreator(
-                     [machine = *tm](llvm::orc::JITTargetMachineBuilder)
+                     [cg = *codegen](llvm::orc::JITTargetMachineBuilder)
                          -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
-                       return std::make_unique<llvm::orc::SimpleCompiler>(*machine);
+                       return std::make_unique<ThreadCompiler>(*cg);
                      })
                  .setDataLayout(module->getDataLayout())
                  .setLinkProcessSymbolsByDefault(false)

@@ -34,13 +34,13 @@ bool available();
 
 /// How hard the JIT works on the code it emits.
 enum class OptLevel : uint8_t {
-  O0,  // no IR passes, fast instruction selection: quickest compile
-  O1,  // SROA, CSE, instcombine, constraint elimination, CFG cleanup; quicker code generation
-  O2,  // O1 plus GVN and jump threading, full code generation (the default)
+  O0,  // no IR passes, fast instruction selection and register allocation
+  O1,  // SROA, CSE, instcombine, CFG cleanup, then O0's code generator (the default)
+  O2,  // O1 plus constraint elimination, GVN and jump threading, full code generation
 };
 
 struct CompileOptions {
-  OptLevel optLevel = OptLevel::O2;
+  OptLevel optLevel = OptLevel::O1;
   /// Keep the textual LLVM IR (after optimization) in CompiledFilter::ir(),
   /// for `--print-ir`-style debugging and tests.
   bool keepIr = false;

@@ -220,6 +220,37 @@ TEST_CASE("jit: a run of jeq keeps its meaning as one switch") {
   check(program, {}, 0);  // the load is out of bounds
 }
 
+TEST_CASE("jit: a long run of jeq is a balanced search at every level") {
+  if (!jit::available()) return;
+  // 40 jeq on one byte, in no order, with repeated constants (the first
+  // wins) and a target per entry; O0 and O1 emit the search in IR, O2 a
+  // switch. Every byte value is checked against the interpreter.
+  const uint32_t keys[] = {200, 3,   17,  99,  3,  250, 1,   64,  128, 17, 0,   255, 42, 7,
+                           180, 181, 182, 90,  91, 92,  5,   6,   250, 33, 34,  35,  36, 37,
+                           150, 151, 152, 153, 10, 11,  12,  13,  14,  15, 199, 201};
+  constexpr size_t n = sizeof keys / sizeof keys[0];
+  std::vector<bpf::Insn> insns = {I(Op::LdAbsB, 0)};
+  for (size_t i = 0; i < n; ++i) {
+    // Entry i jumps to `ret 100+i`, laid out after `ret 0`.
+    const size_t pc = insns.size();
+    const size_t target = 1 + n + 1 + i;
+    insns.push_back(I(Op::JeqK, keys[i], static_cast<uint8_t>(target - pc - 1), 0));
+  }
+  insns.push_back(I(Op::RetK, 0));
+  for (size_t i = 0; i < n; ++i) insns.push_back(I(Op::RetK, static_cast<uint32_t>(100 + i)));
+  for (int byte = 0; byte < 256; ++byte) {
+    CAPTURE(byte);
+    const std::vector<uint8_t> packet = {static_cast<uint8_t>(byte)};
+    uint32_t expected = 0;
+    for (size_t i = 0; i < n; ++i)
+      if (keys[i] == static_cast<uint32_t>(byte)) {
+        expected = static_cast<uint32_t>(100 + i);
+        break;
+      }
+    check(insns, packet, expected);
+  }
+}
+
 TEST_CASE("jit: ja, forward and backward") {
   if (!jit::available()) return;
   check({I(Op::Ja, 1), I(Op::RetK, 2), I(Op::RetK, 1)}, {}, 1);
