@@ -52,6 +52,10 @@ constexpr LinkLayer withLlcFrames(LinkLayer l, LlcFrames llc, uint32_t nlNoSnapO
   l.nlNoSnapOffset = nlNoSnapOffset;
   return l;
 }
+constexpr LinkLayer withMtp2(LinkLayer l, uint32_t lengthIndicator) {
+  l.mtp2LengthIndicator = lengthIndicator;
+  return l;
+}
 constexpr LinkLayer withDirection(LinkLayer l, DirectionField d) {
   l.direction = d;
   return l;
@@ -277,6 +281,7 @@ constexpr LinkLayer kRows[] = {
       l.magic = MaskedValue{0, 1, 0x0f, 2};  // traffic type 2: LLC
       l.typeField = TypeField::Hook;
       l.linkTypeHook = sunatmLinkType;
+      l.sunatmHeader = true;
       return l;
     }(),
     // 802.11 after a radiotap header, whose flags may say the MAC header
@@ -294,9 +299,9 @@ constexpr LinkLayer kRows[] = {
     juniper(137, "JUNIPER_ATM1", 4, 14),
     // Apple IP over FireWire: 16 bytes of addresses, then the EtherType.
     row(138, "APPLE_IP_OVER_IEEE1394", TypeField::EtherTypePlain, 16, 18),
-    // SS7: filters on the MTP fields only.
-    byteOnly(139, "MTP2_WITH_PHDR"),
-    byteOnly(140, "MTP2"),
+    // SS7: filters on the MTP fields only (libpcap 1.10.3 has none for MTP3).
+    withMtp2(byteOnly(139, "MTP2_WITH_PHDR"), 6),
+    withMtp2(byteOnly(140, "MTP2"), 2),
     byteOnly(141, "MTP3"),
     byteOnly(143, "DOCSIS"),
     byteOnly(144, "LINUX_IRDA"),
@@ -319,7 +324,9 @@ constexpr LinkLayer kRows[] = {
     // Per-Packet Information header, then 802.11.
     ppi(192, "PPI"),
     juniper(194, "JUNIPER_ISM", kUnsetNetOffset, kUnsetNetOffset),
-    byteOnly(197, "ERF"),
+    // Endace ERF: libpcap tests SS7 fields after its 16-byte record
+    // header and 4-byte MTP2 header, and nothing else.
+    withMtp2(byteOnly(197, "ERF"), 22),
     juniper(200, "JUNIPER_ST", kUnsetNetOffset, kUnsetNetOffset),
     // Solaris ipnet: a 24-byte header with its own address family at 1.
     // Its direction at 2: 1 sent, 2 received.

@@ -197,6 +197,16 @@ struct LinkLayer {
   /// Whether frames can carry 802.1Q / 802.1ad tags before the type field
   /// (`vlan`).
   bool vlanTags = false;
+  /// SunATM: the 4-byte pseudo-header (traffic type in the low nibble of
+  /// byte 0, VPI at 1, VCI at 2) that `vpi`, `vci`, `lane` and the ATM
+  /// cell types read, relative to the link-layer header.
+  bool sunatmHeader = false;
+  /// SS7 (MTP2, MTP2 with pseudo-header, ERF): where the MTP2 length
+  /// indicator is, from the start of the packet. The SIO follows it, the
+  /// MTP3 routing label (DPC, OPC, SLS) after that; on high-speed links
+  /// (hfisu, hsio, ...) the length indicator is 2 bytes at +2 and the rest
+  /// is 3 bytes later.
+  std::optional<uint32_t> mtp2LengthIndicator;
   /// The type-field value of an MPLS unicast frame (`mpls`); 0 when the
   /// link type cannot carry MPLS.
   uint16_t mplsType = 0;

@@ -105,6 +105,11 @@ ir::Fragment Lowerer::node(const ast::Node& n) {
         case ast::Keyword::Pppoed:
         case ast::Keyword::Pppoes:
         case ast::Keyword::Geneve: return encapsulation(n);
+        case ast::Keyword::Lane:
+        case ast::Keyword::Atm:
+        case ast::Keyword::AtmField: return atmKeyword(n);
+        case ast::Keyword::Ss7:
+        case ast::Keyword::Ss7Field: return ss7Keyword(n);
         default: return fail(n.span, "'" + n.keywordText + "' is not supported yet");
       }
   }

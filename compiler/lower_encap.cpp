@@ -73,6 +73,8 @@ ir::Fragment Lowerer::vlan(const ast::Node& n) {
   const bool hasVid = n.keywordArg.has_value();
   const uint32_t vid = hasVid ? n.keywordArg->number : 0;
   auto tpidTest = [&] {
+    std::optional<ir::Fragment> data;
+    if (state.leControl) data = notLeControl();  // after lane: not an LE control frame
     std::optional<ir::Fragment> any;
     for (uint32_t tpid : kTpids) {
       // (802.11 tests the type through its row hook: a data frame, SNAP.)
@@ -80,7 +82,7 @@ ir::Fragment Lowerer::vlan(const ast::Node& n) {
                                                            : loadTest(state.type, 2, 0xffff, op::kJeq, tpid);
       any = any ? either(std::move(*any), std::move(t)) : std::move(t);
     }
-    return std::move(*any);
+    return data ? both(std::move(*data), std::move(*any)) : std::move(*any);
   };
 
   // Outermost: no tag yet and the link-layer header still where the row

@@ -15,6 +15,9 @@
 //   lower_osi.cpp        llc, the LLC SAP / OSI / DECnet family, decnet host
 //   lower_direction.cpp  inbound, outbound, ifindex
 //   lower_80211.cpp      802.11: addresses, type/subtype/dir, row hooks
+
+//   lower_atm_ss7.cpp    SunATM (vpi, vci, lane, cell types) and SS7 (MTP2
+//                        frame types, MTP3 fields)
 #pragma once
 
 #include <array>
@@ -86,6 +89,11 @@ struct LinkState {
   uint32_t vlanDepth = 0;            // vlan primitives seen
   uint32_t mplsDepth = 0;            // mpls primitives seen
   bool encapsulated = false;         // inside Geneve: MAC tests need an inner frame
+  /// After `lane` on SunATM: where the 2-byte LAN Emulation header is; a
+  /// frame whose header is 0xff00 is an LE control frame, which EtherType,
+  /// VLAN, MAC address, broadcast and multicast tests exclude first (libpcap's
+  /// gen_prevlinkhdr_check).
+  std::optional<Offset> leControl;
 };
 
 class Lowerer {
@@ -261,6 +269,12 @@ class Lowerer {
   std::string wlanRows(bool frameControl) const;
   /// The message for addr1..addr4, ra, ta before something not a MAC.
   std::string wlanDirMisuse(ast::Dir dir) const;
+
+  // ---- lower_atm_ss7.cpp ----
+  ir::Fragment atmKeyword(const ast::Node& n);
+  ir::Fragment ss7Keyword(const ast::Node& n);
+  /// After `lane`: the frame is not an LE control frame.
+  ir::Fragment notLeControl();
 
   // ---- lower_direction.cpp ----
   ir::Fragment direction(const ast::Node& n);

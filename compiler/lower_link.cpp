@@ -4,6 +4,8 @@
 #include <bit>
 #include <string>
 
+#include <utility>
+
 #include "compiler/lower_internal.h"
 
 namespace sift::compiler::detail {
@@ -60,6 +62,14 @@ ir::Fragment sunatmLinkType(Lowerer& lw, uint32_t etherType) {
 
 ir::Fragment Lowerer::linkProto(uint32_t etherType) {
   if (state.mplsDepth > 0) return mplsLinkProto(etherType);
+  if (state.leControl) {
+    // After lane: not an LE control frame, then the Ethernet test.
+    ir::Fragment data = notLeControl();
+    std::optional<Offset> le = std::exchange(state.leControl, std::nullopt);
+    ir::Fragment type = linkProto(etherType);
+    state.leControl = le;
+    return both(std::move(data), std::move(type));
+  }
   // Rows that list codes for this protocol test those.
   std::optional<ir::Fragment> coded;
   for (const TypeCode& c : link().typeCodes) {
@@ -209,6 +219,7 @@ ir::Fragment Lowerer::macHost(const ast::Node& n) {
   const uint32_t tail = uint32_t{m[2]} << 24 | uint32_t{m[3]} << 16 | uint32_t{m[4]} << 8 | m[5];
   std::optional<ir::Fragment> inner;
   if (state.encapsulated) inner = encapsulatedLinkCheck();
+  if (state.leControl) inner = notLeControl();
   ir::Fragment test = directional(q.dir, q.dirSpan.empty() ? n.span : q.dirSpan, [&](bool src) {
     uint32_t off = src ? link().mac->srcOffset : link().mac->dstOffset;
     // The last four bytes first, as libpcap does.
@@ -224,6 +235,7 @@ ir::Fragment Lowerer::linkBroadcast(Span span) {
   if (link().ieee80211) return wlanBroadcast();
   std::optional<ir::Fragment> inner;
   if (state.encapsulated) inner = encapsulatedLinkCheck();
+  if (state.leControl) inner = notLeControl();
   const uint32_t dst = link().mac->dstOffset;
   ir::Fragment last = loadTest(linkHeader().plus(dst + 2), 4, 0xffffffff, op::kJeq, 0xffffffff);
   ir::Fragment test = both(std::move(last), loadTest(linkHeader().plus(dst), 2, 0xffff, op::kJeq, 0xffff));
@@ -236,8 +248,8 @@ ir::Fragment Lowerer::linkMulticast(Span span) {
   if (!requireMac(span, "'multicast'")) return always(false);
   if (link().ieee80211) return wlanMulticast();
   // The group bit of the destination address.
-  if (state.encapsulated) {
-    ir::Fragment inner = encapsulatedLinkCheck();
+  if (state.encapsulated || state.leControl) {
+    ir::Fragment inner = state.leControl ? notLeControl() : encapsulatedLinkCheck();
     return both(std::move(inner), loadTest(linkHeader().plus(link().mac->dstOffset), 1, 0xff, op::kJset, 0x01));
   }
   return loadTest(linkHeader().plus(link().mac->dstOffset), 1, 0xff, op::kJset, 0x01);

@@ -917,7 +917,12 @@ class Resolver {
       case ast::Keyword::Inbound:
       case ast::Keyword::Outbound:
       case ast::Keyword::Ifindex:
-        return;  // whether the link type has them is lowering's question
+      case ast::Keyword::Lane:
+      case ast::Keyword::Atm:
+      case ast::Keyword::AtmField:
+      case ast::Keyword::Ss7:
+      case ast::Keyword::Ss7Field:
+        return;  // whether the link type has them (and value ranges) is lowering's question
       case ast::Keyword::Vlan:
       case ast::Keyword::Mpls:
       case ast::Keyword::Pppoed:

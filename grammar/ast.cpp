@@ -259,6 +259,10 @@ void node(std::string& out, const Node& n) {
       break;
     case NodeKind::Keyword:
       out += "(keyword " + n.keywordText;
+      if (n.keyword == Keyword::AtmField || n.keyword == Keyword::Ss7Field) {
+        out += ' ';
+        out += relOpName(n.relOp);
+      }
       if (n.keywordArg) {
         out += ' ';
         id(out, *n.keywordArg);

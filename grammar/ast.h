@@ -133,6 +133,10 @@ enum class Keyword : uint8_t {
   None, Vlan, Mpls, Pppoed, Pppoes, Geneve, Vxlan, Lane, Llc, Inbound,
   Outbound, Ifindex, Ifname, Rnr, Srnr, Reason, Ruleset, Action, Type,
   Subtype, WlanDir, Vpi, Vci, Atm, Ss7, Decnet, IsoProto, IsisProto,
+  /// A field compared with a number (keywordText names it, keywordArg is
+  /// the number, relOp the comparison): vpi/vci (AtmField), sio, opc, dpc,
+  /// sls and their MTP2 high-speed-link forms (Ss7Field).
+  AtmField, Ss7Field,
 };
 
 struct Node {

@@ -198,6 +198,14 @@ Node* addSubtype(Node* type, Node* subtype, const Loc& loc) {
   return type;
 }
 
+Node* makeField(ParseState& st, int keyword, const Loc& kwLoc, int op, const Loc* opLoc, uint32_t value,
+                const Loc& numLoc) {
+  Node* n = makeKeywordNumber(st, ast::Keyword(keyword), kwLoc, value, numLoc);
+  n->relOp = ast::RelOp(op);
+  if (opLoc) n->relOpSpan = toSpan(*opLoc);
+  return n;
+}
+
 Node* makeLength(NodeKind kind, uint32_t value, const Loc& loc) {
   auto* n = new Node;
   n->kind = kind;

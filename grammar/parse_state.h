@@ -75,6 +75,10 @@ ast::Node* makeKeywordNumber(ParseState& st, ast::Keyword kw, const Loc& kwLoc, 
 /// 'type T subtype S': the subtype node's argument becomes the type
 /// node's second one (the subtype node is freed).
 ast::Node* addSubtype(ast::Node* type, ast::Node* subtype, const Loc& loc);
+/// A header field compared with a number: `vpi 1`, `opc > 100`; `op` is
+/// an ast::RelOp, `opLoc` where it was written (null for a bare number).
+ast::Node* makeField(ParseState& st, int keyword, const Loc& kwLoc, int op, const Loc* opLoc, uint32_t value,
+                     const Loc& numLoc);
 ast::Node* makeLength(ast::NodeKind kind, uint32_t value, const Loc& loc);
 ast::Node* makeRelation(ast::Arith* lhs, int op, const Loc& opLoc, ast::Arith* rhs,
                         const Loc& loc);

@@ -86,6 +86,8 @@ static void sift_yyerror(SIFT_YYLTYPE* loc, void*, ParseState& st, const char* m
 %token TYPE "'type'" SUBTYPE "'subtype'" DIR "'dir'"
 %token ADDR1 "'addr1'" ADDR2 "'addr2'" ADDR3 "'addr3'" ADDR4 "'addr4'" RA "'ra'" TA "'ta'"
 %token VLAN "'vlan'" MPLS "'mpls'" PPPOED "'pppoed'" PPPOES "'pppoes'" GENEVE "'geneve'"
+%token LANE "'lane'" ATM_TYPE "ATM cell type" ATM_FIELD "'vpi' or 'vci'"
+%token MTP2_TYPE "MTP2 frame type" MTP3_FIELD "MTP3 field"
 %token AND "'and'" OR "'or'"
 %token GEQ "'>='" LEQ "'<='" NEQ "'!='" LSH "'<<'" RSH "'>>'"
 %token <num> NUM "number"
@@ -93,9 +95,9 @@ static void sift_yyerror(SIFT_YYLTYPE* loc, void*, ParseState& st, const char* m
 %token AID "'$' station address"
 %token LEX_ERROR "invalid token"
 
-%type <node> expr term rterm id nid pid qid other pllc p80211
+%type <node> expr term rterm id nid pid qid other pllc p80211 fieldlist
 %type <quals> head
-%type <code> pqual dqual aqual pname relop irelop encap
+%type <code> pqual dqual aqual pname relop irelop encap field
 %type <arith> arth narth
 %type <num> pnum
 
@@ -237,6 +239,24 @@ other:    pqual TK_BROADCAST    { $$ = makeCast(st, NodeKind::Broadcast, $1, @1,
         | encap                 { $$ = makeKeyword(st, ast::Keyword($1), @1, nullptr, @1); }
         | pllc
         | pqual p80211          { $$ = $2; }
+        | LANE                  { $$ = makeKeyword(st, ast::Keyword::Lane, @1, nullptr, @1); }
+        | ATM_TYPE              { $$ = makeKeyword(st, ast::Keyword::Atm, @1, nullptr, @1); }
+        | MTP2_TYPE             { $$ = makeKeyword(st, ast::Keyword::Ss7, @1, nullptr, @1); }
+        | field NUM             { $$ = makeField(st, $1, @1, int(ast::RelOp::Eq), nullptr, $2, @2); }
+        | field relop NUM       { $$ = makeField(st, $1, @1, $2, &@2, $3, @3); }
+        | field irelop NUM      { $$ = makeField(st, $1, @1, $2, &@2, $3, @3); }
+        | field paren fieldlist ')'
+                                { $$ = makeParen($3, @$); }
+        ;
+/* a SunATM or MTP3 header field compared with numbers */
+field:    ATM_FIELD             { $$ = int(ast::Keyword::AtmField); }
+        | MTP3_FIELD            { $$ = int(ast::Keyword::Ss7Field); }
+        ;
+/* 'vpi (1 or 2 or 3)': numbers only, joined by or (the field is two
+   symbols below, before the '(') */
+fieldlist: NUM                  { $$ = makeField(st, $<code>-1, @-1, int(ast::RelOp::Eq), nullptr, $1, @1); }
+        | fieldlist or NUM      { $$ = makeBinary(NodeKind::Or, $1,
+                                    makeField(st, $<code>-1, @-1, int(ast::RelOp::Eq), nullptr, $3, @3)); }
         ;
 /* 802.11 frame control: any protocol qualifier before them is ignored, as
    in libpcap; 'subtype' alone takes a name, after 'type T' a number too */
@@ -337,7 +357,9 @@ static bool isKeywordSpelling(const std::string& w) {
       "csnp", "psnp", "clnp", "stp", "ipx", "netbeui", "llc", "inbound", "outbound", "ifindex",
       "gateway", "protochain", "vlan", "mpls", "pppoed", "pppoes", "geneve", "type", "subtype",
       "dir", "direction", "addr1", "addr2", "addr3", "addr4", "address1", "address2", "address3",
-      "address4", "ra", "ta"};
+      "address4", "ra", "ta", "lane", "metac", "bcc", "oam", "oamf4", "oamf4ec", "oamf4sc", "sc",
+      "ilmic", "connectmsg", "metaconnect", "vpi", "vci", "fisu", "lssu", "lsu", "msu", "hfisu",
+      "hlssu", "hmsu", "sio", "opc", "dpc", "sls", "hsio", "hopc", "hdpc", "hsls"};
   for (const char* k : words)
     if (w == k) return true;
   return false;

@@ -63,15 +63,32 @@ Bytes frameIpOverFc(Rng& rng) {
   return b;
 }
 
+// SunATM: traffic type (LLC, LANE, other), VPI and VCI from small pools
+// (the signalling and OAM channels on VPI 0 among them), then LLC, a LANE
+// frame (LE header, sometimes the 0xff00 control marker, then Ethernet),
+// or for signalling a Q.2931 header whose message type byte is at 5.
 Bytes frameSunAtm(Rng& rng) {
   Bytes b;
-  static const std::vector<uint8_t> types = {0x02, 0x82, 0x02, 0x01, 0x00, 0x05, 0x12};
-  put8(b, rng.chance(90) ? rng.pick(types) : rng.byte());  // direction bit and traffic type
-  static const std::vector<uint8_t> vpis = {0, 1, 5, 8, 255};
-  put8(b, rng.chance(80) ? rng.pick(vpis) : rng.byte());
+  static const std::vector<uint8_t> types = {0x02, 0x82, 0x02, 0x01, 0x81, 0x01, 0x00, 0x05, 0x12};
+  const uint8_t type = rng.chance(90) ? rng.pick(types) : rng.byte();
+  put8(b, type);  // direction bit and traffic type
+  static const std::vector<uint8_t> vpis = {0, 0, 1, 5, 8, 255};
+  const uint8_t vpi = rng.chance(80) ? rng.pick(vpis) : rng.byte();
+  put8(b, vpi);
   static const std::vector<uint16_t> vcis = {1, 2, 3, 4, 5, 16, 18, 32, 100, 65535};
-  put16(b, rng.chance(80) ? rng.pick(vcis) : rng.u16());
-  append(b, llcPayload(rng));
+  const uint16_t vci = rng.chance(80) ? rng.pick(vcis) : rng.u16();
+  put16(b, vci);
+  if ((type & 0x0f) == 1 && rng.chance(90)) {
+    put16(b, rng.chance(15) ? 0xff00 : rng.below(4));  // LE header: control marker or LECID
+    append(b, frameEthernet(rng));
+  } else if (vpi == 0 && (vci == 5 || vci == 1) && rng.chance(70)) {
+    static const std::vector<uint8_t> messages = {0x5a, 0x4d, 0x0f, 0x07, 0x05, 0x02, 0x03, 0x6e};
+    put8(b, 0x09), put8(b, 3), put16(b, rng.u16()), put8(b, rng.byte());  // discriminator, call reference
+    put8(b, rng.pick(messages));
+    putRandom(b, rng, rng.range(0, 20));
+  } else {
+    append(b, llcPayload(rng));
+  }
   return b;
 }
 
@@ -318,17 +335,32 @@ Bytes frameMstp(Rng& rng) {
 // ---- SS7 and byte-only links ---------------------------------------------------
 
 /// An MTP2 signal unit: BSN, FSN, length indicator, then for an MSU the
-/// service information octet and a routing label.
+/// service information octet and a routing label (DPC, OPC, SLS packed
+/// little-endian) from small pools. A high-speed-link unit (about a third)
+/// has 16-bit sequence numbers and a 16-bit length indicator whose top 9
+/// bits count, so its SIO and label are 3 bytes later.
 Bytes mtp2Unit(Rng& rng) {
   Bytes b;
-  put8(b, rng.byte()), put8(b, rng.byte());
+  const bool highSpeed = rng.chance(35);
   uint32_t r = rng.below(100);
-  uint8_t li = r < 25 ? 0 : r < 45 ? static_cast<uint8_t>(rng.range(1, 2)) : r < 90 ? static_cast<uint8_t>(rng.range(3, 63)) : rng.byte();
-  put8(b, li);
+  uint32_t li = r < 25 ? 0 : r < 45 ? rng.range(1, 2) : r < 90 ? rng.range(3, 63) : rng.byte();
+  if (highSpeed) {
+    put16(b, rng.u16()), put16(b, rng.u16());
+    if (r >= 90) li = rng.range(64, 511);
+    put16(b, static_cast<uint16_t>(li << 7 | rng.below(128)));
+  } else {
+    put8(b, rng.byte()), put8(b, rng.byte());
+    put8(b, static_cast<uint8_t>(li | (rng.chance(20) ? rng.below(4) << 6 : 0)));
+  }
   if (li >= 3 || rng.chance(30)) {
     static const std::vector<uint8_t> sios = {0x03, 0x83, 0x05, 0x85, 0x00, 0x81};
     put8(b, rng.chance(80) ? rng.pick(sios) : rng.byte());
-    put32(b, rng.u32());  // DPC, OPC, SLS
+    static const std::vector<uint32_t> codes = {0, 1, 2, 5, 100, 1000, 16383};
+    const uint32_t dpc = rng.chance(80) ? rng.pick(codes) : rng.below(1 << 14);
+    const uint32_t opc = rng.chance(80) ? rng.pick(codes) : rng.below(1 << 14);
+    const uint32_t sls = rng.chance(70) ? rng.pick(std::vector<uint32_t>{0, 5, 15}) : rng.below(16);
+    const uint32_t label = dpc | opc << 14 | sls << 28;
+    for (int i = 0; i < 4; ++i) put8(b, static_cast<uint8_t>(label >> (8 * i)));
   }
   putRandom(b, rng, rng.range(0, 30));
   return b;

@@ -12,6 +12,7 @@
 
 #include "compiler/lower_internal.h"
 #include "ir/ir.h"
+#include "compile_at.h"
 #include "lower_support.h"
 #include "sift/compile.h"
 #include "sift/vm.h"
@@ -22,15 +23,6 @@ using namespace sift::lowertest;
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-
-Expected<bpf::Program> compileAt(const std::string& expr, uint32_t dlt, int level) {
-  static const FixedResolver resolver = FixedResolver::standard();
-  CompileOptions o;
-  o.linktype = dlt;
-  o.optimizeLevel = level;
-  o.resolver = &resolver;
-  return compile(expr, o);
-}
 
 Bytes ethernet(uint16_t type, const Bytes& payload) {
   Bytes b = {0, 0x11, 0x22, 0x33, 0x44, 0x55, 0, 0xaa, 0xbb, 0xcc, 0xdd, 0xee,

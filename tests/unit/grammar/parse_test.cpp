@@ -134,7 +134,7 @@ TEST_CASE("syntax errors point at the offending token") {
   CHECK(errorSpan("tcp )") == Span{4, 5});
   CHECK(errorSpan("host") == Span{4, 4});
   CHECK(errorSpan("host 1.2.3.4 # x") == Span{13, 14});
-  CHECK(errorSpan("lane 1") == Span{0, 4});
+  CHECK(errorSpan("lane 1") == Span{5, 6});
   CHECK(errorSpan("vlan 1 2") == Span{7, 8});
   auto t = grammar::parse("ip proto tcp");
   REQUIRE_FALSE(t.ok());
