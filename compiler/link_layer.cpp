@@ -446,6 +446,8 @@ std::string linkCapabilities(const LinkLayer& l) {
   if (l.mplsType) words.emplace_back("mpls");
   if (l.direction) words.emplace_back("inbound/outbound");
   if (l.ifindexOffset) words.emplace_back("ifindex");
+  if (l.sunatmHeader) words.insert(words.end(), {"vpi/vci", "lane", "oam/metac/bcc/sc/ilmic/connectmsg"});
+  if (l.mtp2LengthIndicator) words.insert(words.end(), {"fisu/lssu/msu", "sio/opc/dpc/sls", "(and h- forms)"});
   words.insert(words.end(), {"link[]", "len"});
   std::string out;
   for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;

@@ -88,6 +88,16 @@ TEST_CASE("docs/diagnostics.md sample table" * doctest::skip(!sift::test::updati
            htmlEscape(siftText) + "</pre> |\n";
   }
   doc +=
+      "\n## Keywords the link type has no header for\n\n"
+      "Lowering refuses a keyword whose header the link type lacks and names\n"
+      "the link types that have it, where libpcap 1.10.3 says `'vpi' supported\n"
+      "only on raw ATM`, `'fisu' supported only on MTP2` or `'sio' supported\n"
+      "only on SS7` (tests/unit/compiler/atm_ss7_test.cpp checks these):\n\n"
+      "```\n"
+      "error: 'vpi' is not supported on DLT_EN10MB, which has no ATM header; it works on DLT_SUNATM (raw ATM with its pseudo-header)\n"
+      "error: 'sio' is not supported on DLT_MTP3, which has no MTP2 header; it works on DLT_MTP2_WITH_PHDR, DLT_MTP2, DLT_ERF\n"
+      "error: 'opc' takes a number from 0 to 16383, not 16384\n"
+      "```\n"
       "\n## Where sift is stricter than libpcap 1.10.3\n\n"
       "- Division or modulus by a constant zero and shifts by a constant of 32\n"
       "  or more are rejected whether or not the optimizer runs (1.10.3 finds\n"
