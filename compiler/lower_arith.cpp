@@ -222,14 +222,15 @@ Value Lowerer::arith(const ast::Arith& a) {
     case Base::Network: case Base::Ipv4Transport: base0 = network(); break;
     case Base::Icmp6: base0 = network().plus(kIp6HeaderLength); break;
   }
-  // A constant index folds into the load's offset, modulo 2^32 as
-  // libpcap's optimizer folds it (so a huge index can wrap to a small
-  // offset, and `ether[4294967295]` is `ldb [-1]`, out of bounds).
+  // A constant index folds into the load's offset, as libpcap's optimizer
+  // folds it (`ether[4294967295]` is `ldb [-1]`, out of bounds), unless
+  // the sum passes 2^32 (below).
   // Unoptimized, libpcap loads through X, and a load whose offset passes
-  // 2^32 fails instead of wrapping.
+  // 2^32 fails instead of wrapping (an unset network offset, 0xfffffffe,
+  // plus an index): sift keeps that load, the verdict of libpcap's
+  // unoptimized program, which its optimizer changes.
   const bool foldable = index.constant.has_value() &&
-                        !(libpcapUnoptimized && base != Base::Ipv4Transport &&
-                          uint64_t(base0.constant) + *index.constant > 0xffffffffu);
+                        !(base != Base::Ipv4Transport && uint64_t(base0.constant) + *index.constant > 0xffffffffu);
   v.scratchCells = index.scratchCells;
   if (base == Base::Ipv4Transport) {
     // X = the start of the IPv4 payload, less the constant part.

@@ -153,7 +153,9 @@ TEST_CASE("what --list-linktypes says each link type supports") {
   CHECK(linktypeFilters(1) == "ip ip6 arp ether proto ether host broadcast multicast llc vlan mpls link[] len");
   CHECK(linktypeFilters(276) == "ip ip6 arp ether proto inbound/outbound ifindex link[] len");
   CHECK(linktypeFilters(12) == "ip ip6 link[] len");
-  CHECK(linktypeFilters(140) == "link[] len");
+  CHECK(linktypeFilters(140) == "fisu/lssu/msu sio/opc/dpc/sls (and h- forms) link[] len");
+  CHECK(linktypeFilters(141) == "link[] len");
+  CHECK(linktypeFilters(123).find("vpi/vci lane") != std::string::npos);
   CHECK(linktypeFilters(105) ==
         "ip ip6 arp ether proto ether host broadcast multicast wlan addr1..addr4/ra/ta type/subtype/dir llc vlan "
         "link[] len");
