@@ -12,14 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "compiler/link_hooks.h"
 #include "sift/linktype.h"
 
 namespace sift::compiler {
-
-namespace detail {
-/// SUNATM's link-type test (compiler/lower_link.cpp).
-ir::Fragment sunatmLinkType(Lowerer& lowerer, uint32_t etherType);
-}  // namespace detail
 
 namespace {
 
@@ -110,6 +106,16 @@ constexpr LinkLayer ppi(uint32_t dlt, std::string_view name) {
 constexpr LinkLayer fixed(uint32_t dlt, std::string_view name, uint16_t etherType) {
   LinkLayer l = row(dlt, name, TypeField::Fixed, 0, 0);
   l.fixedEtherType = etherType;
+  return l;
+}
+
+/// OpenBSD pf's log header: its length byte says where the packet starts.
+constexpr LinkLayer pflogRow() {
+  LinkLayer l = row(117, "PFLOG", TypeField::Hook, 1, 0);
+  l.linkTypeHook = detail::pflogLinkType;
+  l.payloadOffset = detail::pflogPayload;
+  l.direction = DirectionField{/*offset=*/60, /*size=*/1, /*mask=*/0xff, /*in=*/1, /*out=*/2};
+  l.features = kPflogFields;
   return l;
 }
 
@@ -270,6 +276,8 @@ constexpr LinkLayer kRows[] = {
                   linuxPacketType(0, 2)),
     // LocalTalk: AppleTalk and nothing else.
     fixed(114, "LTALK", 0x809b),
+    // pf log: a variable-length header with the address family at 1.
+    pflogRow(),
     // 802.11 after a Prism (or AVS) monitor header.
     wlanRow(119, "PRISM_HEADER", ieee80211::prismLength),
     // IP over Fibre Channel (RFC 2625): MACs at 2 and 10, LLC at 16.
@@ -366,7 +374,7 @@ constexpr uint32_t kMatchingMin = 104, kMatchingMax = 289;
 /// Link types in that range libpcap does handle, with variable-length
 /// headers sift has no rows for yet: these stay refused as a whole rather
 /// than pretending they have no protocol tests.
-constexpr uint32_t kNotYetRows[] = {117};
+constexpr std::array<uint32_t, 0> kNotYetRows{};
 
 /// The byte-access-only descriptors of the matching range, made once.
 struct ByteOnlyRange {
@@ -402,6 +410,9 @@ std::vector<std::string> protocolWords(const LinkLayer& l) {
   };
   switch (l.typeField) {
     case TypeField::Fixed: return {nameOf(l.fixedEtherType)};
+    case TypeField::Hook:
+      if (l.features & kPflogFields) return {"ip", "ip6"};  // its address family
+      return {"ip", "ip6", "arp", "ether proto"};
     case TypeField::VersionNibble:
     case TypeField::AfHostOrder:
     case TypeField::AfNetworkOrder: return {"ip", "ip6"};
@@ -448,6 +459,7 @@ std::string linkCapabilities(const LinkLayer& l) {
   if (l.ifindexOffset) words.emplace_back("ifindex");
   if (l.sunatmHeader) words.insert(words.end(), {"vpi/vci", "lane", "oam/metac/bcc/sc/ilmic/connectmsg"});
   if (l.mtp2LengthIndicator) words.insert(words.end(), {"fisu/lssu/msu", "sio/opc/dpc/sls", "(and h- forms)"});
+  if (l.features & kPflogFields) words.insert(words.end(), {"on", "rset", "rnr", "srnr", "reason", "action"});
   words.insert(words.end(), {"link[]", "len"});
   std::string out;
   for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;

@@ -25,6 +25,9 @@ class Lowerer;
 /// A place in the frame: a constant offset, plus, when `cell` is set, the
 /// value a scratch cell holds at run time (libpcap's bpf_abs_offset).
 /// Loads at a variable place are `ldx M[cell]; ld [x + constant + k]`.
+/// A cell below kNoCell is one the Lowerer reserves at its first load, as
+/// libpcap allocates an offset's register only when a load needs it
+/// (Lowerer::cellOf).
 struct Offset {
   static constexpr int kNoCell = -1;
   uint32_t constant = 0;
@@ -54,6 +57,11 @@ using PayloadOffsetHook = ir::Fragment (*)(detail::Lowerer& lowerer, Offset head
 /// A test every packet must pass before the expression runs (PPI: the
 /// encapsulated link type is 802.11).
 using FrameCheckHook = ir::Fragment (*)(detail::Lowerer& lowerer);
+
+/// Header fields some link types have and lowering knows how to test.
+enum LinkFeature : uint8_t {
+  kPflogFields = 1,  // on/ifname, rset, rnr, srnr, reason, action
+};
 
 /// What the link-layer type field holds, i.e. how `ether proto N` (and
 /// every abbreviation that implies one, such as `ip` or `arp`) is tested.
@@ -231,6 +239,8 @@ struct LinkLayer {
   std::optional<DirectionField> direction;
   /// `ifindex`: the offset of a 32-bit interface index in the header.
   std::optional<uint32_t> ifindexOffset;
+  /// LinkFeature bits.
+  uint8_t features = 0;
 };
 
 /// The descriptor of `dlt`, or null when sift cannot lower filters for it.

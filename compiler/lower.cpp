@@ -110,6 +110,12 @@ ir::Fragment Lowerer::node(const ast::Node& n) {
         case ast::Keyword::AtmField: return atmKeyword(n);
         case ast::Keyword::Ss7:
         case ast::Keyword::Ss7Field: return ss7Keyword(n);
+        case ast::Keyword::Ifname:
+        case ast::Keyword::Ruleset:
+        case ast::Keyword::Rnr:
+        case ast::Keyword::Srnr:
+        case ast::Keyword::Reason:
+        case ast::Keyword::Action: return pflogField(n);
         default: return fail(n.span, "'" + n.keywordText + "' is not supported yet");
       }
   }

@@ -228,9 +228,13 @@ Value Lowerer::arith(const ast::Arith& a) {
   // Unoptimized, libpcap loads through X, and a load whose offset passes
   // 2^32 fails instead of wrapping (an unset network offset, 0xfffffffe,
   // plus an index): sift keeps that load, the verdict of libpcap's
-  // unoptimized program, which its optimizer changes.
+  // unoptimized program, which its optimizer changes. At a run-time offset
+  // libpcap adds the index to X, where it wraps around; folded into the
+  // load's k it would not (the interpreter checks k and X apart), so only
+  // small indexes fold there.
   const bool foldable = index.constant.has_value() &&
-                        !(base != Base::Ipv4Transport && uint64_t(base0.constant) + *index.constant > 0xffffffffu);
+                        !(base != Base::Ipv4Transport && uint64_t(base0.constant) + *index.constant > 0xffffffffu) &&
+                        (!base0.variable() || *index.constant < 0x80000000u);
   v.scratchCells = index.scratchCells;
   if (base == Base::Ipv4Transport) {
     // X = the start of the IPv4 payload, less the constant part.
@@ -270,7 +274,7 @@ Value Lowerer::arith(const ast::Arith& a) {
   } else {
     v.code = codeOf(index);
     if (base0.variable()) {
-      v.code.push_back(op::insn(op::kLdxMem, static_cast<uint32_t>(base0.cell)));
+      v.code.push_back(op::insn(op::kLdxMem, cellOf(base0)));
       v.code.push_back(op::insn(op::kAluX | op::kAdd));
     }
     v.code.push_back(op::insn(op::kTax));
@@ -300,9 +304,51 @@ Value Lowerer::arith(const ast::Arith& a) {
   return v;
 }
 
+int Lowerer::simulateRegisters(const ast::Arith& a, std::vector<std::pair<int, const ast::Arith*>>& writes) {
+  int reg = -1;
+  switch (a.kind) {
+    case ast::ArithKind::Number:
+    case ast::ArithKind::Length:
+      reg = libpcapAlloc();
+      break;
+    case ast::ArithKind::Negate:
+      reg = simulateRegisters(*a.lhs, writes);
+      break;
+    case ast::ArithKind::Binary: {
+      reg = simulateRegisters(*a.lhs, writes);
+      const int right = simulateRegisters(*a.rhs, writes);
+      libpcapFree(right);
+      break;
+    }
+    case ast::ArithKind::Load: {
+      const int index = simulateRegisters(*a.lhs, writes);
+      reg = libpcapAlloc();
+      libpcapFree(index);
+      // Then the load's base offset, if it is a run-time one.
+      if (const Offset base = a.proto == ast::Proto::Link ? linkHeader() : network(); base.variable())
+        (void)cellOf(base);
+      break;
+    }
+  }
+  if (reg < 0) {
+    fail(a.span, "too many registers needed to evaluate expression");
+    return -1;
+  }
+  writes.emplace_back(reg, &a);
+  return reg;
+}
+
 ir::Fragment Lowerer::relation(const ast::Node& n) {
-  if (std::max(libpcapCells(*n.lhs), 1 + libpcapCells(*n.rhs)) > arithmeticCellLimit())
+  if (std::max(libpcapCells(*n.lhs), 1 + libpcapCells(*n.rhs)) > bpf::kMemWords)
     return fail(n.span, "too many registers needed to evaluate expression");
+  // libpcap's registers for this relation (and the run-time offsets its
+  // loads need, in libpcap's order).
+  std::vector<std::pair<int, const ast::Arith*>> writes;
+  const int lhsReg = simulateRegisters(*n.lhs, writes);
+  const int rhsReg = simulateRegisters(*n.rhs, writes);
+  libpcapFree(lhsReg);
+  libpcapFree(rhsReg);
+  if (failed()) return always(false);
   Value lhs = arith(*n.lhs);
   Value rhs = arith(*n.rhs);
   if (failed()) return always(false);
@@ -319,11 +365,19 @@ ir::Fragment Lowerer::relation(const ast::Node& n) {
   }
 
   ir::Fragment test;
+  // Records where the relation's code runs, for reuseRegister.
+  auto recordWrites = [&](ir::BlockId block) {
+    for (const auto& [reg, value] : writes) registerWrites_.push_back({block, reg, value});
+  };
   if (lhs.constant && rhs.constant) {
     const uint32_t a = *lhs.constant, b = *rhs.constant;
     bool holds = jump == op::kJeq ? a == b : jump == op::kJgt ? a > b : a >= b;
     // A constant can still carry checks (`ip[0] & 0 = 0` is `ip`).
-    if (!lhs.checks && !rhs.checks) return always(holds != negated);
+    if (!lhs.checks && !rhs.checks) {
+      ir::Fragment f = always(holds != negated);
+      recordWrites(f.entry);
+      return f;
+    }
     test = always(holds);
   } else if (rhs.constant) {
     test = builder.test(codeOf(lhs), jump, *rhs.constant);
@@ -332,6 +386,7 @@ ir::Fragment Lowerer::relation(const ast::Node& n) {
     if (!combine(lhs, rhs, both, arithmeticCellLimit())) return fail(n.span, "too many registers needed to evaluate expression");
     test = builder.test(std::move(both.code), jump | op::kJumpX, 0);
   }
+  recordWrites(test.entry);
   if (negated) test = negate(std::move(test));
   std::optional<ir::Fragment> checks;
   if (lhs.checks) checks = std::move(lhs.checks);

@@ -39,8 +39,14 @@ void Lowerer::beginMoving() {
   if (state.moved) return;
   state.header = linkHeader();
   state.type = typeField();
-  state.llc = llc();
-  state.net = network();
+  if (link().payloadOffset && !row_->ieee80211) {  // (802.11: see pppoe and geneve)
+    const Offset payload = rowPayloadPlace();
+    state.llc = payload.plus(link().llcOffset);
+    state.net = payload.plus(link().netOffset);
+  } else {
+    state.llc = llc();
+    state.net = network();
+  }
   state.moved = true;
 }
 
@@ -97,11 +103,11 @@ ir::Fragment Lowerer::vlan(const ast::Node& n) {
     // in the frame and everything after it moves by 4 at run time.
     const Offset type{state.type.constant}, payload{state.net.constant};
     if (!state.net.variable()) {
-      state.net.cell = reserveCell();
+      state.net.cell = reserveOffsetCell();
       vlanCellInit.push_back(op::insn(op::kSt, static_cast<uint32_t>(state.net.cell)));
     }
     if (!state.type.variable()) {
-      state.type.cell = reserveCell();
+      state.type.cell = reserveOffsetCell();
       vlanCellInit.push_back(op::insn(op::kSt, static_cast<uint32_t>(state.type.cell)));
     }
     if (vlanCellInit.size() == 2) vlanCellInit.insert(vlanCellInit.begin(), op::insn(op::kLdImm, 0));
@@ -193,6 +199,13 @@ ir::Fragment Lowerer::pppoe(const ast::Node& n) {
   state.layer = findLinkLayer(kDltPpp);
   state.header = ppp;
   state.type = ppp;
+  if (ppp.cell < Offset::kNoCell && !pendingReserved(ppp)) {
+    // libpcap copies the payload's offset, register not yet allocated,
+    // into the PPP header's and type field's: each gets a register of its
+    // own at its first load, which the prologue never writes.
+    state.header.cell = pendingCell();
+    state.type.cell = pendingCell();
+  }
   state.llc = ppp.plus(2);
   state.net = ppp.plus(2);
   return f;
@@ -244,8 +257,9 @@ ir::Fragment Lowerer::geneve(const ast::Node& n) {
   // header and payload are, into three new cells.
   if (reservedCells() + 3 > bpf::kMemWords)
     return fail(n.span, "too many registers needed to evaluate expression (each 'geneve' takes 3 of the 16)");
-  const auto typeCell = static_cast<uint32_t>(reserveCell()), headerCell = static_cast<uint32_t>(reserveCell()),
-             payloadCell = static_cast<uint32_t>(reserveCell());
+  const auto typeCell = static_cast<uint32_t>(reserveOffsetCell()),
+             headerCell = static_cast<uint32_t>(reserveOffsetCell()),
+             payloadCell = static_cast<uint32_t>(reserveOffsetCell());
   ir::Fragment start = builder.test(
       {op::insn(op::kAluK | op::kAdd, nl.constant + kUdpHeaderBytes), op::insn(op::kTax),  // X = Geneve header
        op::insn(op::kAluK | op::kAdd, 2), op::insn(op::kSt, typeCell),                     // its protocol type
@@ -267,6 +281,7 @@ ir::Fragment Lowerer::geneve(const ast::Node& n) {
   builder.patch(ethernet.falseExits, done.entry);
   f = both(std::move(f), ir::Fragment{start.entry, done.trueExits, done.falseExits});
 
+  retargetRowPayload(static_cast<int>(payloadCell));
   state.layer = findLinkLayer(kDltEn10mb);
   state.header = Offset{0, static_cast<int>(headerCell)};
   state.type = Offset{0, static_cast<int>(typeCell)};

@@ -157,6 +157,22 @@ class Lowerer {
   /// Reserves a scratch cell for the rest of the program (arithmetic never
   /// uses it); fails with libpcap's message when none is left.
   int reserveCell();
+  /// reserveCell for a run-time offset, which libpcap keeps in a register
+  /// of its own allocator: takes that register too, and repeats into the
+  /// cell what earlier relations wrote into it (reuseRegister).
+  int reserveOffsetCell();
+  /// The cell of a variable place, reserving it now if it is still
+  /// pending (see Offset).
+  uint32_t cellOf(const Offset& at);
+  /// A pending cell of its own: a copy of an offset whose register libpcap
+  /// has not allocated yet (after `pppoes` on a row whose payload offset
+  /// is computed at run time), allocated at its first load and written by
+  /// nothing but earlier relations' reuse (reuseRegister).
+  int pendingCell();
+  /// Whether a pending cell has been reserved by a load already.
+  bool pendingReserved(const Offset& at) const {
+    return pending_[static_cast<size_t>(Offset::kNoCell - 1 - at.cell)].cell != Offset::kNoCell;
+  }
   /// How many cells are reserved so far.
   uint32_t reservedCells() const { return reserved_; }
   /// The first cell arithmetic may not use.
@@ -183,6 +199,22 @@ class Lowerer {
   ir::Fragment straight(std::vector<bpf::Insn> stmts);
   /// `first`, then `then`: every exit of `first` continues at `then`.
   ir::Fragment sequence(ir::Fragment first, ir::Fragment then);
+  /// libpcap's own scratch registers, simulated: it hands out its sixteen
+  /// round-robin, frees a relation's after the relation, and gives a
+  /// run-time offset the next free one when the offset is first used. An
+  /// offset that gets a register an earlier relation wrote is overwritten
+  /// by that relation's code wherever it runs (libpcap 1.10.3 reuses the
+  /// register), so sift writes the same value into the offset's cell there.
+  /// Returns -1 when none is free.
+  int libpcapAlloc();
+  void libpcapFree(int reg);
+  /// Registers a relation writes, simulated in libpcap's order; appends the
+  /// writes to `writes` and returns the register holding the value.
+  int simulateRegisters(const ast::Arith& a, std::vector<std::pair<int, const ast::Arith*>>& writes);
+  /// Prepends, to every earlier relation that wrote libpcap register
+  /// `reg`, code storing the value it wrote into sift's cell `cell`.
+  void reuseRegister(int reg, int cell);
+
   /// Prepends to the lowered expression what libpcap puts before it: the
   /// row's frame check, then the code computing every run-time offset the
   /// expression used (at the start of the program, whatever the branch
@@ -199,8 +231,14 @@ class Lowerer {
   ir::Fragment mplsLinkProto(uint32_t etherType);
   /// Before a MAC test inside Geneve: the inner frame has a MAC header.
   ir::Fragment encapsulatedLinkCheck();
-  /// Fixes the places from the row into `state` before the first move.
+  /// Fixes the places from the row into `state` before the first move
+  /// (leaving the row's run-time payload cell pending when no load has
+  /// needed it yet).
   void beginMoving();
+  /// libpcap's prologue writes the payload offset of the row into the
+  /// register its payload place has when parsing ends; `geneve` moves that
+  /// to its own payload register.
+  void retargetRowPayload(int cell);
   /// A fragment that runs `stmts` and is always true.
   ir::Fragment run(std::vector<bpf::Insn> stmts);
 
@@ -222,7 +260,28 @@ class Lowerer {
   /// pppoes behind a radio header: libpcap never writes the header's
   /// register, so the prologue stores 0 there (lower_encap.cpp).
   bool headerCellUnwritten_ = false;
+  /// Pending cells: the cell each got, kNoCell until its first load;
+  /// rowPayload for the one standing for the row's payload cell.
+  struct Pending {
+    int cell = Offset::kNoCell;
+    bool rowPayload = false;
+  };
+  std::vector<Pending> pending_;
+  int rowPayloadPending_ = Offset::kNoCell;
+  int payloadCellNow();
+  /// Where the row's payload is for a place copied into the link state:
+  /// its cell when reserved already, else the pending stand-in for it.
+  Offset rowPayloadPlace();
   uint32_t reserved_ = 0;
+  // libpcap's registers (libpcapAlloc).
+  std::array<bool, bpf::kMemWords> libpcapUsed_{};
+  uint32_t libpcapNext_ = 0;
+  struct RegisterWrite {
+    ir::BlockId block;  // the relation's test block
+    int reg;
+    const ast::Arith* value;
+  };
+  std::vector<RegisterWrite> registerWrites_;
 
  public:
 
@@ -236,6 +295,9 @@ class Lowerer {
   ir::Fragment hostOrNet(const ast::Node& n);
   ir::Fragment broadcast(const ast::Node& n);
   ir::Fragment multicast(const ast::Node& n);
+
+  // ---- lower_pflog.cpp: PFLOG header fields ----
+  ir::Fragment pflogField(const ast::Node& n);
 
   // ---- lower_transport.cpp ----
   ir::Fragment port(const ast::Node& n);

@@ -6,6 +6,7 @@
 
 #include <utility>
 
+#include "compiler/link_hooks.h"
 #include "compiler/lower_internal.h"
 
 namespace sift::compiler::detail {

@@ -32,9 +32,48 @@ int Lowerer::reserveCell() {
   return static_cast<int>(bpf::kMemWords - reserved_);
 }
 
+int Lowerer::reserveOffsetCell() {
+  const int cell = reserveCell();
+  const int reg = libpcapAlloc();
+  // (The 802.11 rows model libpcap's registers in their own hooks.)
+  if (!failed() && !row_->ieee80211) reuseRegister(reg, cell);
+  return cell;
+}
+
+uint32_t Lowerer::cellOf(const Offset& at) {
+  if (at.cell >= 0) return static_cast<uint32_t>(at.cell);
+  const auto slot = static_cast<size_t>(Offset::kNoCell - 1 - at.cell);
+  if (pending_[slot].cell == Offset::kNoCell)
+    pending_[slot].cell = pending_[slot].rowPayload ? payloadCellNow() : reserveOffsetCell();
+  return static_cast<uint32_t>(pending_[slot].cell);
+}
+
+int Lowerer::pendingCell() {
+  pending_.push_back(Pending{});
+  return Offset::kNoCell - static_cast<int>(pending_.size());
+}
+
+int Lowerer::payloadCellNow() {
+  if (payloadCell_ == Offset::kNoCell) payloadCell_ = reserveOffsetCell();
+  return payloadCell_;
+}
+
+Offset Lowerer::rowPayloadPlace() {
+  if (payloadCell_ != Offset::kNoCell) return Offset{0, payloadCell_};
+  if (rowPayloadPending_ == Offset::kNoCell) {
+    rowPayloadPending_ = pendingCell();
+    pending_.back().rowPayload = true;
+  }
+  return Offset{0, rowPayloadPending_};
+}
+
+void Lowerer::retargetRowPayload(int cell) {
+  if (row_->payloadOffset && !row_->ieee80211) payloadCell_ = cell;
+}
+
 std::vector<bpf::Insn> Lowerer::loadAt(Offset at, uint32_t k, uint8_t size) {
   if (!at.variable()) return {op::insn(op::loadAbs(size), at.constant + k)};
-  return {op::insn(op::kLdxMem, static_cast<uint32_t>(at.cell)), op::insn(op::loadInd(size), at.constant + k)};
+  return {op::insn(op::kLdxMem, cellOf(at)), op::insn(op::loadInd(size), at.constant + k)};
 }
 
 ir::Fragment Lowerer::loadTest(Offset at, uint8_t size, uint32_t mask, uint16_t jump, uint32_t value) {
@@ -47,7 +86,7 @@ ir::Fragment Lowerer::loadTest(Offset at, uint8_t size, uint32_t mask, uint16_t 
 std::vector<bpf::Insn> Lowerer::ipv4PayloadToX(Offset net) {
   if (!net.variable()) return {op::insn(op::kLdxMsh, net.constant)};
   // X = cell + 4*(ip[0] & 0xf), as libpcap computes it.
-  return {op::insn(op::kLdxMem, static_cast<uint32_t>(net.cell)),
+  return {op::insn(op::kLdxMem, cellOf(net)),
           op::insn(op::kLdIndB, net.constant),
           op::insn(op::kAluK | op::kAnd, 0xf),
           op::insn(op::kAluK | op::kLsh, 2),
@@ -55,22 +94,57 @@ std::vector<bpf::Insn> Lowerer::ipv4PayloadToX(Offset net) {
           op::insn(op::kTax)};
 }
 
+int Lowerer::libpcapAlloc() {
+  for (uint32_t n = 0; n < bpf::kMemWords; ++n) {
+    if (!libpcapUsed_[libpcapNext_]) {
+      libpcapUsed_[libpcapNext_] = true;
+      return static_cast<int>(libpcapNext_);
+    }
+    libpcapNext_ = (libpcapNext_ + 1) % bpf::kMemWords;
+  }
+  return -1;
+}
+
+void Lowerer::libpcapFree(int reg) {
+  if (reg >= 0) libpcapUsed_[static_cast<size_t>(reg)] = false;
+}
+
+void Lowerer::reuseRegister(int reg, int cell) {
+  if (reg < 0) {
+    fail(Span{}, "too many registers needed to evaluate expression");
+    return;
+  }
+  // The last write of each relation is the one that stays.
+  std::vector<std::pair<ir::BlockId, const ast::Arith*>> last;
+  for (const RegisterWrite& w : registerWrites_) {
+    if (w.reg != reg) continue;
+    if (!last.empty() && last.back().first == w.block)
+      last.back().second = w.value;
+    else
+      last.emplace_back(w.block, w.value);
+  }
+  for (const auto& [block, value] : last) {
+    Value v = arith(*value);
+    if (failed()) return;
+    if (v.checks) discard(*v.checks);
+    std::vector<bpf::Insn> code = v.constant ? std::vector<bpf::Insn>{op::insn(op::kLdImm, *v.constant)} : v.code;
+    code.push_back(op::insn(op::kSt, static_cast<uint32_t>(cell)));
+    std::vector<bpf::Insn>& stmts = builder.program().blocks[block].stmts;
+    stmts.insert(stmts.begin(), code.begin(), code.end());
+  }
+}
+
 Offset Lowerer::linkHeader() {
   if (state.moved) return state.header;
   if (!link().prefixLength) return Offset{link().linkHeaderOffset};
-  if (headerCell_ == Offset::kNoCell) headerCell_ = reserveCell();
+  if (headerCell_ == Offset::kNoCell) headerCell_ = reserveOffsetCell();
   return Offset{0, headerCell_};
 }
 
 Offset Lowerer::linkPayload() {
   if (state.moved) return state.llc;
   if (!link().payloadOffset) return linkHeader();
-  if (payloadCell_ == Offset::kNoCell) {
-    // The payload's offset is computed from the header's: that cell is
-    // needed too (libpcap reserves it last, when it writes the prologue).
-    payloadCell_ = reserveCell();
-  }
-  return Offset{0, payloadCell_};
+  return Offset{0, payloadCellNow()};
 }
 
 Offset Lowerer::llc() {
@@ -106,8 +180,9 @@ ir::Fragment Lowerer::prologue(ir::Fragment body) {
   state.moved = false;
   std::optional<ir::Fragment> code;
   auto then = [&](ir::Fragment step) { code = code ? sequence(std::move(*code), std::move(step)) : std::move(step); };
-  if (payloadCell_ != Offset::kNoCell && link().prefixLength && headerCell_ == Offset::kNoCell)
-    headerCell_ = reserveCell();
+  // The payload's offset is computed from the header's: that cell is
+  // needed too (libpcap reserves it last, when it writes the prologue).
+  if (payloadCell_ != Offset::kNoCell && link().prefixLength && headerCell_ == Offset::kNoCell) (void)linkHeader();
   Offset header{};
   if (headerCell_ != Offset::kNoCell) {
     // The prefix length into A, then into the header's cell and X.

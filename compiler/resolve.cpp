@@ -13,6 +13,8 @@
 // `isResolved`.
 #include "compiler/resolve.h"
 
+#include "compiler/pflog.h"
+
 #include <arpa/inet.h>
 
 #include <memory>
@@ -309,6 +311,35 @@ class Resolver {
     if (n.keywordArg && n.keywordArg->number > range->max)
       fail(n.keywordArg->span, quote(n.keywordText) + " takes " + range->what + " from 0 to " +
                                    std::to_string(range->max) + ", not " + std::to_string(n.keywordArg->number));
+  }
+
+  // ---- keywords ----
+
+  /// PFLOG keyword arguments: numbers, and names that become numbers here
+  /// (libpcap checks them while parsing, before it looks at the link type).
+  void pflogKeyword(Node& n) {
+    if (!n.keywordArg) return;
+    const ast::Id& arg = *n.keywordArg;
+    if (arg.form == ast::IdForm::Number) {
+      n.number = arg.number;
+      return;
+    }
+    std::optional<uint32_t> v;
+    switch (n.keyword) {
+      case ast::Keyword::Reason:
+        v = compiler::pflog::reasonNumber(arg.text);
+        if (!v)
+          fail(arg.span, "unknown PF reason " + quote(arg.text) + "; give a number or one of " +
+                             compiler::pflog::reasonNames());
+        break;
+      case ast::Keyword::Action:
+        v = compiler::pflog::actionNumber(arg.text);
+        if (!v) fail(arg.span, "unknown PF action " + quote(arg.text) + "; use one of " + compiler::pflog::actionNames());
+        break;
+      default:
+        return;
+    }
+    if (v) n.number = *v;
   }
 
   // ---- primitives ----
@@ -929,6 +960,14 @@ class Resolver {
       case ast::Keyword::Pppoes:
       case ast::Keyword::Geneve:
         encapsulation(n);
+        return;
+      case ast::Keyword::Ifname:
+      case ast::Keyword::Ruleset:
+      case ast::Keyword::Rnr:
+      case ast::Keyword::Srnr:
+      case ast::Keyword::Reason:
+      case ast::Keyword::Action:
+        pflogKeyword(n);
         return;
       default:
         fail(n.span, quote(n.keywordText) + " is not supported yet");

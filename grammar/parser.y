@@ -88,6 +88,8 @@ static void sift_yyerror(SIFT_YYLTYPE* loc, void*, ParseState& st, const char* m
 %token VLAN "'vlan'" MPLS "'mpls'" PPPOED "'pppoed'" PPPOES "'pppoes'" GENEVE "'geneve'"
 %token LANE "'lane'" ATM_TYPE "ATM cell type" ATM_FIELD "'vpi' or 'vci'"
 %token MTP2_TYPE "MTP2 frame type" MTP3_FIELD "MTP3 field"
+%token PF_IFNAME "'ifname'" PF_RSET "'ruleset'" PF_SRNR "'subrulenum'"
+%token PF_REASON "'reason'" PF_ACTION "'action'"
 %token AND "'and'" OR "'or'"
 %token GEQ "'>='" LEQ "'<='" NEQ "'!='" LSH "'<<'" RSH "'>>'"
 %token <num> NUM "number"
@@ -95,7 +97,7 @@ static void sift_yyerror(SIFT_YYLTYPE* loc, void*, ParseState& st, const char* m
 %token AID "'$' station address"
 %token LEX_ERROR "invalid token"
 
-%type <node> expr term rterm id nid pid qid other pllc p80211 fieldlist
+%type <node> expr term rterm id nid pid qid other pllc p80211 fieldlist pfvar
 %type <quals> head
 %type <code> pqual dqual aqual pname relop irelop encap field
 %type <arith> arth narth
@@ -239,6 +241,7 @@ other:    pqual TK_BROADCAST    { $$ = makeCast(st, NodeKind::Broadcast, $1, @1,
         | encap                 { $$ = makeKeyword(st, ast::Keyword($1), @1, nullptr, @1); }
         | pllc
         | pqual p80211          { $$ = $2; }
+        | pfvar
         | LANE                  { $$ = makeKeyword(st, ast::Keyword::Lane, @1, nullptr, @1); }
         | ATM_TYPE              { $$ = makeKeyword(st, ast::Keyword::Atm, @1, nullptr, @1); }
         | MTP2_TYPE             { $$ = makeKeyword(st, ast::Keyword::Ss7, @1, nullptr, @1); }
@@ -273,6 +276,15 @@ p80211:   TYPE NUM              { $$ = makeKeywordNumber(st, ast::Keyword::Type,
         | SUBTYPE ID            { $$ = makeKeyword(st, ast::Keyword::Subtype, @1, &@2, @$); }
         | DIR NUM               { $$ = makeKeywordNumber(st, ast::Keyword::WlanDir, @1, $2, @2); }
         | DIR ID                { $$ = makeKeyword(st, ast::Keyword::WlanDir, @1, &@2, @$); }
+        ;
+/* PFLOG header fields: a name or a number after the keyword */
+pfvar:    PF_IFNAME ID          { $$ = makeKeyword(st, ast::Keyword::Ifname, @1, &@2, @$); }
+        | PF_RSET ID            { $$ = makeKeyword(st, ast::Keyword::Ruleset, @1, &@2, @$); }
+        | PF_RNR NUM            { $$ = makeKeywordNumber(st, ast::Keyword::Rnr, @1, $2, @2); }
+        | PF_SRNR NUM           { $$ = makeKeywordNumber(st, ast::Keyword::Srnr, @1, $2, @2); }
+        | PF_REASON NUM         { $$ = makeKeywordNumber(st, ast::Keyword::Reason, @1, $2, @2); }
+        | PF_REASON ID          { $$ = makeKeyword(st, ast::Keyword::Reason, @1, &@2, @$); }
+        | PF_ACTION ID          { $$ = makeKeyword(st, ast::Keyword::Action, @1, &@2, @$); }
         ;
 /* the encapsulations, which shift every offset parsed after them */
 encap:    VLAN                  { $$ = int(ast::Keyword::Vlan); }

@@ -1,6 +1,6 @@
 // The packet generator's parts shared between its files: the random
 // source, the network-layer builders of packet_gen.cpp, and the framers of
-// the link types in link_frames.cpp.
+// the link types in link_frames.cpp and frame_pflog.cpp.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +39,16 @@ struct NetworkPacket {
 NetworkPacket makeNetwork(Rng& rng, Network kind);
 /// Picks a network layer: percentages for IPv4, IPv6, ARP, RARP; the rest is other.
 Network pickNetwork(Rng& rng, uint32_t v4, uint32_t v6, uint32_t arp, uint32_t rarp);
+
+/// An IPv4 or IPv6 packet (with its transport) from the generator's pools.
+Bytes makeIpPacket(Rng& rng, bool v6);
+/// A few bytes that are neither (a short header of another protocol).
+Bytes makeOtherPacket(Rng& rng);
+
+/// frame_pflog.cpp: a PFLOG header (varied lengths, address families,
+/// actions, reasons, interface and ruleset names, rule numbers,
+/// directions) and the packet it logged.
+Bytes framePflog(Rng& rng);
 
 /// A link type framed by link_frames.cpp.
 struct LinkFramer {

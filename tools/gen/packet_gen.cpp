@@ -903,11 +903,19 @@ Bytes frame(Rng& rng, uint32_t linktype) {
       return frameLinuxSll2(rng);
     case 9:
       return framePpp(rng);
+    case 117:
+      return framePflog(rng);
     default:
       if (const LinkFramer* f = findLinkFramer(linktype)) return f->frame(rng);
       return {};
   }
 }
+
+Bytes makeIpPacket(Rng& rng, bool v6) {
+  return v6 ? makeIpv6Packet(rng, std::nullopt, 0) : makeIpv4Packet(rng, std::nullopt, 0);
+}
+
+Bytes makeOtherPacket(Rng& rng) { return makeNetwork(rng, Network::Other).bytes; }
 
 }  // namespace detail
 
@@ -920,7 +928,7 @@ const std::vector<GenLinktype>& generatorLinktypes() {
         {1, "EN10MB"}, {12, "RAW"},        {228, "IPV4"},       {229, "IPV6"}, {0, "NULL"},
         {108, "LOOP"}, {113, "LINUX_SLL"}, {276, "LINUX_SLL2"}, {9, "PPP"},
         {105, "IEEE802_11"}, {127, "IEEE802_11_RADIO"}, {192, "PPI"}, {119, "PRISM_HEADER"},
-        {163, "IEEE802_11_RADIO_AVS"},
+        {163, "IEEE802_11_RADIO_AVS"}, {117, "PFLOG"},
     };
     for (const detail::LinkFramer& f : detail::linkFramers()) l.push_back({f.dlt, f.name});
     return l;

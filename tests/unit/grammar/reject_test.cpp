@@ -102,7 +102,7 @@ TEST_CASE("docs/diagnostics.md sample table" * doctest::skip(!sift::test::updati
       "- Division or modulus by a constant zero and shifts by a constant of 32\n"
       "  or more are rejected whether or not the optimizer runs (1.10.3 finds\n"
       "  some of them only while optimizing).\n"
-      "- Keywords of the full language not built yet (pflog, ...) are\n"
+      "- Keywords of the full language not built yet (...) are\n"
       "  rejected as not supported yet.\n"
       "- `type`, `subtype` and `dir` on DLT_PPI are refused naming the 802.11\n"
       "  link types that have them (1.10.3 refuses them too, saying they are\n"
