@@ -29,9 +29,41 @@ namespace sift::optimizer {
 
 namespace {
 
-struct Candidate {
-  ir::BlockId target;
-  State state;  // registers on arrival at target along the original path
+/// The register states a walk passes through, each stored once: most steps
+/// of a list leave the same few states (the host tests of `host a or host
+/// b or ...` all load the same fields), so a step names its state by index.
+class StatePool {
+ public:
+  StatePool() { slots_.assign(64, kEmpty); }
+  int32_t intern(const State& s, uint64_t hash) {
+    if ((states_.size() + 1) * 2 > slots_.size()) grow();
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == kEmpty) {
+        slots_[i] = static_cast<int32_t>(states_.size());
+        states_.push_back(s);
+        hashes_.push_back(hash);
+        return slots_[i];
+      }
+      if (hashes_[slots_[i]] == hash && states_[slots_[i]].reg == s.reg) return slots_[i];
+    }
+  }
+  const State& operator[](int32_t i) const { return states_[i]; }
+
+ private:
+  static constexpr int32_t kEmpty = -1;
+  void grow() {
+    slots_.assign(slots_.size() * 2, kEmpty);
+    const size_t mask = slots_.size() - 1;
+    for (size_t k = 0; k < states_.size(); ++k) {
+      size_t i = hashes_[k] & mask;
+      while (slots_[i] != kEmpty) i = (i + 1) & mask;
+      slots_[i] = static_cast<int32_t>(k);
+    }
+  }
+  std::vector<int32_t> slots_;  // power-of-two size, at most half full
+  std::vector<State> states_;
+  std::vector<uint64_t> hashes_;
 };
 
 // A run: consecutive decided blocks that test the value A already holds and
@@ -53,7 +85,8 @@ struct Step {
   bool isRun = false;
   ir::BlockId block = ir::kNoBlock;  // explicit: the skipped block
   int32_t run = -1;                  // run: its entry
-  Candidate after;                   // the target after this step
+  ir::BlockId target = ir::kNoBlock; // the target after this step
+  int32_t state = -1;                // registers on arrival there (a StatePool index)
   int32_t next = -1;                 // the following step, -1 at the end
   int32_t last = -1;                 // the list's last step
   int32_t length = 1;                // steps from this one to the end
@@ -71,7 +104,7 @@ ValueId operandOf(ValueTable& values, const State& s, const bpf::Insn& term) {
 uint64_t stateHash(const State& s) {
   uint64_t h = 0xcbf29ce484222325ull;
   for (ValueId v : s.reg) h = (h ^ v) * 0x100000001b3ull;
-  return h;
+  return h ^ (h >> 29);
 }
 
 /// What a walk's outcome from a block depends on besides the block: the
@@ -102,13 +135,14 @@ class Walker {
     const uint64_t fh = facts.allHash(), lh = facts.succeededHash();
     ir::BlockId cur = start;
     int32_t tail = -1;
+    int32_t stateIndex = -1;  // s in the pool, once needed
     for (;;) {
       // Walks from different edges meet only where a block has several
       // predecessors; only there is the rest of a walk remembered.
       const bool join = preds_[cur].size() > 1;
       uint64_t key = kNotMemoized;
       if (join) {
-        forgetDead(s, cur);
+        if (forgetDead(s, cur)) stateIndex = -1;
         key = arrivalHash(stateHash(s), fh, lh);
         if (const int32_t* hit = walks_.find(cur, key)) {
           tail = *hit;
@@ -126,12 +160,16 @@ class Walker {
       if (t.reg == s.reg && b.jt != b.jf && !srcIsX(b.term.code)) {
         step.isRun = true;
         step.run = runFrom(facts, cur, s);
-        step.after = Candidate{runs_[step.run].end, s};
+        if (stateIndex < 0) stateIndex = states_.intern(s, stateHash(s));
+        step.target = runs_[step.run].end;
+        step.state = stateIndex;
         step.ownDefs = runs_[step.run].defs;
         step.ownUses = runs_[step.run].uses;
         cur = runs_[step.run].end;
       } else {
-        step.after = Candidate{*next, t};
+        if (stateIndex < 0 || t.reg != s.reg) stateIndex = states_.intern(t, stateHash(t));
+        step.target = *next;
+        step.state = stateIndex;
         blockTransform(b, step.ownDefs, step.ownUses);
         s = t;
         cur = *next;
@@ -164,16 +202,24 @@ class Walker {
   }
 
   const Step& step(int32_t i) const { return steps_[i]; }
+  /// The registers on arrival at step i's target along the original path.
+  const State& stateAfter(int32_t i) const { return states_[steps_[i].state]; }
 
  private:
   /// Registers no path from `block` reads before writing them cannot matter
   /// to the rest of the walk: give them one shared unknown value, so that
   /// walks differing only there share their steps. (An unknown value only
   /// loses facts: a load it held no longer counts as already done.)
-  void forgetDead(State& s, ir::BlockId block) const {
+  /// Returns whether a register changed.
+  bool forgetDead(State& s, ir::BlockId block) const {
     const RegMask live = live_[block];
+    bool changed = false;
     for (int r = 0; r < kNumRegs; ++r)
-      if (!(live & bit(r))) s.reg[r] = forgotten_;
+      if (!(live & bit(r)) && s.reg[r] != forgotten_) {
+        s.reg[r] = forgotten_;
+        changed = true;
+      }
+    return changed;
   }
 
   /// Runs the block's statements; false if one could reject the packet.
@@ -243,6 +289,7 @@ class Walker {
   static constexpr uint64_t kNotMemoized = 0;  // (a real key of 0 is merely not memoized)
   static constexpr int32_t kMemoMinSteps = 8;
   std::vector<Step> steps_;
+  StatePool states_;
   std::vector<RunEntry> runs_;
   MemoTable walks_, runMemo_;
   std::vector<std::pair<uint64_t, int32_t>> pending_;  // key (or kNotMemoized), step
@@ -264,17 +311,17 @@ ir::BlockId choose(const Walker& w, int32_t first, const State& from, ir::BlockI
   // Most walks end where every register matches (a return, a block that
   // loads what it tests): the list's summary answers without walking it.
   const Step& head = w.step(first);
-  const Candidate& end = w.step(head.last).after;
-  if (RegMask need = relied[end.target]; sameRelied(end.state, from, need)) {
+  const Step& end = w.step(head.last);
+  if (RegMask need = relied[end.target]; sameRelied(w.stateAfter(head.last), from, need)) {
     out = (need & ~head.sumDefs) | head.sumUses;
     return end.target;
   }
   scratch.clear();
   for (int32_t i = first; i >= 0; i = w.step(i).next) scratch.push_back(i);
   for (size_t k = scratch.size() - 1; k-- > 0;) {
-    const Candidate& c = w.step(scratch[k]).after;
+    const Step& c = w.step(scratch[k]);
     RegMask need = relied[c.target];
-    if (!sameRelied(c.state, from, need)) continue;
+    if (!sameRelied(w.stateAfter(scratch[k]), from, need)) continue;
     RegMask r = need;
     for (size_t i = k + 1; i-- > 0;) {
       const Step& st = w.step(scratch[i]);
