@@ -7,6 +7,8 @@ namespace {
 enum : uint16_t { kJeq = 0x10, kJgt = 0x20, kJge = 0x30, kJset = 0x40 };
 constexpr uint16_t jumpOp(uint16_t code) { return code & 0xf0; }
 uint64_t pairKey(ValueId a, uint32_t k) { return (static_cast<uint64_t>(a) << 32) | k; }
+// The FactSet tag of a test's outcome (never 0, never Facts' not-equal tag).
+uint32_t testTag(uint16_t code) { return 0x100u | jumpOp(code); }
 uint64_t mix(uint64_t x) {
   x += 0x9E3779B97F4A7C15ull;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -38,18 +40,18 @@ void Facts::setRange(ValueId a, Range r) {
   cover(a);
   const Range old = ranges_[a];
   mixInto(a, rangeHash(old.lo, old.hi) ^ rangeHash(r.lo, r.hi));
-  undo_.push_back(Undo{UndoKind::Range, a, true, old, 0, {}});
+  undo_.push_back(Undo{UndoKind::Range, a, old});
   ranges_[a] = r;
 }
 
 void Facts::learn(const ValueTable& values, uint16_t code, ValueId a, ValueId operand, bool taken) {
   auto k = values.constantOf(operand);
   if (!k || jumpOp(code) == kJset) {
-    ExactKey key{a, jumpOp(code), operand};
-    if (k) key.operand = operand;  // jset #k: keyed by the constant's value id
-    if (exact_.emplace(key, taken).second) {
-      undo_.push_back(Undo{UndoKind::Exact, a, false, {}, 0, key});
-      mixInto(a, mix3(2, (uint64_t{key.code} << 32) | key.operand, taken));
+    // jset #k is keyed by the constant's value id.
+    const FactSet::Key key{pairKey(a, operand), testTag(code)};
+    if (relations_.insert(key, taken)) {
+      undo_.push_back(Undo{UndoKind::Exact, a, {}, key.pair, key.tag});
+      mixInto(a, mix3(2, (uint64_t{key.tag} << 32) | operand, taken));
     }
     return;
   }
@@ -60,9 +62,9 @@ void Facts::learn(const ValueTable& values, uint16_t code, ValueId a, ValueId op
       if (taken) {
         r.lo = r.hi = c;
       } else {
-        uint64_t key = pairKey(a, c);
-        if (notEqual_.insert(key).second) {
-          undo_.push_back(Undo{UndoKind::NotEqual, a, false, {}, key, {}});
+        const FactSet::Key key{pairKey(a, c), kNotEqualTag};
+        if (relations_.insert(key, true)) {
+          undo_.push_back(Undo{UndoKind::NotEqual, a, {}, key.pair});
           mixInto(a, mix3(3, c, 0));
         }
         if (c == r.lo && r.lo < r.hi) ++r.lo;
@@ -96,8 +98,7 @@ std::optional<bool> Facts::evaluate(const ValueTable& values, uint16_t code, Val
   auto k = values.constantOf(operand);
   if (ca && k) return evaluateConstant(code, *ca, *k);
   if (!k || jumpOp(code) == kJset) {
-    auto it = exact_.find(ExactKey{a, jumpOp(code), operand});
-    if (it != exact_.end()) return it->second;
+    if (const bool* known = relations_.find({pairKey(a, operand), testTag(code)})) return *known;
     if (!k) return std::nullopt;
   }
   Range r = range(a);
@@ -106,7 +107,7 @@ std::optional<bool> Facts::evaluate(const ValueTable& values, uint16_t code, Val
   switch (jumpOp(code)) {
     case kJeq:
       if (c < r.lo || c > r.hi) return false;
-      if (notEqual_.count(pairKey(a, c))) return false;
+      if (relations_.find({pairKey(a, c), kNotEqualTag})) return false;
       return std::nullopt;
     case kJgt:
       if (r.lo > c) return true;
@@ -133,7 +134,7 @@ uint64_t loadEnd(const ValueTable& values, ValueId v) {
 void Facts::proveSucceeded(const ValueTable& values, ValueId v) {
   if (uint64_t end = loadEnd(values, v)) {
     if (end > maxEnd_) {
-      undo_.push_back(Undo{UndoKind::MaxEnd, 0, false, {}, maxEnd_, {}});
+      undo_.push_back(Undo{UndoKind::MaxEnd, 0, {}, maxEnd_});
       maxEnd_ = end;
     }
     return;
@@ -141,7 +142,7 @@ void Facts::proveSucceeded(const ValueTable& values, ValueId v) {
   cover(v);
   if (!proven_[v]) {
     proven_[v] = 1;
-    undo_.push_back(Undo{UndoKind::Proven, v, false, {}, 0, {}});
+    undo_.push_back(Undo{UndoKind::Proven, v, {}});
     provenHash_ ^= mix3(4, v, 0);
   }
 }
@@ -201,20 +202,21 @@ void Facts::rewind(size_t mark) {
         break;
       }
       case UndoKind::NotEqual:
-        notEqual_.erase(u.notEqualKey);
-        mixInto(u.a, mix3(3, static_cast<uint32_t>(u.notEqualKey), 0));
+        relations_.erase({u.word, kNotEqualTag});
+        mixInto(u.a, mix3(3, static_cast<uint32_t>(u.word), 0));
         break;
       case UndoKind::Exact: {
-        auto it = exact_.find(u.exactKey);
-        mixInto(u.a, mix3(2, (uint64_t{u.exactKey.code} << 32) | u.exactKey.operand, it->second));
-        exact_.erase(it);
+        const FactSet::Key key{u.word, u.tag};
+        const bool taken = *relations_.find(key);
+        mixInto(u.a, mix3(2, (uint64_t{u.tag} << 32) | static_cast<uint32_t>(u.word), taken));
+        relations_.erase(key);
         break;
       }
       case UndoKind::Proven:
         proven_[u.a] = 0;
         provenHash_ ^= mix3(4, u.a, 0);
         break;
-      case UndoKind::MaxEnd: maxEnd_ = u.notEqualKey; break;
+      case UndoKind::MaxEnd: maxEnd_ = u.word; break;
     }
     undo_.pop_back();
   }

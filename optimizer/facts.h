@@ -7,13 +7,88 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "optimizer/values.h"
 
 namespace sift::optimizer {
+
+/// A set of (value, test, operand) keys with one bit each, as one array
+/// of slots (open addressing, linear probing, at most half full). Facts
+/// are forgotten in the reverse order they were learned, and erase()
+/// shifts the following slots back, so the table needs no tombstones.
+class FactSet {
+ public:
+  struct Key {
+    uint64_t pair = 0;  // value << 32 | operand (a value id or a constant)
+    uint32_t tag = 0;   // what relation; 0 marks an empty slot
+    friend bool operator==(const Key&, const Key&) = default;
+  };
+  FactSet() { slots_.resize(16); }
+  /// The stored bit, or nullptr.
+  const bool* find(const Key& k) const {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = slotOf(k) & mask;; i = (i + 1) & mask) {
+      if (slots_[i].key.tag == 0) return nullptr;
+      if (slots_[i].key == k) return &slots_[i].bit;
+    }
+  }
+  /// Inserts when absent; returns whether it did.
+  bool insert(const Key& k, bool bit) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    const size_t mask = slots_.size() - 1;
+    size_t i = slotOf(k) & mask;
+    for (; slots_[i].key.tag != 0; i = (i + 1) & mask)
+      if (slots_[i].key == k) return false;
+    slots_[i] = Slot{k, bit};
+    ++size_;
+    return true;
+  }
+  void erase(const Key& k) {
+    const size_t mask = slots_.size() - 1;
+    size_t i = slotOf(k) & mask;
+    while (!(slots_[i].key == k)) {
+      if (slots_[i].key.tag == 0) return;
+      i = (i + 1) & mask;
+    }
+    // Backward-shift deletion: move up every later slot of the cluster
+    // whose home lies at or before the hole.
+    for (size_t j = (i + 1) & mask; slots_[j].key.tag != 0; j = (j + 1) & mask) {
+      const size_t home = slotOf(slots_[j].key) & mask;
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = Slot{};
+    --size_;
+  }
+
+ private:
+  struct Slot {
+    Key key;
+    bool bit = false;
+  };
+  static size_t slotOf(const Key& k) {
+    uint64_t x = k.pair ^ (uint64_t{k.tag} * 0x9E3779B97F4A7C15ull);
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return static_cast<size_t>(x ^ (x >> 31));
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.size() * 2, Slot{});
+    const size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.key.tag == 0) continue;
+      size_t i = slotOf(s.key) & mask;
+      while (slots_[i].key.tag != 0) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;  // power-of-two size
+  size_t size_ = 0;
+};
 
 class Facts {
  public:
@@ -44,26 +119,17 @@ class Facts {
   struct Range {
     uint32_t lo = 0, hi = UINT32_MAX;
   };
-  struct ExactKey {
-    ValueId a;
-    uint16_t code;
-    ValueId operand;
-    friend bool operator==(const ExactKey&, const ExactKey&) = default;
-  };
-  struct ExactHash {
-    size_t operator()(const ExactKey& k) const {
-      return (static_cast<size_t>(k.a) * 0x9E3779B97F4A7C15ull) ^ (static_cast<size_t>(k.operand) << 17) ^ k.code;
-    }
-  };
   enum class UndoKind : uint8_t { Range, NotEqual, Exact, Proven, MaxEnd };
   struct Undo {
     UndoKind kind;
     ValueId a;
-    bool hadRange;
-    Range old;
-    uint64_t notEqualKey;
-    ExactKey exactKey;
+    Range old;             // Range: the range before
+    uint64_t word = 0;     // NotEqual, Exact: the key's pair; MaxEnd: the end before
+    uint32_t tag = 0;      // Exact: the key's tag
   };
+  // Keys of `relations_`: `a != c` for a constant c (tag kNotEqualTag), and
+  // the outcome of a test `a code operand` (tag: the test's code).
+  static constexpr uint32_t kNotEqualTag = 1;
 
   Range range(ValueId a) const;
   void setRange(ValueId a, Range r);
@@ -80,8 +146,7 @@ class Facts {
 
   // Indexed by value id (value ids are dense), grown on demand.
   std::vector<Range> ranges_;
-  std::unordered_set<uint64_t> notEqual_;
-  std::unordered_map<ExactKey, bool, ExactHash> exact_;
+  FactSet relations_;
   std::vector<Undo> undo_;
   void mixInto(ValueId a, uint64_t h) {
     cover(a);

@@ -102,8 +102,16 @@ ValueId operandOf(ValueTable& values, const State& s, const bpf::Insn& term) {
 }
 
 uint64_t stateHash(const State& s) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (ValueId v : s.reg) h = (h ^ v) * 0x100000001b3ull;
+  // Two registers per multiply, in two independent lanes.
+  static_assert(kNumRegs % 4 == 2);
+  uint64_t h0 = 0xcbf29ce484222325ull, h1 = 0x84222325cbf29ce4ull;
+  auto pair = [&](int r) { return uint64_t{s.reg[r]} | (uint64_t{s.reg[r + 1]} << 32); };
+  for (int r = 0; r + 4 <= kNumRegs; r += 4) {
+    h0 = (h0 ^ pair(r)) * 0x9E3779B97F4A7C15ull;
+    h1 = (h1 ^ pair(r + 2)) * 0xBF58476D1CE4E5B9ull;
+  }
+  uint64_t h = (h0 ^ (h1 >> 31) ^ pair(kNumRegs - 2)) * 0x94D049BB133111EBull;
+  h ^= h1;
   return h ^ (h >> 29);
 }
 
@@ -123,10 +131,34 @@ void blockTransform(const ir::Block& b, RegMask& defs, RegMask& uses) {
   defs = all & ~blockLiveIn(b, all);
 }
 
+/// blockTransform of each block, computed on first use.
+class Transforms {
+ public:
+  explicit Transforms(const ir::Program& p) : p_(p), known_(p.blocks.size(), 0), t_(p.blocks.size()) {}
+  void get(ir::BlockId id, RegMask& defs, RegMask& uses) {
+    if (!known_[id]) {
+      blockTransform(p_.blocks[id], t_[id].first, t_[id].second);
+      known_[id] = 1;
+    }
+    defs = t_[id].first;
+    uses = t_[id].second;
+  }
+
+ private:
+  const ir::Program& p_;
+  std::vector<uint8_t> known_;
+  std::vector<std::pair<RegMask, RegMask>> t_;
+};
+
 class Walker {
  public:
   Walker(const ir::Program& p, ValueTable& values, const std::vector<RegMask>& live, const Preds& preds)
-      : p_(p), values_(values), live_(live), preds_(preds), forgotten_(values.opaque()) {}
+      : p_(p), values_(values), live_(live), preds_(preds), forgotten_(values.opaque()), transforms_(p) {
+    for (const ir::Block& b : p.blocks) {
+      for (const bpf::Insn& insn : b.stmts) touched_ |= usesOf(insn) | defsOf(insn);
+      touched_ |= usesOf(b.term);
+    }
+  }
 
   /// Follows decided blocks from `start`, arriving with state `s`; returns
   /// the first step of the walk (-1 when `start` is not decided).
@@ -170,7 +202,7 @@ class Walker {
         if (stateIndex < 0 || t.reg != s.reg) stateIndex = states_.intern(t, stateHash(t));
         step.target = *next;
         step.state = stateIndex;
-        blockTransform(b, step.ownDefs, step.ownUses);
+        transforms_.get(cur, step.ownDefs, step.ownUses);
         s = t;
         cur = *next;
       }
@@ -210,15 +242,16 @@ class Walker {
   /// to the rest of the walk: give them one shared unknown value, so that
   /// walks differing only there share their steps. (An unknown value only
   /// loses facts: a load it held no longer counts as already done.)
+  /// Registers no instruction touches hold the same value in every state
+  /// and are left alone.
   /// Returns whether a register changed.
   bool forgetDead(State& s, ir::BlockId block) const {
-    const RegMask live = live_[block];
     bool changed = false;
-    for (int r = 0; r < kNumRegs; ++r)
-      if (!(live & bit(r)) && s.reg[r] != forgotten_) {
-        s.reg[r] = forgotten_;
-        changed = true;
-      }
+    for (RegMask dead = touched_ & ~live_[block]; dead; dead &= dead - 1) {
+      const int r = __builtin_ctz(dead);
+      changed |= s.reg[r] != forgotten_;
+      s.reg[r] = forgotten_;
+    }
     return changed;
   }
 
@@ -268,7 +301,7 @@ class Walker {
     int32_t last = tail;
     for (size_t i = visited.size(); i-- > 0;) {
       RegMask d = 0, u = 0;
-      blockTransform(p_.blocks[visited[i]], d, u);
+      transforms_.get(visited[i], d, u);
       RunEntry e;
       e.end = after.end;
       e.defs = d | after.defs;
@@ -286,6 +319,8 @@ class Walker {
   const std::vector<RegMask>& live_;
   const Preds& preds_;
   const ValueId forgotten_;
+  Transforms transforms_;
+  RegMask touched_ = 0;  // registers some instruction reads or writes
   static constexpr uint64_t kNotMemoized = 0;  // (a real key of 0 is merely not memoized)
   static constexpr int32_t kMemoMinSteps = 8;
   std::vector<Step> steps_;

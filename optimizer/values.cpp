@@ -206,9 +206,11 @@ RegMask defsOf(const bpf::Insn& insn) {
 }
 
 namespace {
+// A value's operands are interned before it, so only a value numbered
+// after `v` can be computed from it.
 bool derivesFrom(const ValueTable& values, ValueId held, ValueId v, int depth) {
   if (held == v) return true;
-  if (depth == 0) return false;
+  if (depth == 0 || held < v) return false;
   const ValueKey& k = values.key(held);
   switch (k.kind) {
     case ValueKind::Alu: return derivesFrom(values, k.a, v, depth - 1) || derivesFrom(values, k.b, v, depth - 1);
