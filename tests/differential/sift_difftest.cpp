@@ -28,6 +28,7 @@
 #include "packet_gen.h"
 #include "sift/bpf.h"
 #include "sift/compile.h"
+#include "sift/linktype.h"
 #include "sift/vm.h"
 
 namespace fs = std::filesystem;
@@ -55,8 +56,11 @@ struct Options {
   // changing a verdict somewhere (the corpus of libpcap's known defects).
   bool expectDefects = false;
   std::string dumpDir;  // --dump: write each failing pair's disagreeing packets as a pcap file
+  std::string fileReport;  // --file-report: the per-file accounting of the shared captures as TSV
+  size_t fileBar = 0;      // --file-bar N: fail if a readable shared file with packets ran fewer expressions
   size_t maxReports = 5;
   unsigned jobs = 0;
+  bool allLinktypes = false;  // no --linktypes: every generated link type is tested
 };
 
 struct Expression {
@@ -79,6 +83,26 @@ struct PacketSet {
   size_t generated = 0, shared = 0, files = 0;
 };
 
+// One file of the shared captures' manifest, as libpcap reads it, and what
+// the run did with its packets.
+struct SharedFile {
+  std::string name;            // "tcpdump-tests/x.pcap"
+  std::string manifestLinktypes;  // the manifest's column, e.g. "1" or "1,1"
+  bool opened = false;
+  std::string error;           // libpcap's error when it could not open or stopped reading
+  uint32_t dlt = 0;            // pcap_datalink()
+  size_t packets = 0;          // packets libpcap delivered (before its error, if any)
+  size_t used = 0;             // packets of it in the test's packet set
+  int set = -1;                // index of its link type's PacketSet; -1: link type not tested
+  uint32_t source = 0;         // its index in that set's sources
+  // Filled in after the run.
+  size_t expressions = 0;      // cases both compilers compiled, run over its packets
+  size_t accepting = 0;        // of those, how many accept some packet of the file
+  size_t rejecting = 0;        // ... reject some packet of it
+  size_t discriminating = 0;   // ... accept one packet of it and reject another
+  size_t verdicts = 0, disagreements = 0;
+};
+
 // ---- command line -------------------------------------------------------
 
 int usage(const char* why) {
@@ -87,6 +111,7 @@ int usage(const char* why) {
                "usage: sift-difftest [--corpus PATH]... [--linktypes A,B] [--match TEXT] [-e EXPR]...\n"
                "                     [--packets N] [--seed N] [--no-shared] [--shared DIR] [--jobs N]\n"
                "                     [--reports N] [--quiet] [--counts] [--dump DIR]\n"
+               "                     [--file-report FILE.tsv] [--file-bar N]\n"
                "                     [--sizes [--markdown]]\n"
                "environment: SIFT_DIFF_LINKTYPES, SIFT_DIFF_MATCH, SIFT_DIFF_PACKETS, SIFT_DIFF_NO_SHARED\n");
   return 64;
@@ -167,6 +192,10 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
       o.markdown = true;
     } else if (a == "--dump" && (v = value())) {
       o.dumpDir = v;
+    } else if (a == "--file-report" && (v = value())) {
+      o.fileReport = v;
+    } else if (a == "--file-bar" && (v = value())) {
+      o.fileBar = std::strtoul(v, nullptr, 10);
     } else if (a == "--counts") {
       o.counts = true;
     } else if (a == "--expect-defects") {
@@ -181,8 +210,14 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
       return std::nullopt;
     }
   }
+  if (o.fileBar != 0 && (!o.match.empty() || !o.expressions.empty() || !o.corpusPaths.empty())) {
+    // A bar on a chosen subset of the expressions would fail by design.
+    if (!o.quiet) std::printf("per-file bar not checked: the expressions are a chosen subset\n");
+    o.fileBar = 0;
+  }
   if (o.corpusPaths.empty() && o.expressions.empty())
     o.corpusPaths.push_back(std::string(SIFT_SOURCE_DIR) + "/corpus/filters");
+  o.allLinktypes = o.linktypes.empty();
   if (o.linktypes.empty())
     for (const auto& l : gen::generatorLinktypes()) o.linktypes.push_back(l.dlt);
   if (o.jobs == 0) o.jobs = std::max(1u, std::thread::hardware_concurrency());
@@ -243,25 +278,17 @@ bool loadCorpus(const Options& o, std::vector<Expression>& out) {
 
 // ---- packets --------------------------------------------------------------
 
-// Capture files name link types by LINKTYPE_ value; these differ from the
-// DLT for a few (pcap-common.c's linktype_to_dlt).
-uint32_t dltOfLinktypeNumber(uint32_t linktype) {
-  switch (linktype) {
-    case 100: return 11;  // LINKTYPE_ATM_RFC1483
-    case 101: return 12;  // LINKTYPE_RAW
-    case 102: return 15;  // LINKTYPE_SLIP_BSDOS
-    case 103: return 16;  // LINKTYPE_PPP_BSDOS
-    case 106: return 19;  // LINKTYPE_ATM_CLIP
-    default: return linktype;
-  }
-}
-
 struct SharedCaptures {
   bool available = false;
   std::string note;
   size_t filesRead = 0, filesFailed = 0;
+  std::vector<SharedFile> files;  // every file of the manifest, in its order
 };
 
+// Reads every file the manifest lists through libpcap (so the bytes are
+// what libpcap delivers) and adds the packets of those whose link type is
+// tested to that link type's packet set. Files of other link types are
+// still opened, so the per-file report covers the whole manifest.
 SharedCaptures loadShared(const Options& o, std::vector<PacketSet>& sets) {
   SharedCaptures info;
   if (!o.useShared) {
@@ -283,32 +310,39 @@ SharedCaptures loadShared(const Options& o, std::vector<PacketSet>& sets) {
     std::string col;
     while (std::getline(ss, col, '\t')) cols.push_back(col);
     if (cols.size() < 3) continue;
-    // pcapng files may list one link type per interface ("1,1").
-    bool wanted = false;
-    for (const auto& lt : splitList(cols[2])) {
-      uint32_t dlt = dltOfLinktypeNumber(static_cast<uint32_t>(std::strtoul(lt.c_str(), nullptr, 10)));
-      for (const auto& s : sets) wanted = wanted || s.dlt == dlt;
-    }
-    if (!wanted) continue;
+    SharedFile f;
+    f.name = cols[0];
+    f.manifestLinktypes = cols[2];
     CaptureFile file = oracleReadFile((dir / cols[0]).string());
+    f.opened = file.opened;
+    f.error = file.error;
+    f.dlt = file.linktype;
+    f.packets = file.packets.size();
     if (!file.opened) {
       ++info.filesFailed;
+      info.files.push_back(std::move(f));
       continue;
     }
     ++info.filesRead;
-    for (auto& s : sets) {
-      if (s.dlt != file.linktype || file.packets.empty()) continue;
-      uint32_t source = static_cast<uint32_t>(s.sources.size());
+    for (size_t k = 0; k < sets.size(); ++k) {
+      PacketSet& s = sets[k];
+      if (s.dlt != file.linktype) continue;
+      f.set = static_cast<int>(k);
+      if (file.packets.empty()) break;
+      f.source = static_cast<uint32_t>(s.sources.size());
       s.sources.push_back("pcaps/" + cols[0]);
       ++s.files;
       size_t n = file.packets.size();
       if (o.sharedPerFile != 0 && n > o.sharedPerFile) n = o.sharedPerFile;
       for (size_t i = 0; i < n; ++i) {
         s.packets.push_back(
-            {std::move(file.packets[i].data), file.packets[i].wireLength, source, static_cast<uint32_t>(i)});
+            {std::move(file.packets[i].data), file.packets[i].wireLength, f.source, static_cast<uint32_t>(i)});
         ++s.shared;
       }
+      f.used = n;
+      break;
     }
+    info.files.push_back(std::move(f));
   }
   return info;
 }
@@ -372,6 +406,11 @@ struct ItemResult {
   // sift keeps the semantics of the unoptimized program there. Counted
   // apart from `agree`; not a failure.
   size_t asUnoptimized = 0;
+  // Per source of the packet set (for Compared): bit 1 set when some
+  // packet of it was accepted, bit 2 when some was rejected; and how many
+  // of its packets disagree (empty when none does).
+  std::vector<uint8_t> sourceVerdicts;
+  std::vector<uint32_t> sourceDisagreements;
 };
 
 std::string renderError(const Diagnostic& d, std::string_view source) {
@@ -481,6 +520,7 @@ ItemResult runItem(const Expression& e, const PacketSet& set, bool runPackets) {
   // sift's verdicts come from the decoded interpreter (what `sift -r
   // --engine vm` runs); tests/unit/vm holds vm::run and it to bpf_filter.
   const vm::Prepared prepared(*validated);
+  r.sourceVerdicts.assign(set.sources.size(), 0);
   for (size_t i = 0; i < set.packets.size(); ++i) {
     const TestPacket& p = set.packets[i];
     uint32_t caplen = static_cast<uint32_t>(p.data.size());
@@ -491,6 +531,7 @@ ItemResult runItem(const Expression& e, const PacketSet& set, bool runPackets) {
     } else {
       ++r.rejected;
     }
+    r.sourceVerdicts[p.source] |= want != 0 ? 1 : 2;
     if (want == got) {
       ++r.agree;
     } else {
@@ -500,6 +541,8 @@ ItemResult runItem(const Expression& e, const PacketSet& set, bool runPackets) {
         continue;
       }
       ++r.disagree;
+      if (r.sourceDisagreements.empty()) r.sourceDisagreements.assign(set.sources.size(), 0);
+      ++r.sourceDisagreements[p.source];
       if (r.disagreeing.size() < 100) r.disagreeing.push_back(i);
       if (r.samples.size() < 3)
         r.samples.push_back({i, want, got, oracleRun(r.siftInsns, p.data.data(), caplen, p.wireLength)});
@@ -628,6 +671,114 @@ const char* outcomeName(Outcome o) {
   return "";
 }
 
+// ---- per-file accounting of the shared captures -----------------------------
+
+const char* fileStatus(const SharedFile& f) {
+  if (!f.opened) return "unreadable";
+  if (!f.error.empty()) return "damaged";
+  if (f.packets == 0) return "empty";
+  if (f.set < 0) return "untested";
+  return "ok";
+}
+
+// Adds up, per shared file, the cases run over its packets: results are
+// indexed expression * sets + set, as runAll returns them.
+void accountFiles(SharedCaptures& shared, const std::vector<PacketSet>& sets,
+                  const std::vector<ItemResult>& results) {
+  for (SharedFile& f : shared.files) {
+    if (f.set < 0 || f.used == 0) continue;
+    for (size_t i = static_cast<size_t>(f.set); i < results.size(); i += sets.size()) {
+      const ItemResult& r = results[i];
+      if (r.outcome != Outcome::Compared || r.sourceVerdicts.size() <= f.source) continue;
+      ++f.expressions;
+      f.verdicts += f.used;
+      uint8_t seen = r.sourceVerdicts[f.source];
+      f.accepting += (seen & 1) != 0;
+      f.rejecting += (seen & 2) != 0;
+      f.discriminating += seen == 3;
+      if (!r.sourceDisagreements.empty()) f.disagreements += r.sourceDisagreements[f.source];
+    }
+  }
+}
+
+// Why a file misses the bar, or "" when it meets it or the bar does not
+// apply (no bar, no packets, or a link type left out by --linktypes).
+std::string belowBar(const Options& o, const SharedFile& f) {
+  if (o.fileBar == 0 || !f.opened || f.packets == 0) return {};
+  if (f.set < 0)
+    return o.allLinktypes ? "link type " + linktypeName(f.dlt) + " is not among the tested link types" : "";
+  if (f.expressions >= o.fileBar) return {};
+  return std::to_string(f.expressions) + " expressions compile with both on " + linktypeName(f.dlt) +
+         ", fewer than " + std::to_string(o.fileBar);
+}
+
+bool writeFileReport(const std::string& path, const SharedCaptures& shared) {
+  std::ofstream out(path);
+  if (!out) return false;
+  out << "file\tmanifest_linktype\tdlt\tdlt_name\tstatus\tpackets_read\tpackets_used\texpressions\t"
+         "accepting\trejecting\tdiscriminating\tverdicts\tdisagreements\tlibpcap_error\n";
+  for (const SharedFile& f : shared.files) {
+    std::string error = f.error;
+    std::replace(error.begin(), error.end(), '\t', ' ');
+    std::replace(error.begin(), error.end(), '\n', ' ');
+    out << f.name << '\t' << f.manifestLinktypes << '\t' << (f.opened ? std::to_string(f.dlt) : "") << '\t'
+        << (f.opened ? linktypeName(f.dlt) : "") << '\t' << fileStatus(f) << '\t' << f.packets << '\t' << f.used
+        << '\t' << f.expressions << '\t' << f.accepting << '\t' << f.rejecting << '\t' << f.discriminating << '\t' << f.verdicts << '\t' << f.disagreements
+        << '\t' << error << '\n';
+  }
+  return static_cast<bool>(out);
+}
+
+// Prints the files libpcap refuses or stops reading, the files below the
+// bar and a summary line; returns how many files are below the bar.
+size_t reportFiles(const Options& o, const SharedCaptures& shared) {
+  std::map<std::string, size_t> byStatus;
+  std::vector<size_t> perFile, accepting, discriminating;
+  size_t verdicts = 0, disagreements = 0, below = 0;
+  std::vector<std::string> belowLines, damagedLines;
+  for (const SharedFile& f : shared.files) {
+    ++byStatus[fileStatus(f)];
+    if (!f.opened || !f.error.empty())
+      damagedLines.push_back(f.name + ": " + fileStatus(f) + " after " + std::to_string(f.packets) +
+                             " packets: " + f.error);
+    if (f.set >= 0 && f.used > 0) {
+      perFile.push_back(f.expressions);
+      accepting.push_back(f.accepting);
+      if (f.used > 1) discriminating.push_back(f.discriminating);
+    }
+    verdicts += f.verdicts;
+    disagreements += f.disagreements;
+    if (std::string why = belowBar(o, f); !why.empty()) {
+      ++below;
+      belowLines.push_back(f.name + ": " + why);
+    }
+  }
+  if (!o.quiet && !damagedLines.empty()) {
+    std::printf("\nshared files libpcap refuses or stops reading:\n");
+    for (const auto& l : damagedLines) std::printf("  %s\n", l.c_str());
+  }
+  if (!belowLines.empty()) {
+    std::printf("\nshared files below the bar of %zu expressions:\n", o.fileBar);
+    for (const auto& l : belowLines) std::printf("  %s\n", l.c_str());
+  }
+  auto stats = [](std::vector<size_t> v) {
+    if (v.empty()) return std::string("none");
+    std::sort(v.begin(), v.end());
+    return "min " + std::to_string(v.front()) + ", median " + std::to_string(v[v.size() / 2]) + ", max " +
+           std::to_string(v.back());
+  };
+  std::string statuses;
+  for (const auto& [name, n] : byStatus) statuses += (statuses.empty() ? "" : ", ") + std::to_string(n) + " " + name;
+  std::printf(
+      "shared files: %zu (%s); %zu tested with packets: expressions per file %s; of them accepting some "
+      "packet of the file %s; accepting one packet and rejecting another (files of 2 or more packets) %s; "
+      "%zu verdicts, %zu disagree; %zu below the bar of %zu\n",
+      shared.files.size(), statuses.c_str(), perFile.size(), stats(perFile).c_str(), stats(accepting).c_str(),
+      stats(discriminating).c_str(),
+      verdicts, disagreements, below, o.fileBar);
+  return below;
+}
+
 int runDifferential(const Options& o, const std::vector<Expression>& exprs) {
   auto t0 = std::chrono::steady_clock::now();
   SharedCaptures shared;
@@ -733,6 +884,17 @@ int runDifferential(const Options& o, const std::vector<Expression>& exprs) {
     for (const auto& t : neverAccept) std::printf("  never accepts: %s\n", t.c_str());
     for (const auto& t : neverReject) std::printf("  never rejects: %s\n", t.c_str());
   }
+  size_t belowTheBar = 0;
+  if (shared.available) {
+    accountFiles(shared, sets, results);
+    if (!o.fileReport.empty() && !writeFileReport(o.fileReport, shared)) {
+      std::fprintf(stderr, "sift-difftest: cannot write '%s'\n", o.fileReport.c_str());
+      ++failures;
+    }
+    belowTheBar = reportFiles(o, shared);
+  } else if (o.fileBar != 0) {
+    std::printf("per-file bar not checked: %s\n", shared.note.c_str());
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf(
       "differential: %zu expressions x %zu linktypes, %zu packet verdicts, %zu agree, %zu as libpcap -O0 where "
@@ -741,7 +903,7 @@ int runDifferential(const Options& o, const std::vector<Expression>& exprs) {
       "%zu failing pairs (%.1f s)\n",
       exprs.size(), sets.size(), verdicts, agree, asUnoptimized, disagree, bothReject, neverMatches,
       wrongRefusals, linuxOnly, unwrittenScratch, failures, seconds);
-  return failures == 0 ? 0 : 1;
+  return failures == 0 && belowTheBar == 0 ? 0 : 1;
 }
 
 // ---- --sizes ----------------------------------------------------------------
