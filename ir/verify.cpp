@@ -23,11 +23,12 @@ std::string verify(const Program& p) {
   if (p.entry >= n) return "entry block " + std::to_string(p.entry) + " does not exist";
   for (size_t i = 0; i < n; ++i) {
     const Block& b = p.blocks[i];
-    const std::string where = "block " + std::to_string(i) + ": ";
+    // Built only for a message (verify runs on every compile).
+    auto where = [i] { return "block " + std::to_string(i) + ": "; };
     for (size_t s = 0; s < b.stmts.size(); ++s) {
       const bpf::Insn& in = b.stmts[s];
       uint16_t c = cls(in.code);
-      if (c == kRet) return where + "statement " + std::to_string(s) + " is a return";
+      if (c == kRet) return where() + "statement " + std::to_string(s) + " is a return";
       if (c != kJmp) continue;
       // A jump among statements lands on a statement of this block or on
       // its terminator (index stmts.size()); a ja's offset may wrap around.
@@ -35,14 +36,14 @@ std::string verify(const Program& p) {
       const bool inside = (in.code & 0xf0) == kJa
                               ? uint32_t(s + 1 + in.k) <= last
                               : s + 1 + in.jt <= last && s + 1 + in.jf <= last;
-      if (!inside) return where + "statement " + std::to_string(s) + " jumps out of its block";
+      if (!inside) return where() + "statement " + std::to_string(s) + " jumps out of its block";
     }
     if (b.termKind == TermKind::Return) {
-      if (cls(b.term.code) != kRet) return where + "return terminator is not a BPF_RET instruction";
+      if (cls(b.term.code) != kRet) return where() + "return terminator is not a BPF_RET instruction";
     } else {
-      if (cls(b.term.code) != kJmp) return where + "branch terminator is not a jump";
-      if (b.jt >= n || b.jf >= n) return where + "branch successor out of range";
-      if ((b.term.code & 0xf0) == kJa && b.jt != b.jf) return where + "ja with two different successors";
+      if (cls(b.term.code) != kJmp) return where() + "branch terminator is not a jump";
+      if (b.jt >= n || b.jf >= n) return where() + "branch successor out of range";
+      if ((b.term.code & 0xf0) == kJa && b.jt != b.jf) return where() + "ja with two different successors";
     }
   }
   // Acyclic: iterative DFS with colours from the entry.

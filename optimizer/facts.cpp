@@ -28,7 +28,7 @@ std::optional<bool> evaluateConstant(uint16_t jmpCode, uint32_t a, uint32_t k) {
   }
 }
 
-Facts::Range Facts::range(ValueId a) const { return a < ranges_.size() ? ranges_[a] : Range{}; }
+Facts::Range Facts::range(ValueId a) const { return a < perValue_.size() ? perValue_[a].range : Range{}; }
 
 namespace {
 uint64_t rangeHash(uint32_t lo, uint32_t hi) { return lo == 0 && hi == UINT32_MAX ? 0 : mix3(1, lo, hi); }
@@ -38,10 +38,10 @@ uint64_t Facts::succeededHash() const { return provenHash_ ^ mix3(5, maxEnd_, 0)
 
 void Facts::setRange(ValueId a, Range r) {
   cover(a);
-  const Range old = ranges_[a];
+  const Range old = perValue_[a].range;
   mixInto(a, rangeHash(old.lo, old.hi) ^ rangeHash(r.lo, r.hi));
   undo_.push_back(Undo{UndoKind::Range, a, old});
-  ranges_[a] = r;
+  perValue_[a].range = r;
 }
 
 void Facts::learn(const ValueTable& values, uint16_t code, ValueId a, ValueId operand, bool taken) {
@@ -140,8 +140,8 @@ void Facts::proveSucceeded(const ValueTable& values, ValueId v) {
     return;
   }
   cover(v);
-  if (!proven_[v]) {
-    proven_[v] = 1;
+  if (!perValue_[v].proven) {
+    perValue_[v].proven = true;
     undo_.push_back(Undo{UndoKind::Proven, v, {}});
     provenHash_ ^= mix3(4, v, 0);
   }
@@ -149,7 +149,7 @@ void Facts::proveSucceeded(const ValueTable& values, ValueId v) {
 
 bool Facts::succeeded(const ValueTable& values, ValueId v) const {
   if (uint64_t end = loadEnd(values, v)) return end <= maxEnd_;
-  return v < proven_.size() && proven_[v];
+  return v < perValue_.size() && perValue_[v].proven;
 }
 
 void walkDominatorTree(const ir::Program& p, const std::vector<ir::BlockId>& rpo,
@@ -196,9 +196,9 @@ void Facts::rewind(size_t mark) {
     const Undo& u = undo_.back();
     switch (u.kind) {
       case UndoKind::Range: {
-        Range cur = ranges_[u.a];
+        Range cur = perValue_[u.a].range;
         mixInto(u.a, rangeHash(cur.lo, cur.hi) ^ rangeHash(u.old.lo, u.old.hi));
-        ranges_[u.a] = u.old;
+        perValue_[u.a].range = u.old;
         break;
       }
       case UndoKind::NotEqual:
@@ -213,7 +213,7 @@ void Facts::rewind(size_t mark) {
         break;
       }
       case UndoKind::Proven:
-        proven_[u.a] = 0;
+        perValue_[u.a].proven = false;
         provenHash_ ^= mix3(4, u.a, 0);
         break;
       case UndoKind::MaxEnd: maxEnd_ = u.word; break;

@@ -107,7 +107,7 @@ class Facts {
 
   /// A hash of everything known about `a`, and of which loads have
   /// succeeded: equal hashes mean the same facts (up to a 64-bit collision).
-  uint64_t valueHash(ValueId a) const { return a < valueHash_.size() ? valueHash_[a] : 0; }
+  uint64_t valueHash(ValueId a) const { return a < perValue_.size() ? perValue_[a].hash : 0; }
   uint64_t succeededHash() const;
   /// A hash of everything known about every value.
   uint64_t allHash() const { return allHash_; }
@@ -136,23 +136,25 @@ class Facts {
 
   /// Makes the per-value tables cover `a`.
   void cover(ValueId a) {
-    if (a >= valueHash_.size()) {
-      size_t n = std::max<size_t>(64, size_t{a} * 2);
-      valueHash_.resize(n, 0);
-      ranges_.resize(n);
-      proven_.resize(n, 0);
-    }
+    if (a >= perValue_.size()) perValue_.resize(std::max<size_t>(64, size_t{a} * 2));
   }
 
-  // Indexed by value id (value ids are dense), grown on demand.
-  std::vector<Range> ranges_;
+  // What is known about each value, indexed by value id (value ids are
+  // dense), grown on demand.
+  struct PerValue {
+    Range range;
+    uint64_t hash = 0;  // of everything known about the value
+    bool proven = false;
+  };
+  std::vector<PerValue> perValue_;
   FactSet relations_;
   std::vector<Undo> undo_;
   void mixInto(ValueId a, uint64_t h) {
     cover(a);
-    allHash_ ^= valueTerm(a, valueHash_[a]);
-    valueHash_[a] ^= h;
-    allHash_ ^= valueTerm(a, valueHash_[a]);
+    uint64_t& mine = perValue_[a].hash;
+    allHash_ ^= valueTerm(a, mine);
+    mine ^= h;
+    allHash_ ^= valueTerm(a, mine);
   }
   /// One value's share of allHash_: 0 when nothing is known about it, and
   /// different for the same facts about two values.
@@ -163,9 +165,7 @@ class Facts {
     return x ^ (x >> 29);
   }
   uint64_t allHash_ = 0;
-  std::vector<uint64_t> valueHash_;
   uint64_t provenHash_ = 0;
-  std::vector<uint8_t> proven_;
   uint64_t maxEnd_ = 0;  // the captured length is known to be at least this
 };
 

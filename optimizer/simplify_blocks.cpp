@@ -62,13 +62,20 @@ bool constantForm(ValueTable& values, const State& s, bpf::Insn& insn) {
   }
 }
 
+/// Working storage reused from block to block (no allocation per block).
+struct Buffers {
+  std::vector<bpf::Insn> kept, out;
+  std::vector<State> before;  // state before each kept statement
+};
+
 /// Simplifies one block; sets `edges` when a successor changed.
-bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut, bool& edges) {
+bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut, bool& edges, Buffers& buf) {
   bool changed = false;
   // Forward: redundant writes and constant forms.
-  std::vector<bpf::Insn> kept;
-  std::vector<State> before;  // state before each kept statement
-  kept.reserve(b.stmts.size());
+  std::vector<bpf::Insn>& kept = buf.kept;
+  std::vector<State>& before = buf.before;
+  kept.clear();
+  before.clear();
   for (bpf::Insn insn : b.stmts) {
     if (constantForm(values, s, insn)) changed = true;
     State prior = s;
@@ -141,8 +148,8 @@ bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut, b
   // Backward: dead definitions that cannot reject.
   RegMask live = liveOut | usesOf(b.term);
   if (b.termKind == ir::TermKind::Branch && b.jt == b.jf) live = liveOut;  // a jump reads nothing
-  std::vector<bpf::Insn> out;
-  out.reserve(kept.size());
+  std::vector<bpf::Insn>& out = buf.out;
+  out.clear();
   for (size_t i = kept.size(); i-- > 0;) {
     const bpf::Insn& insn = kept[i];
     RegMask defs = defsOf(insn);
@@ -172,12 +179,13 @@ Change simplifyBlocks(ir::Program& p, Analyses& analyses) {
   const auto& entry = analyses.entry();
   auto live = analyses.live();  // a copy: updated as blocks shrink
   bool changed = false, edges = false;
+  Buffers buf;
   // Bottom-up so each block sees its successors' final needs.
   for (auto it = rpo.rbegin(); it != rpo.rend(); ++it) {
     ir::Block& b = p.blocks[*it];
     RegMask liveOut = 0;
     if (b.termKind == ir::TermKind::Branch) liveOut = live[b.jt] | live[b.jf];
-    changed |= simplifyBlock(values, b, entry[*it], liveOut, edges);
+    changed |= simplifyBlock(values, b, entry[*it], liveOut, edges, buf);
     live[*it] = blockLiveIn(b, liveOut);
   }
   return edges ? Change::Edges : changed ? Change::Statements : Change::None;

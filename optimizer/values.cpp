@@ -36,12 +36,7 @@ int memReg(uint32_t k) { return static_cast<int>(k & 15); }
 }  // namespace
 
 namespace {
-size_t slotOf(const ValueKey& key, size_t mask) {
-  uint64_t h = ValueKeyHash{}(key);
-  h ^= h >> 29;
-  h *= 0xBF58476D1CE4E5B9ull;
-  return static_cast<size_t>(h ^ (h >> 32)) & mask;
-}
+size_t slotOf(const ValueKey& key, size_t mask) { return ValueKeyHash{}(key) & mask; }
 }  // namespace
 
 void ValueTable::grow() {

@@ -47,11 +47,13 @@ struct ValueKey {
 
 struct ValueKeyHash {
   size_t operator()(const ValueKey& k) const {
-    uint64_t h = static_cast<uint64_t>(k.kind) * 0x9E3779B97F4A7C15ull;
-    h ^= (static_cast<uint64_t>(k.a) + 0x632BE59BD9B4E019ull + (h << 6) + (h >> 2));
-    h ^= (static_cast<uint64_t>(k.b) + 0x85EBCA77C2B2AE63ull + (h << 6) + (h >> 2));
-    h ^= (static_cast<uint64_t>(k.c) + 0xC2B2AE3D27D4EB4Full + (h << 6) + (h >> 2));
-    return static_cast<size_t>(h);
+    // A multiply per 64 bits of the key, then one mixing round, so that the
+    // low bits (the slot) depend on every bit (constants that differ only
+    // in their high bits, as network addresses do, must not collide).
+    uint64_t h = ((uint64_t{k.a} << 32) | k.b) * 0x9E3779B97F4A7C15ull;
+    h ^= ((uint64_t{k.c} << 8) | static_cast<uint64_t>(k.kind)) * 0xC2B2AE3D27D4EB4Full;
+    h = (h ^ (h >> 32)) * 0xBF58476D1CE4E5B9ull;
+    return static_cast<size_t>(h ^ (h >> 32));
   }
 };
 
