@@ -108,7 +108,11 @@ Expected<std::unique_ptr<PacketFilter>> makePacketFilter(Engine engine, bpf::Val
   if (engine == Engine::All) return Diagnostic::error("engine 'all' is only for 'sift bench'");
 #if SIFT_CLI_HAVE_JIT
   if (!jit::available()) return Diagnostic::error("the 'jit' engine is not available in this build (use '--engine vm')");
-  auto compiled = jit::compile(program);
+  // Captures are long next to a compile: start on O1 code at once and
+  // switch to O2 code when the filter's own thread has built it.
+  jit::CompileOptions options;
+  options.tierUp = true;
+  auto compiled = jit::compile(program, options);
   if (!compiled) return compiled.takeError();
   return std::unique_ptr<PacketFilter>(new JitFilter(std::move(compiled.value())));
 #else

@@ -20,6 +20,12 @@
 // (ThreadCodegen: a TargetMachine and its machine-code pipeline, built
 // once per thread and level).
 //
+// Tiering: with CompileOptions::tierUp, compile() starts a thread owned by
+// the filter that builds the same program at O2 and publishes the new
+// entry point with one release store; the first LLJIT stays alive (a call
+// may still be running its code) until the filter is destroyed, and the
+// destructor cancels or joins the thread first.
+//
 // What it keeps: each CompiledFilter owns its LLJIT (and so its code
 // memory), so filters are independent. Compiles on different threads
 // share nothing but LLVM's native-target registration, done once under a
@@ -31,9 +37,12 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <optional>
+#include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -68,15 +77,6 @@
 #include "sift/jit.h"
 
 namespace sift::jit {
-
-struct CompiledFilter::Impl {
-  std::unique_ptr<llvm::orc::LLJIT> jit;
-};
-
-CompiledFilter::CompiledFilter(std::unique_ptr<Impl> impl, Function function)
-    : impl_(std::move(impl)), function_(function) {}
-
-CompiledFilter::~CompiledFilter() = default;
 
 namespace {
 
@@ -562,35 +562,44 @@ class ThreadCompiler : public llvm::orc::IRCompileLayer::IRCompiler {
 
 bool available() { return hostTarget().ok; }
 
-Expected<std::unique_ptr<CompiledFilter>> compile(const bpf::ValidatedProgram& program,
-                                                  const CompileOptions& options) {
+namespace {
+
+// One compiled function and the LLJIT that owns its code.
+struct Built {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  CompiledFilter::Function function = nullptr;
+  CompileStats stats;
+  std::string ir;
+};
+
+// Compiles `insns` at `level` on the calling thread, with its code generator.
+Expected<Built> build(const std::vector<bpf::Insn>& insns, OptLevel level, bool keepIr) {
   const HostTarget& host = hostTarget();
   if (!host.ok) return Diagnostic::error("JIT not available on this host: " + host.error);
-  CompileStats stats;
+  Built built;
   auto started = Clock::now();
 
   llvm::orc::JITTargetMachineBuilder jtmb = *host.machine;
-  jtmb.setCodeGenOptLevel(codegenLevel(options.optLevel));
-  auto codegen = threadCodegen(jtmb, options.optLevel);
+  jtmb.setCodeGenOptLevel(codegenLevel(level));
+  auto codegen = threadCodegen(jtmb, level);
   if (!codegen) return llvmFailure("target machine creation", codegen.takeError());
   llvm::TargetMachine& tm = *(*codegen)->machine;
 
   auto context = std::make_unique<llvm::LLVMContext>();
-  context->setDiscardValueNames(!options.keepIr);  // names only help a reader of the IR
+  context->setDiscardValueNames(!keepIr);  // names only help a reader of the IR
   auto module = std::make_unique<llvm::Module>("sift_filter", *context);
   module->setDataLayout(tm.createDataLayout());
   module->setTargetTriple(tm.getTargetTriple().str());
-  if (auto s = FilterEmitter(*module, program.insns(), options.optLevel != OptLevel::O2).emit(); !s) return s.takeError();
+  if (auto s = FilterEmitter(*module, insns, level != OptLevel::O2).emit(); !s) return s.takeError();
   auto emitted = Clock::now();
-  stats.buildIr = emitted - started;
+  built.stats.buildIr = emitted - started;
 
-  if (options.optLevel != OptLevel::O0) optimize(*module, tm, options.optLevel);
+  if (level != OptLevel::O0) optimize(*module, tm, level);
   auto optimized = Clock::now();
-  stats.optimize = optimized - emitted;
+  built.stats.optimize = optimized - emitted;
 
-  std::string ir;
-  if (options.keepIr) {
-    llvm::raw_string_ostream os(ir);
+  if (keepIr) {
+    llvm::raw_string_ostream os(built.ir);
     module->print(os, nullptr);
   }
 
@@ -609,17 +618,81 @@ Expected<std::unique_ptr<CompiledFilter>> compile(const bpf::ValidatedProgram& p
   if (auto e = (*jit)->addIRModule(
           llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
     return llvmFailure("module registration", std::move(e));
+  // The lookup compiles and links the module, here, on this thread; no
+  // later lookup happens, so the compile layer (which refers to this
+  // thread's code generator) is never used again.
   auto address = (*jit)->lookup(kFunctionName);
   if (!address) return llvmFailure("code generation", address.takeError());
-  stats.codegen = Clock::now() - optimized;
+  built.stats.codegen = Clock::now() - optimized;
+  built.jit = std::move(*jit);
+  built.function = address->toPtr<CompiledFilter::Function>();
+  return built;
+}
 
+}  // namespace
+
+// The filter's LLJITs and its tier-up worker. The worker writes `tierUp`
+// (and the filter's tierUpStats_/tierUpError_) before it publishes the new
+// function with a release store; everyone else reads them only after
+// joining it, in waitForTierUp() or the destructor.
+struct CompiledFilter::Impl {
+  std::unique_ptr<llvm::orc::LLJIT> jit;     // the first compile's code
+  std::unique_ptr<llvm::orc::LLJIT> tierUp;  // the O2 code, once the worker has built it
+  std::atomic<bool> cancelled{false};
+  std::thread worker;
+};
+
+CompiledFilter::CompiledFilter(std::unique_ptr<Impl> impl, Function function)
+    : impl_(std::move(impl)), function_(function) {}
+
+// Destroying a filter whose recompile is still running waits for it (a few
+// milliseconds at most); a worker that sees `cancelled` before it starts
+// does nothing, and one that finishes after it publishes nothing.
+CompiledFilter::~CompiledFilter() {
+  impl_->cancelled.store(true, std::memory_order_relaxed);
+  if (impl_->worker.joinable()) impl_->worker.join();
+}
+
+OptLevel CompiledFilter::waitForTierUp() {
+  if (impl_->worker.joinable()) impl_->worker.join();
+  return level();
+}
+
+Expected<std::unique_ptr<CompiledFilter>> compile(const bpf::ValidatedProgram& program,
+                                                  const CompileOptions& options) {
+  auto built = build(program.insns(), options.optLevel, options.keepIr);
+  if (!built) return built.takeError();
   auto impl = std::make_unique<CompiledFilter::Impl>();
-  impl->jit = std::move(*jit);
-  std::unique_ptr<CompiledFilter> filter(
-      new CompiledFilter(std::move(impl), address->toPtr<CompiledFilter::Function>()));
-  filter->stats_ = stats;
-  filter->ir_ = std::move(ir);
+  impl->jit = std::move(built->jit);
+  std::unique_ptr<CompiledFilter> filter(new CompiledFilter(std::move(impl), built->function));
+  filter->level_.store(options.optLevel, std::memory_order_relaxed);
+  filter->stats_ = built->stats;
+  filter->ir_ = std::move(built->ir);
   filter->programSize_ = program.size();
+  if (options.tierUp && options.optLevel != OptLevel::O2) {
+    // The worker gets its own copy of the program and compiles with its
+    // own thread's code generator; `self` outlives it (the destructor
+    // joins it first).
+    CompiledFilter* self = filter.get();
+    try {
+      self->impl_->worker = std::thread([self, insns = program.insns()] {
+        CompiledFilter::Impl& impl = *self->impl_;
+        if (impl.cancelled.load(std::memory_order_relaxed)) return;
+        auto upgraded = build(insns, OptLevel::O2, /*keepIr=*/false);
+        if (!upgraded) {
+          self->tierUpError_ = upgraded.error().message;
+          return;
+        }
+        if (impl.cancelled.load(std::memory_order_relaxed)) return;
+        impl.tierUp = std::move(upgraded->jit);
+        self->tierUpStats_ = upgraded->stats;
+        self->level_.store(OptLevel::O2, std::memory_order_release);
+        self->function_.store(upgraded->function, std::memory_order_release);
+      });
+    } catch (const std::system_error& e) {
+      self->tierUpError_ = std::string("JIT cannot start the tier-up thread: ") + e.what();
+    }
+  }
   return filter;
 }
 

@@ -15,6 +15,8 @@ CompiledFilter::CompiledFilter(std::unique_ptr<Impl> impl, Function function)
 
 CompiledFilter::~CompiledFilter() = default;
 
+OptLevel CompiledFilter::waitForTierUp() { return level(); }
+
 bool available() { return false; }
 
 Expected<std::unique_ptr<CompiledFilter>> compile(const bpf::ValidatedProgram&,

@@ -23,7 +23,9 @@ constexpr uint32_t kBackwardJumpBudget = 1u << 24;
 template <Arg Size>
 inline bool loadAt(const uint8_t* p, size_t len, uint64_t off, uint32_t& out) {
   constexpr uint64_t n = Size == Arg::W ? 4 : Size == Arg::H ? 2 : 1;
-  if (off > len || n > len - off) return false;
+  // off is at most 2^33 (X + k, both 32-bit), so off + n cannot wrap:
+  // one compare where `off > len || n > len - off` needed two.
+  if (off + n > len) return false;
   const uint8_t* q = p + off;
   if constexpr (n == 4) {
     out = (uint32_t(q[0]) << 24) | (uint32_t(q[1]) << 16) | (uint32_t(q[2]) << 8) | uint32_t(q[3]);

@@ -12,12 +12,20 @@
 // CompiledFilter never interfere. Each CompiledFilter owns its own LLJIT
 // instance; destroying the filter frees its code.
 //
+// Tiering (CompileOptions::tierUp): compile() returns as soon as the
+// quick level is ready, and the filter recompiles itself at O2 on a
+// thread of its own; when that code is ready, run() switches to it with
+// one atomic store. Calls never wait and never see a half-built function;
+// the quick code stays alive until the filter is destroyed, which waits
+// for (or cancels) a recompile still running.
+//
 // The JIT is optional at build time (CMake option SIFT_WITH_LLVM). In a
 // build without LLVM, available() is false and compile() returns the
 // Diagnostic "JIT not available in this build"; callers then use
 // vm::run, which gives the same results. See docs/jit.md.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -41,6 +49,10 @@ enum class OptLevel : uint8_t {
 
 struct CompileOptions {
   OptLevel optLevel = OptLevel::O1;
+  /// Tiering, for long captures: after compiling at optLevel (when it is
+  /// below O2), recompile at O2 in the background and switch to that code
+  /// when it is ready. compile() takes no longer; see CompiledFilter::level().
+  bool tierUp = false;
   /// Keep the textual LLVM IR (after optimization) in CompiledFilter::ir(),
   /// for `--print-ir`-style debugging and tests.
   bool keepIr = false;
@@ -77,15 +89,30 @@ class CompiledFilter {
   /// the packet's original length, what `ld #pktlen` sees. Returns what
   /// the program returns: 0 rejects, anything else is the snap length.
   uint32_t run(std::span<const uint8_t> packet, uint32_t wireLength) const {
-    return function_(packet.data(), clampLength(packet.size()), wireLength);
+    return function()(packet.data(), clampLength(packet.size()), wireLength);
   }
   /// The same, with the wire length equal to the captured length.
   uint32_t run(std::span<const uint8_t> packet) const {
     return run(packet, clampLength(packet.size()));
   }
 
-  Function function() const { return function_; }
+  /// The entry point run() calls now (it changes once, on tier-up).
+  Function function() const { return function_.load(std::memory_order_acquire); }
+  /// The level of the code function() returns.
+  OptLevel level() const { return level_.load(std::memory_order_acquire); }
+  /// Waits until a tier-up started by compile() has finished and returns
+  /// level(): O2 once it has switched, the first level if there was no
+  /// tier-up or it failed (tierUpError() says why). Call it from the
+  /// filter's owner, not from several threads at once.
+  OptLevel waitForTierUp();
+  /// Why the background recompile failed (empty if it did not); valid
+  /// after waitForTierUp().
+  const std::string& tierUpError() const { return tierUpError_; }
+  /// The first compile's stages.
   const CompileStats& stats() const { return stats_; }
+  /// The background recompile's stages; valid after waitForTierUp()
+  /// returned O2.
+  const CompileStats& tierUpStats() const { return tierUpStats_; }
   /// The optimized LLVM IR, when CompileOptions::keepIr was set.
   const std::string& ir() const { return ir_; }
   /// Number of cBPF instructions compiled.
@@ -103,8 +130,11 @@ class CompiledFilter {
   }
 
   std::unique_ptr<Impl> impl_;
-  Function function_;
+  std::atomic<Function> function_;
+  std::atomic<OptLevel> level_{OptLevel::O0};
   CompileStats stats_;
+  CompileStats tierUpStats_;
+  std::string tierUpError_;
   std::string ir_;
   size_t programSize_ = 0;
 };

@@ -132,3 +132,74 @@ TEST_CASE("jit: compiles on four threads at once") {
   CHECK(failed == 0);
   CHECK(wrong == 0);
 }
+
+TEST_CASE("jit: tier-up switches to O2 code while four threads run the filter") {
+  if (!jit::available()) return;
+  auto program = validated(stateful());
+  jit::CompileOptions options;
+  options.tierUp = true;
+  auto compiled = jit::compile(program, options);
+  REQUIRE(compiled.ok());
+  std::unique_ptr<jit::CompiledFilter> filter = std::move(compiled).value();
+  const jit::CompiledFilter::Function first = filter->function();
+
+  jittest::Rng rng(11);
+  std::vector<jittest::RandomPacket> packets;
+  std::vector<uint32_t> expected;
+  for (int i = 0; i < 500; ++i) {
+    packets.push_back(jittest::randomPacket(rng, 80));
+    expected.push_back(vm::run(program, packets.back().bytes, packets.back().wireLength));
+  }
+  // The threads run until they have seen the O2 code for a while (or,
+  // should the recompile fail, until the owner has waited for it).
+  std::atomic<bool> settled{false};
+  std::atomic<uint64_t> wrong{0};
+  std::atomic<uint64_t> runsOnO2{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      while (!settled.load()) {
+        for (size_t i = 0; i < packets.size(); ++i) {
+          const bool o2 = filter->level() == jit::OptLevel::O2;
+          if (filter->run(packets[i].bytes, packets[i].wireLength) != expected[i]) ++wrong;
+          if (o2) ++runsOnO2;
+        }
+      }
+    });
+  }
+  const jit::OptLevel level = filter->waitForTierUp();
+  while (level == jit::OptLevel::O2 && runsOnO2.load() < 4 * packets.size()) std::this_thread::yield();
+  settled = true;
+  for (auto& th : threads) th.join();
+  CHECK(filter->tierUpError() == "");
+  CHECK(level == jit::OptLevel::O2);
+  CHECK((filter->function() != first));
+  CHECK(filter->tierUpStats().total().count() > 0);
+  CHECK(wrong == 0);
+  for (size_t i = 0; i < packets.size(); ++i) CHECK(filter->run(packets[i].bytes, packets[i].wireLength) == expected[i]);
+}
+
+TEST_CASE("jit: a filter destroyed while its tier-up runs, and tier-up at O2 or without the option") {
+  if (!jit::available()) return;
+  jittest::Rng rng(12);
+  jit::CompileOptions options;
+  options.tierUp = true;
+  for (int i = 0; i < 20; ++i) {
+    auto program = bpf::validate(jittest::randomProgram(rng), bpf::Profile::Libpcap);
+    REQUIRE(program.ok());
+    auto filter = jit::compile(*program, options);
+    REQUIRE(filter.ok());
+    auto packet = jittest::randomPacket(rng);
+    CHECK((*filter)->run(packet.bytes, packet.wireLength) == vm::run(*program, packet.bytes, packet.wireLength));
+    // Destroyed at once: the destructor cancels or waits for the worker.
+  }
+  auto program = validated(stateful());
+  options.optLevel = jit::OptLevel::O2;  // already at the top level: nothing to do
+  auto top = jit::compile(program, options);
+  REQUIRE(top.ok());
+  CHECK((*top)->waitForTierUp() == jit::OptLevel::O2);
+  auto plain = jit::compile(program);  // no tier-up asked for
+  REQUIRE(plain.ok());
+  CHECK((*plain)->waitForTierUp() == jit::OptLevel::O1);
+  CHECK((*plain)->level() == jit::OptLevel::O1);
+}
