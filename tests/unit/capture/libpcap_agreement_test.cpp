@@ -370,6 +370,46 @@ TEST_CASE("shared captures: randomly damaged copies agree with libpcap") {
   MESSAGE((cases - differ) << " of " << cases << " randomly damaged copies of " << chosen.size()
                            << " shared captures agree with libpcap");
 }
+
+TEST_CASE("shared captures: every file cut short is read as far as libpcap reads it, then refused at an offset") {
+  auto entries = readManifest();
+  if (entries.empty()) {
+    MESSAGE("skipped: no shared captures at '" << kPcapsDir << "/MANIFEST.tsv'");
+    return;
+  }
+  // Each file cut one byte short (inside the last packet or block), at
+  // half its size, and inside its first record or block after the file
+  // header: sift must deliver exactly libpcap's packets, fail where
+  // libpcap fails, and say at which byte offset the damage is.
+  size_t cases = 0, differ = 0, refusals = 0;
+  for (const auto& e : entries) {
+    std::ifstream in(kPcapsDir + "/" + e.file, std::ios::binary);
+    std::vector<uint8_t> original((std::istreambuf_iterator<char>(in)), {});
+    bool ng = e.format == "pcapng";
+    std::vector<size_t> cuts = {original.size() - 1, original.size() / 2, ng ? size_t(40) : size_t(30)};
+    for (size_t cut : cuts) {
+      if (cut >= original.size()) continue;
+      std::vector<uint8_t> bytes(original.begin(), original.begin() + std::ptrdiff_t(cut));
+      auto o = libpcapMemory(bytes);
+      auto s = siftRead(openMemory(bytes, "cut"));
+      std::string difference = compare(s, o);
+      INFO(e.file << " cut to " << cut << " of " << original.size() << " bytes");
+      CHECK(difference == "");
+      ++cases;
+      if (!difference.empty()) ++differ;
+      if (!o.error.empty() || !o.opened) {
+        ++refusals;
+        // Where: a byte offset, or the file header for files cut inside it.
+        const std::string& why = s.drained.error;
+        CHECK_MESSAGE((why.find("at offset ") != std::string::npos || why.find("file header") != std::string::npos),
+                      why);
+      }
+    }
+  }
+  MESSAGE((cases - differ) << " of " << cases << " cut-short copies of " << entries.size()
+                           << " shared captures agree with libpcap (" << refusals << " refused by both)");
+  CHECK(refusals > 0);
+}
 #else
 TEST_CASE("libpcap agreement") { MESSAGE("skipped: built without libpcap"); }
 #endif
