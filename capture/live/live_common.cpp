@@ -147,7 +147,12 @@ Expected<UserspaceFilter> UserspaceFilter::make(const bpf::Program& program, boo
   if (!v) return Diagnostic::error("filter program is not valid: " + v.error().message);
   UserspaceFilter f;
   if (allowJit && jit::available()) {
-    if (auto compiled = jit::compile(*v)) f.jit_ = std::shared_ptr<jit::CompiledFilter>(std::move(compiled.value()));
+    // A live capture is long next to a compile: O1 code at once, O2 code
+    // when the filter's own thread has built it.
+    jit::CompileOptions options;
+    options.tierUp = true;
+    if (auto compiled = jit::compile(*v, options))
+      f.jit_ = std::shared_ptr<jit::CompiledFilter>(std::move(compiled.value()));
   }
   f.program_ = std::make_shared<const vm::Prepared>(*v);
   return f;
