@@ -20,16 +20,16 @@ const std::vector<ir::BlockId>& Analyses::idom() {
 }
 
 const std::vector<State>& Analyses::entry() {
-  if (!entry_) {
-    exit_.emplace();
-    entry_ = entryStates(p_, values_, rpo(), preds(), &*exit_);
+  if (!statesValid_) {
+    entryStates(p_, values_, rpo(), preds(), entry_, exit_);
+    statesValid_ = true;
   }
-  return *entry_;
+  return entry_;
 }
 
 const std::vector<State>& Analyses::exit() {
   entry();
-  return *exit_;
+  return exit_;
 }
 
 const std::vector<RegMask>& Analyses::live() {
@@ -38,8 +38,7 @@ const std::vector<RegMask>& Analyses::live() {
 }
 
 void Analyses::statementsChanged() {
-  entry_.reset();
-  exit_.reset();
+  statesValid_ = false;  // the storage stays for the next computation
   live_.reset();
 }
 

@@ -42,7 +42,8 @@ class Analyses {
   ValueTable values_;
   std::optional<std::vector<ir::BlockId>> rpo_, idom_;
   std::optional<Preds> preds_;
-  std::optional<std::vector<State>> entry_, exit_;
+  std::vector<State> entry_, exit_;
+  bool statesValid_ = false;
   std::optional<std::vector<RegMask>> live_;
 };
 

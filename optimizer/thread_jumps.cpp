@@ -158,6 +158,9 @@ class Walker {
       for (const bpf::Insn& insn : b.stmts) touched_ |= usesOf(insn) | defsOf(insn);
       touched_ |= usesOf(b.term);
     }
+    // About one step per edge in a host list: reserving spares the copies
+    // (and the fresh pages) of growing the array step by step.
+    steps_.reserve(2 * p.blocks.size());
   }
 
   /// Follows decided blocks from `start`, arriving with state `s`; returns

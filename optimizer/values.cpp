@@ -299,10 +299,11 @@ std::vector<ir::BlockId> immediateDominators(const ir::Program& p, const std::ve
   return idom;
 }
 
-std::vector<State> entryStates(const ir::Program& p, ValueTable& values, const std::vector<ir::BlockId>& rpo,
-                               const Preds& preds, std::vector<State>* exits) {
+void entryStates(const ir::Program& p, ValueTable& values, const std::vector<ir::BlockId>& rpo, const Preds& preds,
+                 std::vector<State>& in, std::vector<State>& out) {
   const size_t n = p.blocks.size();
-  std::vector<State> in(n), out(n);
+  in.assign(n, State{});
+  out.assign(n, State{});
   std::vector<uint8_t> done(n, 0);
   for (ir::BlockId id : rpo) {
     State s;
@@ -332,8 +333,6 @@ std::vector<State> entryStates(const ir::Program& p, ValueTable& values, const s
     out[id] = s;
     done[id] = 1;
   }
-  if (exits) *exits = std::move(out);
-  return in;
 }
 
 RegMask blockLiveIn(const ir::Block& b, RegMask live) {

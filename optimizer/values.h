@@ -145,9 +145,10 @@ std::vector<ir::BlockId> immediateDominators(const ir::Program& p, const std::ve
 /// Value-number states at block entry (the meet over predecessors: a
 /// register keeps a value only when all predecessors agree; otherwise it
 /// gets a fresh opaque value). The entry starts with A = X = M[*] = 0.
-/// When `exits` is given it receives the states at block exit.
-std::vector<State> entryStates(const ir::Program& p, ValueTable& values, const std::vector<ir::BlockId>& rpo,
-                               const Preds& preds, std::vector<State>* exits = nullptr);
+/// `exits` receives the states at block exit. Both vectors are refilled in
+/// place, so recomputing the states of a program reuses their memory.
+void entryStates(const ir::Program& p, ValueTable& values, const std::vector<ir::BlockId>& rpo, const Preds& preds,
+                 std::vector<State>& entries, std::vector<State>& exits);
 
 /// Registers live on entry to each block.
 std::vector<RegMask> liveIn(const ir::Program& p, const std::vector<ir::BlockId>& rpo);
