@@ -42,6 +42,40 @@ std::string opText(const OpInfo& info, const Insn& insn, size_t pc) {
   return out;
 }
 
+// Linux's check_load_and_stores: one forward pass (all jumps go forward)
+// tracking which cells are written on every path to each instruction.
+// As in the kernel, the instruction after a return inherits the state
+// as if the return fell through. Calls `onRead(pc, insn)` for every read of
+// a cell that may be unwritten there, then counts that cell as written.
+// Expects opcodes known, cells in range and jumps forward and in range.
+template <class OnRead>
+void scanScratchReads(const Program& p, OnRead onRead) {
+  constexpr uint16_t kAll = 0xffff;
+  const size_t n = p.insns.size();
+  std::vector<uint16_t> atPc(n, kAll);
+  uint16_t valid = 0;
+  for (size_t pc = 0; pc < n; ++pc) {
+    const Insn& insn = p.insns[pc];
+    const OpInfo* info = opInfo(insn.code);
+    valid &= atPc[pc];
+    if (info->writesScratch()) {
+      valid |= static_cast<uint16_t>(1u << insn.k);
+    } else if (info->readsScratch()) {
+      if (!(valid & (1u << insn.k))) {
+        onRead(pc, insn);
+        valid |= static_cast<uint16_t>(1u << insn.k);
+      }
+    } else if (info->shape == Shape::Jump) {
+      atPc[pc + 1 + insn.k] &= valid;
+      valid = kAll;
+    } else if (info->isConditional()) {
+      atPc[pc + 1 + insn.jt] &= valid;
+      atPc[pc + 1 + insn.jf] &= valid;
+      valid = kAll;
+    }
+  }
+}
+
 class Checker {
  public:
   Checker(const Program& p, Profile profile) : p_(p), profile_(profile), n_(p.insns.size()) {}
@@ -142,36 +176,15 @@ class Checker {
     return true;
   }
 
-  // Linux's check_load_and_stores: one forward pass (all jumps go forward)
-  // tracking which cells are written on every path to each instruction.
-  // As in the kernel, the instruction after a return inherits the state
-  // as if the return fell through.
   bool checkScratchInit() {
-    constexpr uint16_t kAll = 0xffff;
-    std::vector<uint16_t> atPc(n_, kAll);
-    uint16_t valid = 0;
-    for (size_t pc = 0; pc < n_; ++pc) {
-      const Insn& insn = p_.insns[pc];
-      const OpInfo* info = opInfo(insn.code);
-      valid &= atPc[pc];
-      if (info->writesScratch()) {
-        valid |= static_cast<uint16_t>(1u << insn.k);
-      } else if (info->readsScratch()) {
-        if (!(valid & (1u << insn.k))) {
-          return fail(pc, "uninitialized-scratch",
-                      at(pc) + "'" + opText(*info, insn, pc) + "' may read M[" + std::to_string(insn.k) +
-                          "] before it is written");
-        }
-      } else if (info->shape == Shape::Jump) {
-        atPc[pc + 1 + insn.k] &= valid;
-        valid = kAll;
-      } else if (info->isConditional()) {
-        atPc[pc + 1 + insn.jt] &= valid;
-        atPc[pc + 1 + insn.jf] &= valid;
-        valid = kAll;
-      }
-    }
-    return true;
+    bool ok = true;
+    scanScratchReads(p_, [&](size_t pc, const Insn& insn) {
+      if (!ok) return;
+      ok = fail(pc, "uninitialized-scratch",
+                at(pc) + "'" + opText(*opInfo(insn.code), insn, pc) + "' may read M[" + std::to_string(insn.k) +
+                    "] before it is written");
+    });
+    return ok;
   }
 
   const Program& p_;
@@ -181,6 +194,16 @@ class Checker {
 };
 
 }  // namespace
+
+uint16_t unwrittenScratchReads(const Program& p) {
+  // Only a program the kernel's other rules accept can be scanned (jumps
+  // forward and in range, cells in range).
+  ValidationError why;
+  if (!validate(p, Profile::Kernel, &why) && why.rule != "uninitialized-scratch") return 0;
+  uint16_t cells = 0;
+  scanScratchReads(p, [&](size_t, const Insn& insn) { cells |= static_cast<uint16_t>(1u << insn.k); });
+  return cells;
+}
 
 bool validate(const Program& p, Profile profile, ValidationError* why) {
   return Checker(p, profile).run(why);

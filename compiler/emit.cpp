@@ -15,6 +15,13 @@
 //    a 32-bit offset.
 // Marks only go from near to far, so the layout loop ends after at most one
 // round per branch, in practice two or three rounds, each linear.
+//
+// Last, every scratch cell that Linux's checker finds read before any
+// write on some path gets `st M[k]` of 0 at the very start (A is 0 there,
+// and `ld #0` says so). The engines and libpcap master start with zeroed
+// cells, so verdicts do not change; the kernel, which refuses such reads,
+// then accepts the program. This runs on the final program, after the
+// optimizer, so nothing can drop the stores or add a read they miss.
 #include "compiler/emit.h"
 
 #include <algorithm>
@@ -27,6 +34,7 @@ namespace sift::compiler {
 namespace {
 
 constexpr uint16_t kJa = 0x05;  // BPF_JMP | BPF_JA
+constexpr uint16_t kLdImm = 0x00, kSt = 0x02;
 constexpr size_t kMaxOffset = 255;
 
 /// One slot of the output: a block, or a copy of a return block.
@@ -174,7 +182,18 @@ Expected<bpf::Program> emit(const ir::Program& p) {
     if (tJa) out.insns.push_back(bpf::Insn{kJa, 0, 0, static_cast<uint32_t>(start[b.jt] - (tSlot + 1))});
     if (fJa) out.insns.push_back(bpf::Insn{kJa, 0, 0, static_cast<uint32_t>(start[b.jf] - (fSlot + 1))});
   }
+  zeroUnwrittenScratch(out);
   return out;
+}
+
+void zeroUnwrittenScratch(bpf::Program& program) {
+  const uint16_t cells = bpf::unwrittenScratchReads(program);
+  if (cells == 0) return;
+  // Jumps are relative, so code put in front leaves every offset valid.
+  std::vector<bpf::Insn> zeroing{bpf::Insn{kLdImm, 0, 0, 0}};
+  for (uint32_t k = 0; k < bpf::kMemWords; ++k)
+    if (cells & (1u << k)) zeroing.push_back(bpf::Insn{kSt, 0, 0, k});
+  program.insns.insert(program.insns.begin(), zeroing.begin(), zeroing.end());
 }
 
 }  // namespace sift::compiler

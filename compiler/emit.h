@@ -12,6 +12,13 @@ namespace sift::compiler {
 /// after its branch where possible), then resolves jump offsets. A
 /// conditional whose target lies 256 or more instructions away jumps to a
 /// `ja` placed right after it, which carries the 32-bit offset.
+/// Last, zeroUnwrittenScratch.
 Expected<bpf::Program> emit(const ir::Program& program);
+
+/// Puts `ld #0; st M[k]` in front of the program for every cell k that
+/// some path may read before writing (bpf::unwrittenScratchReads): the
+/// verdicts stay those of zeroed scratch memory, and Linux's checker
+/// accepts the program.
+void zeroUnwrittenScratch(bpf::Program& program);
 
 }  // namespace sift::compiler

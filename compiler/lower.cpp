@@ -155,13 +155,20 @@ ir::Program acceptAll(uint32_t snaplen) {
 Expected<ir::Program> lower(const ast::Tree& tree, const LowerOptions& options) {
   const LinkLayer* link = findLinkLayer(options.linktype);
   if (!link) {
-    // The empty expression needs nothing from the link layer.
-    if (!tree.root) return acceptAll(options.snaplen);
     std::string name = linktypeName(options.linktype);
     Span all{0, static_cast<uint32_t>(tree.source.size())};
-    if (awaitingRow(options.linktype))
+    if (awaitingRow(options.linktype)) {
+      // libpcap compiles the empty expression there, needing nothing from
+      // the link layer.
+      if (!tree.root) return acceptAll(options.snaplen);
       return Diagnostic::error(all, "filters on DLT_" + name + " are not supported yet");
-    return Diagnostic::error(all, "unknown data link type " + std::to_string(options.linktype));
+    }
+    // libpcap refuses any expression, the empty one too, for a link type it
+    // does not know.
+    return Diagnostic::error(all, "unknown data link type " + std::to_string(options.linktype) +
+                                      ": no filter compiles for it, not even the empty one (sift --list-linktypes "
+                                      "shows the link types libpcap knows; on DLT 104 to 289 it allows "
+                                      "link[...], len, less and greater)");
   }
   if (!tree.root) return acceptAll(options.snaplen);
   detail::Lowerer lw(*link, options);

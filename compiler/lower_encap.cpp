@@ -212,15 +212,6 @@ ir::Fragment Lowerer::pppoe(const ast::Node& n) {
 }
 
 ir::Fragment Lowerer::geneve(const ast::Node& n) {
-  if (row_->ieee80211) {
-    // libpcap 1.10.3 hands Geneve's offsets the 802.11 payload's scratch
-    // register and never writes the one its tests read.
-    const Span kw{n.span.begin, n.span.begin + static_cast<uint32_t>(n.keywordText.size())};
-    return fail(kw, "'geneve' is not supported on " + linkName() +
-                        ": libpcap 1.10.3 compiles it to a program that reads a scratch cell it never writes, "
-                        "so no verdict can be trusted; it works on link types without a variable-length "
-                        "802.11 header, such as DLT_EN10MB");
-  }
   const bool hasVni = n.keywordArg.has_value();
   const uint32_t vni = hasVni ? n.keywordArg->number << 8 : 0;  // the VNI fills the word's upper 3 bytes
   const Offset nl = state.net;
@@ -241,15 +232,20 @@ ir::Fragment Lowerer::geneve(const ast::Node& n) {
   hlen.push_back(op::insn(op::kTxa));
   v4 = both(std::move(v4), builder.test(std::move(hlen), op::kJeq | op::kJumpX, 0));
   // Over IPv6 (no extension headers): the same at fixed offsets; then
-  // A = X = 40, as libpcap has it (without a run-time part).
+  // A = X = 40 plus the run-time part of the network offset, if any.
   const Offset udp6 = nl.plus(kIp6HeaderLength);
   ir::Fragment v6 = linkProto(kEtherTypeIp6);
   v6 = both(std::move(v6), both(loadTest(nl.plus(kIp6NextHeaderOffset), 1, 0xff, op::kJeq, kUdp),
                                 loadTest(udp6.plus(2), 2, 0xffff, op::kJeq, kGenevePort)));
   v6 = both(std::move(v6), loadTest(udp6.plus(kUdpHeaderBytes), 1, 0xc0, op::kJeq, 0));
   if (hasVni) v6 = both(std::move(v6), loadTest(udp6.plus(kUdpHeaderBytes + 4), 4, 0xffffff00, op::kJeq, vni));
-  v6 = both(std::move(v6), builder.test({op::insn(op::kLdImm, kIp6HeaderLength), op::insn(op::kTax)},
-                                        op::kJeq | op::kJumpX, 0));
+  std::vector<bpf::Insn> hlen6{op::insn(op::kLdImm, kIp6HeaderLength)};
+  if (nl.variable()) {  // plus the run-time part of the network offset
+    hlen6.insert(hlen6.begin(), op::insn(op::kLdxMem, cellOf(nl)));
+    hlen6.push_back(op::insn(op::kAluX | op::kAdd));
+  }
+  hlen6.push_back(op::insn(op::kTax));
+  v6 = both(std::move(v6), builder.test(std::move(hlen6), op::kJeq | op::kJumpX, 0));
   ir::Fragment f = either(std::move(v4), std::move(v6));
   if (failed()) return f;
 
@@ -281,7 +277,10 @@ ir::Fragment Lowerer::geneve(const ast::Node& n) {
   builder.patch(ethernet.falseExits, done.entry);
   f = both(std::move(f), ir::Fragment{start.entry, done.trueExits, done.falseExits});
 
-  retargetRowPayload(static_cast<int>(payloadCell));
+  // libpcap's prologue writes the row's run-time offsets into the
+  // registers the link header and payload have when parsing ends: Geneve's
+  // (lower_offsets.cpp). The cells its own tests read stay unwritten.
+  retargetRowOffsets(static_cast<int>(headerCell), static_cast<int>(payloadCell));
   state.layer = findLinkLayer(kDltEn10mb);
   state.header = Offset{0, static_cast<int>(headerCell)};
   state.type = Offset{0, static_cast<int>(typeCell)};

@@ -235,10 +235,11 @@ class Lowerer {
   /// (leaving the row's run-time payload cell pending when no load has
   /// needed it yet).
   void beginMoving();
-  /// libpcap's prologue writes the payload offset of the row into the
-  /// register its payload place has when parsing ends; `geneve` moves that
-  /// to its own payload register.
-  void retargetRowPayload(int cell);
+  /// libpcap's prologue writes the payload offset of the row (and the
+  /// radio header's length) into the registers its payload (and link
+  /// header) places have when parsing ends; `geneve` moves those to its
+  /// own registers.
+  void retargetRowOffsets(int headerCell, int payloadCell);
   /// A fragment that runs `stmts` and is always true.
   ir::Fragment run(std::vector<bpf::Insn> stmts);
 
@@ -258,7 +259,8 @@ class Lowerer {
   int headerCell_ = Offset::kNoCell;   // the link-layer header's variable part
   int payloadCell_ = Offset::kNoCell;  // the link-layer payload's
   /// pppoes behind a radio header: libpcap never writes the header's
-  /// register, so the prologue stores 0 there (lower_encap.cpp).
+  /// register, so the prologue does not either (emit zeroes the cell at
+  /// the start, as every cell read before a write; lower_encap.cpp).
   bool headerCellUnwritten_ = false;
   /// Pending cells: the cell each got, kNoCell until its first load;
   /// rowPayload for the one standing for the row's payload cell.

@@ -67,8 +67,10 @@ Offset Lowerer::rowPayloadPlace() {
   return Offset{0, rowPayloadPending_};
 }
 
-void Lowerer::retargetRowPayload(int cell) {
-  if (row_->payloadOffset && !row_->ieee80211) payloadCell_ = cell;
+void Lowerer::retargetRowOffsets(int headerCell, int payloadCell) {
+  if (row_->payloadOffset) payloadCell_ = payloadCell;
+  // (A radio header's length, on the 802.11 rows with one.)
+  if (row_->prefixLength) headerCell_ = headerCell;
 }
 
 std::vector<bpf::Insn> Lowerer::loadAt(Offset at, uint32_t k, uint8_t size) {
@@ -195,8 +197,6 @@ ir::Fragment Lowerer::prologue(ir::Fragment body) {
     header = Offset{0, headerCell_};
   }
   if (payloadCell_ != Offset::kNoCell) then(link().payloadOffset(*this, header, payloadCell_));
-  if (headerCellUnwritten_ && headerCell_ != Offset::kNoCell)
-    then(straight({op::insn(op::kLdImm, 0), op::insn(op::kSt, static_cast<uint32_t>(headerCell_))}));
   // (A live vlan's cells start at 0 when no other run-time offset is
   // computed, as in libpcap.)
   if (!code && !vlanCellInit.empty()) then(straight(vlanCellInit));

@@ -72,6 +72,11 @@ class ValidatedProgram {
 Expected<ValidatedProgram> validate(const Program& p, Profile profile);
 /// The same check, reporting the structured error instead.
 bool validate(const Program& p, Profile profile, ValidationError* why);
+/// The scratch cells (bit n for M[n]) that Linux's checker finds read
+/// before any write on some path ("uninitialized-scratch"); a program
+/// that stores 0 into them first passes that rule. 0 when the program
+/// breaks another kernel rule that rules out the scan (a backward jump).
+uint16_t unwrittenScratchReads(const Program& p);
 
 /// tcpdump's three listing formats.
 enum class ListingFormat : uint8_t {
