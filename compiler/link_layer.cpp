@@ -103,6 +103,12 @@ constexpr LinkLayer ppi(uint32_t dlt, std::string_view name) {
   l.vlanTags = false;  // libpcap 1.10.3 has no VLAN support for PPI
   return l;
 }
+/// An 802.11 row whose radio header `radio[...]` indexes (libpcap 1.10.3:
+/// radiotap, AVS and Prism, not PPI).
+constexpr LinkLayer withRadio(LinkLayer l) {
+  l.features |= kRadioHeader;
+  return l;
+}
 constexpr LinkLayer fixed(uint32_t dlt, std::string_view name, uint16_t etherType) {
   LinkLayer l = row(dlt, name, TypeField::Fixed, 0, 0);
   l.fixedEtherType = etherType;
@@ -279,7 +285,7 @@ constexpr LinkLayer kRows[] = {
     // pf log: a variable-length header with the address family at 1.
     pflogRow(),
     // 802.11 after a Prism (or AVS) monitor header.
-    wlanRow(119, "PRISM_HEADER", ieee80211::prismLength),
+    withRadio(wlanRow(119, "PRISM_HEADER", ieee80211::prismLength)),
     // IP over Fibre Channel (RFC 2625): MACs at 2 and 10, LLC at 16.
     withMac(llcLink(122, "IP_OVER_FC", 16, LlcFrames::None), kFibreChannelMacs),
     // Sun raw ATM: a 4-byte pseudo-header (flags and type, VPI, VCI)
@@ -294,7 +300,7 @@ constexpr LinkLayer kRows[] = {
     }(),
     // 802.11 after a radiotap header, whose flags may say the MAC header
     // is padded to 4 bytes.
-    wlanRow(127, "IEEE802_11_RADIO", ieee80211::littleEndianLength, ieee80211::radiotapPayloadOffset),
+    withRadio(wlanRow(127, "IEEE802_11_RADIO", ieee80211::littleEndianLength, ieee80211::radiotapPayloadOffset)),
     // Linux ARCnet: two more bytes (offset) before the type byte.
     withMac8(codes(129, "ARCNET_LINUX", 4, 8, kArcnetCodes), kArcnetMacs),
     juniper(130, "JUNIPER_MLPPP", 4, 3),
@@ -314,7 +320,7 @@ constexpr LinkLayer kRows[] = {
     byteOnly(143, "DOCSIS"),
     byteOnly(144, "LINUX_IRDA"),
     // 802.11 after an AVS radio header.
-    wlanRow(163, "IEEE802_11_RADIO_AVS", ieee80211::avsLength),
+    withRadio(wlanRow(163, "IEEE802_11_RADIO_AVS", ieee80211::avsLength)),
     juniper(164, "JUNIPER_MONITOR", 12, 11),
     withLlcFrames(magic(165, "BACNET_MS_TP", kUnsetNetOffset, kMstpPreamble), LlcFrames::None, kUnsetNetOffset),
     // PPP as pppd writes it: the first byte is the direction.
@@ -460,6 +466,7 @@ std::string linkCapabilities(const LinkLayer& l) {
   if (l.sunatmHeader) words.insert(words.end(), {"vpi/vci", "lane", "oam/metac/bcc/sc/ilmic/connectmsg"});
   if (l.mtp2LengthIndicator) words.insert(words.end(), {"fisu/lssu/msu", "sio/opc/dpc/sls", "(and h- forms)"});
   if (l.features & kPflogFields) words.insert(words.end(), {"on", "rset", "rnr", "srnr", "reason", "action"});
+  if (l.features & kRadioHeader) words.emplace_back("radio[]");
   words.insert(words.end(), {"link[]", "len"});
   std::string out;
   for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;

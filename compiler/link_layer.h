@@ -61,6 +61,7 @@ using FrameCheckHook = ir::Fragment (*)(detail::Lowerer& lowerer);
 /// Header fields some link types have and lowering knows how to test.
 enum LinkFeature : uint8_t {
   kPflogFields = 1,  // on/ifname, rset, rnr, srnr, reason, action
+  kRadioHeader = 2,  // radio[...]: a radio header at the frame's first byte (radiotap, AVS, Prism)
 };
 
 /// What the link-layer type field holds, i.e. how `ether proto N` (and

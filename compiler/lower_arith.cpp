@@ -193,9 +193,19 @@ Value Lowerer::arith(const ast::Arith& a) {
   const std::string name = a.protoText.empty() ? ast::protoName(a.proto) : a.protoText;
   const Span protoSpan = a.protoSpan.empty() ? a.span : a.protoSpan;
 
-  enum class Base { Link, Network, Ipv4Transport, Icmp6 } base;
+  enum class Base { Radio, Link, Network, Ipv4Transport, Icmp6 } base;
   std::optional<ast::Proto> abbrevProto;
   switch (a.proto) {
+    case ast::Proto::Radio:
+      // From the frame's first byte, where the radio header is (libpcap
+      // checks the link type current here: not after pppoes or geneve).
+      if (!(link().features & kRadioHeader)) {
+        fail(protoSpan, "'radio' is not supported on " + linkName() + ", which has no radio header; radio[...] "
+                        "works on " + rowsWith([](const LinkLayer& r) { return (r.features & kRadioHeader) != 0; }));
+        return v;
+      }
+      base = Base::Radio;
+      break;
     case ast::Proto::Link: base = Base::Link; break;
     case ast::Proto::Ip: case ast::Proto::Ip6: case ast::Proto::Arp: case ast::Proto::Rarp:
     case ast::Proto::Atalk: case ast::Proto::Decnet: case ast::Proto::Lat: case ast::Proto::Sca:
@@ -218,6 +228,7 @@ Value Lowerer::arith(const ast::Arith& a) {
   const uint8_t size = a.size;
   Offset base0;
   switch (base) {
+    case Base::Radio: base0 = Offset{0}; break;
     case Base::Link: base0 = linkHeader(); break;
     case Base::Network: case Base::Ipv4Transport: base0 = network(); break;
     case Base::Icmp6: base0 = network().plus(kIp6HeaderLength); break;
@@ -290,7 +301,7 @@ Value Lowerer::arith(const ast::Arith& a) {
   if (base == Base::Icmp6) add(linkProto(kEtherTypeIp6));
   if (index.checks) add(std::move(*index.checks));
   switch (base) {
-    case Base::Link: break;
+    case Base::Radio: case Base::Link: break;
     case Base::Network: add(abbrev(*abbrevProto, protoSpan, name)); break;
     case Base::Ipv4Transport:
       add(abbrev(*abbrevProto, protoSpan, name));
@@ -325,6 +336,7 @@ int Lowerer::simulateRegisters(const ast::Arith& a, std::vector<std::pair<int, c
       reg = libpcapAlloc();
       libpcapFree(index);
       // Then the load's base offset, if it is a run-time one.
+      if (a.proto == ast::Proto::Radio) break;  // at a constant 0
       if (const Offset base = a.proto == ast::Proto::Link ? linkHeader() : network(); base.variable())
         (void)cellOf(base);
       break;

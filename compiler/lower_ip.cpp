@@ -71,6 +71,9 @@ ir::Fragment Lowerer::abbrev(ast::Proto proto, Span span, const std::string& tex
   if (proto == ast::Proto::Link)
     return fail(span, "'" + text + "' alone is not a test; use '" + text + " host', '" + text + " proto', '" +
                           text + " broadcast' or '" + text + " multicast'");
+  if (proto == ast::Proto::Radio)
+    return fail(span, "'radio' alone is not a test; it only indexes the radio header: radio[offset] or "
+                      "radio[offset:size], compared with a value");
   if (!a && isOsiAbbrev(proto)) return osiAbbrev(proto);
   if (!a) return fail(span, "'" + text + "' is not supported yet");
   switch (a->family) {

@@ -36,7 +36,7 @@ int Lowerer::reserveOffsetCell() {
   const int cell = reserveCell();
   const int reg = libpcapAlloc();
   // (The 802.11 rows model libpcap's registers in their own hooks.)
-  if (!failed() && !row_->ieee80211) reuseRegister(reg, cell);
+  if (!failed()) reuseRegister(reg, cell);
   return cell;
 }
 

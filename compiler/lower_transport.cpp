@@ -45,7 +45,10 @@ ir::Fragment Lowerer::port(const ast::Node& n) {
     return both(std::move(atLeast), negate(builder.test(loadPort(), op::kJgt, high)));
   };
 
-  const Offset nl = network();
+  // (The network offset is taken after the first link-type test, as
+  // libpcap does: on rows with run-time offsets that order decides which
+  // scratch register each offset gets, and so which later stores reuse it.)
+  Offset nl;
   auto branch = [&](bool v6) {
     std::optional<ir::Fragment> all;
     for (uint32_t t : transports) {
@@ -70,6 +73,7 @@ ir::Fragment Lowerer::port(const ast::Node& n) {
   };
 
   ir::Fragment ip6 = linkProto(kEtherTypeIp6);
+  nl = network();
   ir::Fragment v6 = both(std::move(ip6), branch(true));
   ir::Fragment ip = linkProto(kEtherTypeIp);
   ir::Fragment v4 = both(std::move(ip), branch(false));

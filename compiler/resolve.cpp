@@ -60,6 +60,7 @@ bool isIndexable(Proto p) {
     case Proto::Link: case Proto::Ip: case Proto::Ip6: case Proto::Arp: case Proto::Rarp:
     case Proto::Tcp: case Proto::Udp: case Proto::Sctp: case Proto::Icmp: case Proto::Icmp6:
     case Proto::Igmp: case Proto::Igrp: case Proto::Pim: case Proto::Vrrp: case Proto::Carp:
+    case Proto::Radio:
       return true;
     default:
       return false;
@@ -1043,7 +1044,7 @@ class Resolver {
           fail(a.protoSpan, quote(a.protoText) +
                                 " cannot be indexed; use ether, ip, ip6, arp, rarp, tcp, udp, "
                                 "sctp, icmp, icmp6, igmp, igrp, pim, vrrp, carp, atalk, "
-                                "decnet, lat, sca, moprc or mopdl");
+                                "decnet, lat, sca, moprc, mopdl or radio");
           return;
         }
         if (a.size == 0) {

@@ -71,6 +71,7 @@ static void sift_yyerror(SIFT_YYLTYPE* loc, void*, ParseState& st, const char* m
 %token DST "'dst'" SRC "'src'" HOST "'host'" NET "'net'" NETMASK "'mask'"
 %token PORT "'port'" PORTRANGE "'portrange'" LESS "'less'" GREATER "'greater'"
 %token PROTO "'proto'"
+%token RADIO "'radio'"
 %token LINK "'ether'" IP "'ip'" IPV6 "'ip6'" ARP "'arp'" RARP "'rarp'"
 %token TCP "'tcp'" UDP "'udp'" SCTP "'sctp'" ICMP "'icmp'" ICMPV6 "'icmp6'"
 %token IGMP "'igmp'" IGRP "'igrp'" PIM "'pim'" AH "'ah'" ESP "'esp'"
@@ -229,6 +230,7 @@ pname:    LINK                  { $$ = int(ast::Proto::Link); }
         | STP                   { $$ = int(ast::Proto::Stp); }
         | IPX                   { $$ = int(ast::Proto::Ipx); }
         | NETBEUI               { $$ = int(ast::Proto::Netbeui); }
+        | RADIO                 { $$ = int(ast::Proto::Radio); }
         ;
 other:    pqual TK_BROADCAST    { $$ = makeCast(st, NodeKind::Broadcast, $1, @1, @2); }
         | pqual TK_MULTICAST    { $$ = makeCast(st, NodeKind::Multicast, $1, @1, @2); }
@@ -351,7 +353,7 @@ static bool isProtoKeyword(yysymbol_kind_t t) {
     case YYSYMBOL_ISO: case YYSYMBOL_ESIS: case YYSYMBOL_ISIS: case YYSYMBOL_L1:
     case YYSYMBOL_L2: case YYSYMBOL_IIH: case YYSYMBOL_LSP: case YYSYMBOL_SNP:
     case YYSYMBOL_CSNP: case YYSYMBOL_PSNP: case YYSYMBOL_CLNP: case YYSYMBOL_STP:
-    case YYSYMBOL_IPX: case YYSYMBOL_NETBEUI:
+    case YYSYMBOL_IPX: case YYSYMBOL_NETBEUI: case YYSYMBOL_RADIO:
       return true;
     default:
       return false;

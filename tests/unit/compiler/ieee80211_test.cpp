@@ -3,7 +3,8 @@
 // subtype / dir, the network layer behind the 24- or 26-byte header and
 // behind radiotap (with its data padding), Prism, AVS and PPI headers; and
 // the rejections only lowering can make ('type' off 802.11 and on PPI,
-// addr1..4/ra/ta on other link types or before IPv4 addresses, geneve).
+// addr1..4/ra/ta on other link types or before IPv4 addresses), and
+// radio[...] on the link types with a radio header and refused elsewhere.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -190,4 +191,62 @@ TEST_CASE("802.11 keywords libpcap refuses, with what is allowed") {
   CHECK(refusal("mpls", kWlan).first.find("'mpls' is not supported on DLT_IEEE802_11") == 0);
   CHECK(refusal("vlan", kPpi).first.find("'vlan' is not supported on DLT_PPI") == 0);
   CHECK(compileFor("vlan 10 and ip", kWlan).ok());
+}
+
+TEST_CASE("radio[...] indexes the radio header from the frame's first byte, where there is one") {
+  // A radiotap header of 8 bytes (version 0, length 8, no fields), then a
+  // data frame; Prism's and AVS's are read the same way, from byte 0.
+  Bytes frame = {0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00};
+  const Bytes wlan = header(0x08, 0x00, kA, kB, kC);
+  frame.insert(frame.end(), wlan.begin(), wlan.end());
+  for (uint32_t dlt : {kRadiotap, kAvs, kPrism}) {
+    CAPTURE(dlt);
+    CHECK(matches("radio[2] = 8", dlt, frame));
+    CHECK_FALSE(matches("radio[2] = 9", dlt, frame));
+    CHECK(matches("radio[2:2] = 0x0800", dlt, frame));
+    CHECK(matches("radio[radio[1] + 2] = 8", dlt, frame));  // a run-time index
+    CHECK(matches("radio[8] & 0x0c = 8", dlt, frame));
+    CHECK_FALSE(matches("radio[4000] = 0", dlt, frame));  // past the end
+  }
+  // On radiotap the 802.11 header follows the radio header: link[0] is its
+  // frame control, radio[8] the same byte.
+  CHECK(matches("link[0] = radio[8]", kRadiotap, frame));
+}
+
+TEST_CASE("radio[...] elsewhere: refused where libpcap refuses it, naming where it works") {
+  struct Case {
+    const char* expr;
+    uint32_t dlt;
+    const char* says;
+    const char* spanned;
+  };
+  const std::string works = "radio[...] works on DLT_PRISM_HEADER, DLT_IEEE802_11_RADIO, DLT_IEEE802_11_RADIO_AVS";
+  const Case cases[] = {
+      {"radio[0] = 1", kEn10mb, "'radio' is not supported on DLT_EN10MB, which has no radio header; ", "radio"},
+      {"ip and radio[0:2] > 1", kWlan, "'radio' is not supported on DLT_IEEE802_11, which has no radio header; ",
+       "radio"},
+      {"radio[0] = 1", kPpi, "'radio' is not supported on DLT_PPI, which has no radio header; ", "radio"},
+      // After pppoes the link type is PPP, after geneve Ethernet, as libpcap has it.
+      {"pppoes and radio[0] = 1", kRadiotap, "'radio' is not supported on DLT_PPP, which has no radio header; ",
+       "radio"},
+      {"geneve and radio[0] = 1", kAvs, "'radio' is not supported on DLT_EN10MB, which has no radio header; ",
+       "radio"},
+  };
+  for (const Case& c : cases) {
+    const std::string expr = c.expr;
+    CAPTURE(expr);
+    auto [message, spanned] = refusal(c.expr, c.dlt);
+    CHECK(message == c.says + works);
+    CHECK(spanned == c.spanned);
+  }
+  auto [alone, aloneSpan] = refusal("radio", kRadiotap);
+  CHECK(alone.find("'radio' alone is not a test") == 0);
+  CHECK(aloneSpan == "radio");
+  auto [size, sizeSpan] = refusal("radio[0:3] = 1", kRadiotap);
+  CHECK(size.find("1, 2 or 4") != std::string::npos);
+  CHECK(refusal("radio host 1.2.3.4", kRadiotap).first.find("'radio' cannot qualify") == 0);
+  CHECK(refusal("radio proto 5", kRadiotap).first != "(compiled)");
+  CHECK(refusal("radio port 5", kRadiotap).first != "(compiled)");
+  // Escaped, it is a name again.
+  CHECK(refusal("host \\radio", kRadiotap).first.find("radio") != std::string::npos);
 }
