@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 #include <pcap/pcap.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,21 @@ std::string hostList(int n) {
     if (i) e += " or ";
     e += "host 10." + std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) + "." +
          std::to_string(i & 255);
+  }
+  return e;
+}
+
+// The same list with addresses spread over the unicast space (a fixed
+// linear congruential sequence), so set membership cannot merge them into
+// ranges: the hard case, one comparison per address and direction.
+std::string scatteredHostList(int n) {
+  std::string e;
+  uint32_t x = 12345;
+  for (int i = 0; i < n; ++i) {
+    x = x * 1664525u + 1013904223u;
+    if (i) e += " or ";
+    e += "host " + std::to_string(1 + (x >> 24) % 223) + "." + std::to_string((x >> 16) & 255) + "." +
+         std::to_string((x >> 8) & 255) + "." + std::to_string(1 + (x & 255) % 254);
   }
   return e;
 }
@@ -168,6 +184,12 @@ void registerAll() {
   for (int n : {100, 250, 500, 1000, 2000, 4000, 8000, 10000}) {
     std::string e = hostList(n);
     benchmark::RegisterBenchmark(("hosts/sift/" + std::to_string(n)).c_str(),
+                                 [e](benchmark::State& s) { siftCompile(s, e); })
+        ->Unit(benchmark::kMillisecond);
+  }
+  for (int n : {1000, 10000}) {
+    std::string e = scatteredHostList(n);
+    benchmark::RegisterBenchmark(("hosts_scattered/sift/" + std::to_string(n)).c_str(),
                                  [e](benchmark::State& s) { siftCompile(s, e); })
         ->Unit(benchmark::kMillisecond);
   }
