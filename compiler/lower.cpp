@@ -104,7 +104,8 @@ ir::Fragment Lowerer::node(const ast::Node& n) {
         case ast::Keyword::Mpls:
         case ast::Keyword::Pppoed:
         case ast::Keyword::Pppoes:
-        case ast::Keyword::Geneve: return encapsulation(n);
+        case ast::Keyword::Geneve:
+        case ast::Keyword::Vxlan: return encapsulation(n);
         case ast::Keyword::Lane:
         case ast::Keyword::Atm:
         case ast::Keyword::AtmField: return atmKeyword(n);
@@ -127,10 +128,13 @@ ir::Fragment Lowerer::node(const ast::Node& n) {
 namespace {
 
 /// Whether libpcap turns its optimizer off for the expression: it does for
-/// `protochain` and `geneve` wherever they appear.
+/// `protochain`, `geneve` and `vxlan` wherever they appear (libpcap master
+/// turned it off for `vxlan` because its optimizer dropped a live store of
+/// the inner offsets).
 bool libpcapSkipsOptimizer(const ast::Node& n) {
   if (n.kind == ast::NodeKind::Primitive && detail::finalQuals(n).kind == ast::AddrKind::Protochain) return true;
-  if (n.kind == ast::NodeKind::Keyword && n.keyword == ast::Keyword::Geneve) return true;
+  if (n.kind == ast::NodeKind::Keyword && (n.keyword == ast::Keyword::Geneve || n.keyword == ast::Keyword::Vxlan))
+    return true;
   // Left-deep and/or chains as long as the expression: walk the spine.
   const ast::Node* at = &n;
   while (at->kind == ast::NodeKind::And || at->kind == ast::NodeKind::Or || at->kind == ast::NodeKind::Not) {

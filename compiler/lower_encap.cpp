@@ -1,5 +1,5 @@
 // Lowering of the encapsulations: `vlan [N]`, `mpls [N]`, `pppoed`,
-// `pppoes [N]` and `geneve [N]`.
+// `pppoes [N]`, `geneve [N]` and `vxlan [N]`.
 //
 // Each one tests its own header and then moves the Lowerer's LinkState so
 // that every primitive lowered after it (to its right, also across `or`
@@ -16,6 +16,8 @@
 //   geneve  the link becomes the encapsulated Ethernet frame (or the bare
 //           payload), whose offsets are computed at run time into scratch
 //           cells
+//   vxlan   the same with an Ethernet frame always inside, as libpcap
+//           master has it (libpcap 1.10.3 does not know the keyword)
 #include <string>
 
 #include "compiler/lower_internal.h"
@@ -30,6 +32,8 @@ constexpr uint32_t kEtherTypePppoed = 0x8863, kEtherTypePppoes = 0x8864;
 constexpr uint32_t kDltPpp = 9, kDltEn10mb = 1;
 constexpr uint32_t kUdp = 17, kGenevePort = 6081, kUdpHeaderBytes = 8, kGeneveHeaderBytes = 8;
 constexpr uint32_t kEtherTypeBridging = 0x6558;  // transparent Ethernet bridging
+constexpr uint32_t kVxlanPort = 4789, kVxlanHeaderBytes = 8;
+constexpr uint32_t kVxlanFlags = 0x08;  // only the I bit (a valid VNI) set
 // Linux's ancillary data, SKF_AD_OFF + SKF_AD_VLAN_TAG / _VLAN_TAG_PRESENT.
 constexpr uint32_t kAncillaryVlanTag = 0xfffff000u + 44, kAncillaryVlanPresent = 0xfffff000u + 48;
 
@@ -63,6 +67,7 @@ ir::Fragment Lowerer::encapsulation(const ast::Node& n) {
     case ast::Keyword::Pppoed:
     case ast::Keyword::Pppoes: return pppoe(n);
     case ast::Keyword::Geneve: return geneve(n);
+    case ast::Keyword::Vxlan: return vxlan(n);
     default: break;
   }
   return fail(n.span, "'" + n.keywordText + "' is not supported yet");
@@ -211,12 +216,12 @@ ir::Fragment Lowerer::pppoe(const ast::Node& n) {
   return f;
 }
 
-ir::Fragment Lowerer::geneve(const ast::Node& n) {
+ir::Fragment Lowerer::udpTunnel(const ast::Node& n, uint32_t port, uint32_t firstByteMask, uint32_t firstByte) {
   const bool hasVni = n.keywordArg.has_value();
   const uint32_t vni = hasVni ? n.keywordArg->number << 8 : 0;  // the VNI fills the word's upper 3 bytes
   const Offset nl = state.net;
-  // Over IPv4: UDP to port 6081, not a fragment, Geneve version 0, the
-  // VNI; then A = X = the IPv4 header length.
+  // Over IPv4: UDP to the port, not a fragment, the header's first byte,
+  // the VNI; then A = X = the IPv4 header length.
   auto v4Field = [&](uint32_t at, uint8_t size, uint32_t mask, uint32_t k) {
     std::vector<bpf::Insn> code = ipv4PayloadToX(nl);
     code.push_back(op::insn(op::loadInd(size), nl.constant + at));
@@ -225,8 +230,8 @@ ir::Fragment Lowerer::geneve(const ast::Node& n) {
   };
   ir::Fragment v4 = linkProto(kEtherTypeIp);
   v4 = both(std::move(v4), both(loadTest(nl.plus(kIpProtoOffset), 1, 0xff, op::kJeq, kUdp), notFragment()));
-  v4 = both(std::move(v4), v4Field(2, 2, 0xffff, kGenevePort));
-  v4 = both(std::move(v4), v4Field(kUdpHeaderBytes, 1, 0xc0, 0));
+  v4 = both(std::move(v4), v4Field(2, 2, 0xffff, port));
+  v4 = both(std::move(v4), v4Field(kUdpHeaderBytes, 1, firstByteMask, firstByte));
   if (hasVni) v4 = both(std::move(v4), v4Field(kUdpHeaderBytes + 4, 4, 0xffffff00, vni));
   std::vector<bpf::Insn> hlen = ipv4PayloadToX(nl);
   hlen.push_back(op::insn(op::kTxa));
@@ -236,8 +241,8 @@ ir::Fragment Lowerer::geneve(const ast::Node& n) {
   const Offset udp6 = nl.plus(kIp6HeaderLength);
   ir::Fragment v6 = linkProto(kEtherTypeIp6);
   v6 = both(std::move(v6), both(loadTest(nl.plus(kIp6NextHeaderOffset), 1, 0xff, op::kJeq, kUdp),
-                                loadTest(udp6.plus(2), 2, 0xffff, op::kJeq, kGenevePort)));
-  v6 = both(std::move(v6), loadTest(udp6.plus(kUdpHeaderBytes), 1, 0xc0, op::kJeq, 0));
+                                loadTest(udp6.plus(2), 2, 0xffff, op::kJeq, port)));
+  v6 = both(std::move(v6), loadTest(udp6.plus(kUdpHeaderBytes), 1, firstByteMask, op::kJeq, firstByte));
   if (hasVni) v6 = both(std::move(v6), loadTest(udp6.plus(kUdpHeaderBytes + 4), 4, 0xffffff00, op::kJeq, vni));
   std::vector<bpf::Insn> hlen6{op::insn(op::kLdImm, kIp6HeaderLength)};
   if (nl.variable()) {  // plus the run-time part of the network offset
@@ -247,21 +252,42 @@ ir::Fragment Lowerer::geneve(const ast::Node& n) {
   hlen6.push_back(op::insn(op::kTax));
   v6 = both(std::move(v6), builder.test(std::move(hlen6), op::kJeq | op::kJumpX, 0));
   ir::Fragment f = either(std::move(v4), std::move(v6));
+  if (!failed() && reservedCells() + 3 > bpf::kMemWords)
+    return fail(n.span, "too many registers needed to evaluate expression (each '" + n.keywordText +
+                            "' takes 3 of the 16)");
+  return f;
+}
+
+void Lowerer::enterTunnel(const ast::Node& n, uint32_t headerCell, uint32_t typeCell, uint32_t payloadCell) {
+  // libpcap's prologue writes the row's run-time offsets into the
+  // registers the link header and payload have when parsing ends: the
+  // tunnel's (lower_offsets.cpp). The cells its own tests read stay
+  // unwritten.
+  retargetRowOffsets(static_cast<int>(headerCell), static_cast<int>(payloadCell));
+  state.layer = findLinkLayer(kDltEn10mb);
+  state.header = Offset{0, static_cast<int>(headerCell)};
+  state.type = Offset{0, static_cast<int>(typeCell)};
+  state.llc = Offset{0, static_cast<int>(payloadCell)};
+  state.net = Offset{0, static_cast<int>(payloadCell)};
+  state.tunnel = n.keyword == ast::Keyword::Vxlan ? "vxlan" : "geneve";
+}
+
+ir::Fragment Lowerer::geneve(const ast::Node& n) {
+  const uint32_t nl = state.net.constant;
+  ir::Fragment f = udpTunnel(n, kGenevePort, 0xc0, 0);  // version 0
   if (failed()) return f;
 
   // From A = the IP header length: where the inner frame's type field,
   // header and payload are, into three new cells.
-  if (reservedCells() + 3 > bpf::kMemWords)
-    return fail(n.span, "too many registers needed to evaluate expression (each 'geneve' takes 3 of the 16)");
   const auto typeCell = static_cast<uint32_t>(reserveOffsetCell()),
              headerCell = static_cast<uint32_t>(reserveOffsetCell()),
              payloadCell = static_cast<uint32_t>(reserveOffsetCell());
   ir::Fragment start = builder.test(
-      {op::insn(op::kAluK | op::kAdd, nl.constant + kUdpHeaderBytes), op::insn(op::kTax),  // X = Geneve header
-       op::insn(op::kAluK | op::kAdd, 2), op::insn(op::kSt, typeCell),                     // its protocol type
-       op::insn(op::kLdIndB, 0), op::insn(op::kAluK | op::kAnd, 0x3f),                       // options, in words
+      {op::insn(op::kAluK | op::kAdd, nl + kUdpHeaderBytes), op::insn(op::kTax),  // X = Geneve header
+       op::insn(op::kAluK | op::kAdd, 2), op::insn(op::kSt, typeCell),           // its protocol type
+       op::insn(op::kLdIndB, 0), op::insn(op::kAluK | op::kAnd, 0x3f),             // options, in words
        op::insn(op::kAluK | op::kMul, 4), op::insn(op::kAluK | op::kAdd, kGeneveHeaderBytes),
-       op::insn(op::kAluX | op::kAdd), op::insn(op::kSt, headerCell),                      // the inner frame
+       op::insn(op::kAluX | op::kAdd), op::insn(op::kSt, headerCell),            // the inner frame
        op::insn(op::kLdIndH, 2), op::insn(op::kLdxMem, headerCell)},
       op::kJeq, kEtherTypeBridging);
   // An Ethernet frame inside: its type field at 12, its payload at 14;
@@ -276,24 +302,34 @@ ir::Fragment Lowerer::geneve(const ast::Node& n) {
   builder.patch(ethernet.trueExits, done.entry);
   builder.patch(ethernet.falseExits, done.entry);
   f = both(std::move(f), ir::Fragment{start.entry, done.trueExits, done.falseExits});
+  enterTunnel(n, headerCell, typeCell, payloadCell);
+  return f;
+}
 
-  // libpcap's prologue writes the row's run-time offsets into the
-  // registers the link header and payload have when parsing ends: Geneve's
-  // (lower_offsets.cpp). The cells its own tests read stay unwritten.
-  retargetRowOffsets(static_cast<int>(headerCell), static_cast<int>(payloadCell));
-  state.layer = findLinkLayer(kDltEn10mb);
-  state.header = Offset{0, static_cast<int>(headerCell)};
-  state.type = Offset{0, static_cast<int>(typeCell)};
-  state.llc = Offset{0, static_cast<int>(payloadCell)};
-  state.net = Offset{0, static_cast<int>(payloadCell)};
-  state.encapsulated = true;
+ir::Fragment Lowerer::vxlan(const ast::Node& n) {
+  const uint32_t nl = state.net.constant;
+  ir::Fragment f = udpTunnel(n, kVxlanPort, 0xff, kVxlanFlags);
+  if (failed()) return f;
+
+  // From A = the IP header length: the inner Ethernet frame starts right
+  // after the 8-byte VXLAN header, its type field 12 bytes in, its
+  // payload 14 (libpcap master takes the cells in this order).
+  const auto headerCell = static_cast<uint32_t>(reserveOffsetCell()),
+             typeCell = static_cast<uint32_t>(reserveOffsetCell()),
+             payloadCell = static_cast<uint32_t>(reserveOffsetCell());
+  f = both(std::move(f), run({op::insn(op::kAluK | op::kAdd, nl + kUdpHeaderBytes + kVxlanHeaderBytes),
+                              op::insn(op::kSt, headerCell), op::insn(op::kAluK | op::kAdd, 12),
+                              op::insn(op::kSt, typeCell), op::insn(op::kAluK | op::kAdd, 2),
+                              op::insn(op::kSt, payloadCell)}));
+  enterTunnel(n, headerCell, typeCell, payloadCell);
   return f;
 }
 
 ir::Fragment Lowerer::encapsulatedLinkCheck() {
   // Inside Geneve there is a MAC header only when the inner frame is
-  // Ethernet, i.e. its header does not start where its payload does.
-  if (!state.encapsulated) return always(true);
+  // Ethernet, i.e. its header does not start where its payload does;
+  // inside VXLAN there always is one, but libpcap asks all the same.
+  if (!state.tunnel) return always(true);
   return negate(builder.test({op::insn(op::kLdMem, static_cast<uint32_t>(state.header.cell)),
                               op::insn(op::kLdxMem, static_cast<uint32_t>(state.net.cell))},
                              op::kJeq | op::kJumpX, 0));

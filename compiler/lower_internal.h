@@ -11,7 +11,7 @@
 //   lower_protochain.cpp protochain: the walk over IPv6 extension headers and AH
 //   lower_transport.cpp  port and portrange
 //   lower_arith.cpp      relations, packet access, len, less/greater
-//   lower_encap.cpp      vlan, mpls, pppoed, pppoes, geneve: the link state
+//   lower_encap.cpp      vlan, mpls, pppoed, pppoes, geneve, vxlan: the link state
 //   lower_osi.cpp        llc, the LLC SAP / OSI / DECnet family, decnet host
 //   lower_direction.cpp  inbound, outbound, ifindex
 //   lower_80211.cpp      802.11: addresses, type/subtype/dir, row hooks
@@ -74,7 +74,7 @@ inline constexpr uint32_t kEtherTypeIp = 0x0800, kEtherTypeIp6 = 0x86dd, kEtherT
                           kEtherTypeRarp = 0x8035;
 
 /// Where the headers are for the primitives lowered next, once an
-/// encapsulation (vlan, mpls, pppoes, geneve) has moved them: each one
+/// encapsulation (vlan, mpls, pppoes, geneve, vxlan) has moved them: each one
 /// changes it for everything lowered after it, left to right across
 /// and/or/not, as libpcap's parser changes its offsets
 /// (compiler/lower_encap.cpp). Until then (`moved` false) the places come
@@ -88,7 +88,7 @@ struct LinkState {
   Offset net;                        // the network-layer header (off_linkpl + off_nl)
   uint32_t vlanDepth = 0;            // vlan primitives seen
   uint32_t mplsDepth = 0;            // mpls primitives seen
-  bool encapsulated = false;         // inside Geneve: MAC tests need an inner frame
+  const char* tunnel = nullptr;      // inside "geneve" or "vxlan": MAC tests need an inner frame
   /// After `lane` on SunATM: where the 2-byte LAN Emulation header is; a
   /// frame whose header is 0xff00 is an LE control frame, which EtherType,
   /// VLAN, MAC address, broadcast and multicast tests exclude first (libpcap's
@@ -122,7 +122,7 @@ class Lowerer {
   /// shared helpers such as linkProto).
   Span leafSpan;
   /// libpcap compiles this expression with its optimizer off (it holds
-  /// `protochain` or `geneve`, or needs 802.11 offset code), so its verdicts on truncated packets are
+  /// `protochain`, `geneve` or `vxlan`, or needs 802.11 offset code), so its verdicts on truncated packets are
   /// those of its unoptimized code: lowering then keeps the loads that
   /// libpcap's optimizer would have dropped (an `and #0` test, a /0 net,
   /// an index that wraps around), as the unoptimized code has them.
@@ -227,9 +227,18 @@ class Lowerer {
   ir::Fragment mpls(const ast::Node& n);
   ir::Fragment pppoe(const ast::Node& n);
   ir::Fragment geneve(const ast::Node& n);
+  ir::Fragment vxlan(const ast::Node& n);
+  /// Geneve's and VXLAN's test: UDP over IPv4 or IPv6 to `port`, the
+  /// tunnel header's first byte under `firstByteMask` equal to `firstByte`,
+  /// the VNI if given; true with A = X = the IP header length (plus the
+  /// run-time part of the network offset over IPv6), as libpcap's offset
+  /// code wants it. Fails when the three offset cells cannot be had.
+  ir::Fragment udpTunnel(const ast::Node& n, uint32_t port, uint32_t firstByteMask, uint32_t firstByte);
+  /// After a tunnel: the link is its inner Ethernet frame, at the cells.
+  void enterTunnel(const ast::Node& n, uint32_t headerCell, uint32_t typeCell, uint32_t payloadCell);
   /// An IP test inside MPLS: bottom of stack, then the version nibble.
   ir::Fragment mplsLinkProto(uint32_t etherType);
-  /// Before a MAC test inside Geneve: the inner frame has a MAC header.
+  /// Before a MAC test inside Geneve or VXLAN: the inner frame has a MAC header.
   ir::Fragment encapsulatedLinkCheck();
   /// Fixes the places from the row into `state` before the first move
   /// (leaving the row's run-time payload cell pending when no load has
@@ -237,8 +246,8 @@ class Lowerer {
   void beginMoving();
   /// libpcap's prologue writes the payload offset of the row (and the
   /// radio header's length) into the registers its payload (and link
-  /// header) places have when parsing ends; `geneve` moves those to its
-  /// own registers.
+  /// header) places have when parsing ends; `geneve` and `vxlan` move
+  /// those to their own registers.
   void retargetRowOffsets(int headerCell, int payloadCell);
   /// A fragment that runs `stmts` and is always true.
   ir::Fragment run(std::vector<bpf::Insn> stmts);

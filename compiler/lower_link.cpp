@@ -219,7 +219,7 @@ ir::Fragment Lowerer::macHost(const ast::Node& n) {
   const uint32_t head = uint32_t{m[0]} << 8 | m[1];
   const uint32_t tail = uint32_t{m[2]} << 24 | uint32_t{m[3]} << 16 | uint32_t{m[4]} << 8 | m[5];
   std::optional<ir::Fragment> inner;
-  if (state.encapsulated) inner = encapsulatedLinkCheck();
+  if (state.tunnel) inner = encapsulatedLinkCheck();
   if (state.leControl) inner = notLeControl();
   ir::Fragment test = directional(q.dir, q.dirSpan.empty() ? n.span : q.dirSpan, [&](bool src) {
     uint32_t off = src ? link().mac->srcOffset : link().mac->dstOffset;
@@ -235,7 +235,7 @@ ir::Fragment Lowerer::linkBroadcast(Span span) {
   if (!requireMac(span, "'broadcast'")) return always(false);
   if (link().ieee80211) return wlanBroadcast();
   std::optional<ir::Fragment> inner;
-  if (state.encapsulated) inner = encapsulatedLinkCheck();
+  if (state.tunnel) inner = encapsulatedLinkCheck();
   if (state.leControl) inner = notLeControl();
   const uint32_t dst = link().mac->dstOffset;
   ir::Fragment last = loadTest(linkHeader().plus(dst + 2), 4, 0xffffffff, op::kJeq, 0xffffffff);
@@ -249,7 +249,7 @@ ir::Fragment Lowerer::linkMulticast(Span span) {
   if (!requireMac(span, "'multicast'")) return always(false);
   if (link().ieee80211) return wlanMulticast();
   // The group bit of the destination address.
-  if (state.encapsulated || state.leControl) {
+  if (state.tunnel || state.leControl) {
     ir::Fragment inner = state.leControl ? notLeControl() : encapsulatedLinkCheck();
     return both(std::move(inner), loadTest(linkHeader().plus(link().mac->dstOffset), 1, 0xff, op::kJset, 0x01));
   }

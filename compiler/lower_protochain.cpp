@@ -16,7 +16,7 @@
 //
 // The walk's loads are relative to a constant network-layer offset, so it
 // is refused where that offset is only known at run time (after a
-// variable-length link header or inside Geneve), as libpcap refuses it.
+// variable-length link header or inside Geneve or VXLAN), as libpcap refuses it.
 #include <iterator>
 #include <string>
 #include <vector>
@@ -80,7 +80,7 @@ ir::Fragment Lowerer::protochain(const ast::Node& n) {
   const uint32_t proto = n.resolved.portLow;
   const Offset net = network();
   if (net.variable()) {
-    const std::string where = state.encapsulated ? "inside 'geneve'" : "on " + linkName();
+    const std::string where = state.tunnel ? "inside '" + std::string(state.tunnel) + "'" : "on " + linkName();
     return fail(n.span, "'protochain' walks headers from a fixed network-layer offset, and " + where +
                             " that offset is only known at run time; use 'ip proto N' or 'ip6 proto N'");
   }

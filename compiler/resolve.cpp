@@ -300,6 +300,7 @@ class Resolver {
         {ast::Keyword::Mpls, "an MPLS label", 0xfffff},
         {ast::Keyword::Pppoes, "a PPPoE session ID", 0xffff},
         {ast::Keyword::Geneve, "a Geneve VNI", 0xffffff},
+        {ast::Keyword::Vxlan, "a VXLAN VNI", 0xffffff},
     };
     const Range* range = nullptr;
     for (const Range& r : kRanges)
@@ -960,6 +961,7 @@ class Resolver {
       case ast::Keyword::Pppoed:
       case ast::Keyword::Pppoes:
       case ast::Keyword::Geneve:
+      case ast::Keyword::Vxlan:
         encapsulation(n);
         return;
       case ast::Keyword::Ifname:

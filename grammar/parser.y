@@ -86,7 +86,7 @@ static void sift_yyerror(SIFT_YYLTYPE* loc, void*, ParseState& st, const char* m
 %token LEN "'len'"
 %token TYPE "'type'" SUBTYPE "'subtype'" DIR "'dir'"
 %token ADDR1 "'addr1'" ADDR2 "'addr2'" ADDR3 "'addr3'" ADDR4 "'addr4'" RA "'ra'" TA "'ta'"
-%token VLAN "'vlan'" MPLS "'mpls'" PPPOED "'pppoed'" PPPOES "'pppoes'" GENEVE "'geneve'"
+%token VLAN "'vlan'" MPLS "'mpls'" PPPOED "'pppoed'" PPPOES "'pppoes'" GENEVE "'geneve'" VXLAN "'vxlan'"
 %token LANE "'lane'" ATM_TYPE "ATM cell type" ATM_FIELD "'vpi' or 'vci'"
 %token MTP2_TYPE "MTP2 frame type" MTP3_FIELD "MTP3 field"
 %token PF_IFNAME "'ifname'" PF_RSET "'ruleset'" PF_SRNR "'subrulenum'"
@@ -294,6 +294,7 @@ encap:    VLAN                  { $$ = int(ast::Keyword::Vlan); }
         | PPPOED                { $$ = int(ast::Keyword::Pppoed); }
         | PPPOES                { $$ = int(ast::Keyword::Pppoes); }
         | GENEVE                { $$ = int(ast::Keyword::Geneve); }
+        | VXLAN                 { $$ = int(ast::Keyword::Vxlan); }
         ;
 pllc:     LLC                   { $$ = makeKeyword(st, ast::Keyword::Llc, @1, nullptr, @$); }
         | LLC ID                { $$ = makeKeyword(st, ast::Keyword::Llc, @1, &@2, @$); }
@@ -369,7 +370,7 @@ static bool isKeywordSpelling(const std::string& w) {
       "broadcast", "multicast", "and", "or", "not", "len", "length", "atalk", "aarp", "decnet",
       "lat", "sca", "moprc", "mopdl", "iso", "esis", "isis", "l1", "l2", "iih", "lsp", "snp",
       "csnp", "psnp", "clnp", "stp", "ipx", "netbeui", "llc", "inbound", "outbound", "ifindex",
-      "gateway", "protochain", "vlan", "mpls", "pppoed", "pppoes", "geneve", "type", "subtype",
+      "gateway", "protochain", "vlan", "mpls", "pppoed", "pppoes", "geneve", "vxlan", "type", "subtype",
       "dir", "direction", "addr1", "addr2", "addr3", "addr4", "address1", "address2", "address3",
       "address4", "ra", "ta", "lane", "metac", "bcc", "oam", "oamf4", "oamf4ec", "oamf4sc", "sc",
       "ilmic", "connectmsg", "metaconnect", "vpi", "vci", "fisu", "lssu", "lsu", "msu", "hfisu",

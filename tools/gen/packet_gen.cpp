@@ -254,6 +254,7 @@ Bytes makeIpv4Packet(Rng& rng, std::optional<uint8_t> proto, int depth);
 Bytes makeIpv6Packet(Rng& rng, std::optional<uint8_t> proto, int depth);
 
 uint16_t pickVlanId(Rng& rng);
+Bytes makeArp(Rng& rng, bool reverse);
 
 // UDP to port 6081 carrying Geneve: version 0 (now and then another),
 // 0 to 3 words of options, a VNI from a small pool, and an inner Ethernet
@@ -297,12 +298,52 @@ Bytes makeGeneve(Rng& rng, bool v6, int depth) {
   return b;
 }
 
+// UDP carrying VXLAN (RFC 7348): mostly to port 4789 (now and then from
+// it to another port), flags 0x08 (now and then others: none, the G bit,
+// junk), reserved bytes mostly 0, a VNI from a small pool, and an inner
+// Ethernet frame, now and then 802.1Q-tagged, carrying IPv4, IPv6, ARP or
+// something else.
+Bytes makeVxlan(Rng& rng, int depth) {
+  static const std::vector<uint32_t> vnis = {100, 5, 0, 0xffffff, 4096};
+  static const std::vector<uint8_t> otherFlags = {0x00, 0x0c, 0x88, 0x09, 0xff};
+  Bytes inner;
+  append(inner, rng.chance(10) ? Mac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff} : pickMac(rng));
+  append(inner, pickMac(rng));
+  if (rng.chance(15)) put16(inner, rng.chance(80) ? 0x8100 : 0x88a8), put16(inner, pickVlanId(rng));
+  uint32_t r = rng.below(100);
+  if (r < 50) {
+    put16(inner, 0x0800), append(inner, makeIpv4Packet(rng, std::nullopt, depth + 1));
+  } else if (r < 80) {
+    put16(inner, 0x86dd), append(inner, makeIpv6Packet(rng, std::nullopt, depth + 1));
+  } else if (r < 92) {
+    put16(inner, 0x0806), append(inner, makeArp(rng, false));
+  } else {
+    put16(inner, rng.u16()), append(inner, makeShortHeader(rng, rng.below(30)));
+  }
+  Bytes v;
+  put8(v, rng.chance(90) ? 0x08 : rng.pick(otherFlags));
+  put8(v, 0);
+  put16(v, rng.chance(90) ? 0 : rng.u16());
+  const uint32_t vni = rng.chance(80) ? rng.pick(vnis) : rng.below(1u << 24);
+  put32(v, vni << 8 | (rng.chance(90) ? 0 : rng.byte()));
+  append(v, inner);
+  Bytes b;
+  const bool toVxlan = rng.chance(88);
+  put16(b, toVxlan ? pickPort(rng) : 4789);
+  put16(b, toVxlan ? 4789 : pickPort(rng));
+  put16(b, static_cast<uint16_t>(v.size() + 8));
+  put16(b, rng.u16());
+  append(b, v);
+  return b;
+}
+
 Bytes makeTransport(Rng& rng, uint8_t proto, bool v6, int depth) {
   switch (proto) {
     case 6:
       return makeTcp(rng);
     case 17:
-      return depth < 1 && rng.chance(12) ? makeGeneve(rng, v6, depth) : makeUdp(rng);
+      if (depth < 1 && rng.chance(12)) return makeGeneve(rng, v6, depth);
+      return depth < 1 && rng.chance(10) ? makeVxlan(rng, depth) : makeUdp(rng);
     case 132:
       return makeSctp(rng);
     case 1:
