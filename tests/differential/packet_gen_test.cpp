@@ -57,6 +57,33 @@ TEST_CASE("link-layer framing") {
     for (uint16_t t : {0x0800, 0x86dd, 0x0806, 0x8035, 0x8100}) CHECK(types.count(t) == 1);
     CHECK(lengthFields > 20);
   }
+  SUBCASE("Ethernet carries VXLAN over IPv4 and IPv6, with several inner types, flags and VNIs") {
+    size_t overV4 = 0, overV6 = 0;
+    std::set<uint16_t> innerTypes;
+    std::set<uint8_t> flags;
+    std::set<uint32_t> vnis;
+    for (const auto& p : gen::generatePackets({1, 6000, 1})) {
+      const auto& d = p.data;
+      if (d.size() < 14) continue;
+      const uint16_t type = static_cast<uint16_t>(d[12] << 8 | d[13]);
+      size_t udp = 0;
+      if (type == 0x0800 && d.size() > 23 && d[23] == 17 && (d[20] & 0x1f) == 0 && d[21] == 0)
+        udp = 14 + (d[14] & 0xfu) * 4;
+      else if (type == 0x86dd && d.size() > 20 && d[20] == 17)
+        udp = 54;
+      if (udp == 0 || d.size() < udp + 30 || (d[udp + 2] << 8 | d[udp + 3]) != 4789) continue;
+      (type == 0x0800 ? overV4 : overV6)++;
+      flags.insert(d[udp + 8]);
+      vnis.insert(static_cast<uint32_t>(d[udp + 12] << 16 | d[udp + 13] << 8 | d[udp + 14]));
+      innerTypes.insert(static_cast<uint16_t>(d[udp + 28] << 8 | d[udp + 29]));
+    }
+    CHECK(overV4 > 20);
+    CHECK(overV6 > 10);
+    for (uint16_t t : {0x0800, 0x86dd, 0x0806, 0x8100}) CHECK(innerTypes.count(t) == 1);
+    CHECK(flags.count(0x08) == 1);
+    CHECK(flags.size() > 1);
+    for (uint32_t v : {100u, 5u, 0u, 0xffffffu}) CHECK(vnis.count(v) == 1);
+  }
   SUBCASE("PFLOG headers vary in length, family, action, reason, name and direction") {
     std::set<uint32_t> lengths, families, actions, reasons, dirs;
     std::set<std::string> ifnames;
