@@ -12,18 +12,21 @@ struct PassEntry {
   const char* name;
   Change (*run)(ir::Program&, Analyses&);
   int minLevel;
+  /// The pass looks only at the graph's edges and its returns: a change
+  /// to statements and tests alone cannot give it anything to do.
+  bool edgesOnly = false;
 };
 
 // The pipeline, in order. These passes never make the program larger and
 // run round after round until a fixed point.
 constexpr PassEntry kPasses[] = {
-    {"fold-reject-tails", foldRejectTails, 1},
+    {"fold-reject-tails", foldRejectTails, 1, true},
     {"thread-jumps", threadJumps, 1},
-    {"remove-unreachable", removeUnreachable, 1},
+    {"remove-unreachable", removeUnreachable, 1, true},
     {"simplify-blocks", simplifyBlocks, 1},
     {"group-sets", groupSets, 1},
     {"merge-blocks", mergeBlocks, 1},
-    {"remove-unreachable", removeUnreachable, 1},
+    {"remove-unreachable", removeUnreachable, 1, true},
 };
 
 // Speed-first passes that may trade size for fewer comparisons per packet;
@@ -56,12 +59,11 @@ std::vector<std::string> passNames(int level) {
 namespace {
 
 /// Runs one pass with verification, the size check and the statistics.
-Expected<bool> runPass(const PassEntry& e, ir::Program& program, Analyses& analyses, const Options& options,
-                       bool mayGrow) {
+Expected<Change> runPass(const PassEntry& e, ir::Program& program, Analyses& analyses, const Options& options,
+                         bool mayGrow) {
   const size_t blocksBefore = program.blocks.size(), insnsBefore = insnCount(program);
   const size_t m0 = measure(program);
   const Change change = e.run(program, analyses);
-  const bool changed = change != Change::None;
   if (change == Change::Statements) analyses.statementsChanged();
   if (change == Change::Edges) analyses.everythingChanged();
   if (options.verify) {
@@ -81,7 +83,7 @@ Expected<bool> runPass(const PassEntry& e, ir::Program& program, Analyses& analy
     s->insnsRemoved += insnsBefore > insnsAfter ? insnsBefore - insnsAfter : 0;
   }
   if (options.afterPass) options.afterPass(e.name, program);
-  return changed;
+  return change;
 }
 
 }  // namespace
@@ -97,10 +99,11 @@ Status optimize(ir::Program& program, const Options& options) {
       return Diagnostic::error("internal error: invalid IR before optimization: " + err);
   }
   // A pass that changed nothing need not run again until another pass
-  // changes the program: `clean[i]` is the program generation at which
-  // pass i last found nothing to do.
+  // changes what it looks at: `clean[i]` is the generation at which pass i
+  // last found nothing to do, counted in changes of any kind, or in
+  // changes of edges for a pass that looks only at them.
   constexpr size_t kCount = sizeof(kPasses) / sizeof(kPasses[0]);
-  size_t generation = 1;
+  size_t generation = 1, edgeGeneration = 1;
   size_t clean[kCount] = {};
   size_t before = measure(program);
   Analyses analyses(program);
@@ -108,14 +111,16 @@ Status optimize(ir::Program& program, const Options& options) {
     bool changedInRound = false;
     for (size_t i = 0; i < kCount; ++i) {
       const auto& e = kPasses[i];
-      if (options.level < e.minLevel || clean[i] == generation) continue;
-      auto changed = runPass(e, program, analyses, options, false);
-      if (!changed) return changed.takeError();
-      if (*changed) {
+      const size_t& current = e.edgesOnly ? edgeGeneration : generation;
+      if (options.level < e.minLevel || clean[i] == current) continue;
+      auto change = runPass(e, program, analyses, options, false);
+      if (!change) return change.takeError();
+      if (*change != Change::None) {
         ++generation;
+        if (*change == Change::Edges) ++edgeGeneration;
         changedInRound = true;
       } else {
-        clean[i] = generation;
+        clean[i] = current;
       }
     }
     size_t after = measure(program);

@@ -261,9 +261,18 @@ class Walker {
   /// Runs the block's statements; false if one could reject the packet.
   bool simulate(const Facts& facts, const ir::Block& b, State& t) {
     for (const auto& insn : b.stmts) {
-      State before = t;
+      // A statement that may reject writes A or X; the registers before it
+      // are the ones after it with that one put back.
+      const ValueId oldA = t.reg[kRegA], oldX = t.reg[kRegX];
       StepResult r = sift::optimizer::step(values_, t, insn);
-      if (r.mayReject && !facts.succeeded(values_, r.value) && !available(values_, before, r.value)) return false;
+      if (!r.mayReject || facts.succeeded(values_, r.value)) continue;
+      const ValueId newA = t.reg[kRegA], newX = t.reg[kRegX];
+      t.reg[kRegA] = oldA;
+      t.reg[kRegX] = oldX;
+      const bool ok = available(values_, t, r.value);
+      t.reg[kRegA] = newA;
+      t.reg[kRegX] = newX;
+      if (!ok) return false;
     }
     return true;
   }

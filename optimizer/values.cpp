@@ -49,16 +49,17 @@ void ValueTable::grow() {
   }
 }
 
-ValueId ValueTable::intern(const ValueKey& key) {
+ValueId ValueTable::internSlow(const ValueKey& key) {
+  ValueId& cached = cache_[cacheSlot(key)];
   const size_t mask = slots_.size() - 1;
   size_t i = slotOf(key, mask);
   for (; slots_[i] != kEmpty; i = (i + 1) & mask)
-    if (keys_[slots_[i]] == key) return slots_[i];
+    if (keys_[slots_[i]] == key) return cached = slots_[i];
   const ValueId v = static_cast<ValueId>(keys_.size());
   keys_.push_back(key);
   slots_[i] = v;
   if (keys_.size() * 2 > slots_.size()) grow();
-  return v;
+  return cached = v;
 }
 
 ValueId ValueTable::alu(uint16_t op, ValueId a, ValueId b) {
@@ -179,26 +180,27 @@ StepResult step(ValueTable& values, State& s, const bpf::Insn& insn) {
   return r;
 }
 
+namespace detail {
 namespace {
-RegMask toMask(uint8_t flags, uint32_t k) {
-  RegMask m = 0;
-  if (flags & bpf::fx::A) m |= bit(kRegA);
-  if (flags & bpf::fx::X) m |= bit(kRegX);
-  if (flags & bpf::fx::Mem) m |= bit(memReg(k));
-  return m;
+// Def/use facts come from the opcode table (bpf/opcodes.def), expanded
+// here into a direct lookup by code.
+constexpr std::array<RegEffect, 256> makeRegEffects() {
+  using namespace bpf::fx;
+  std::array<RegEffect, 256> t{};
+  auto ax = [](uint8_t flags) {
+    RegMask m = 0;
+    if (flags & bpf::fx::A) m |= bit(kRegA);
+    if (flags & bpf::fx::X) m |= bit(kRegX);
+    return m;
+  };
+#define SIFT_BPF_OP(Name, Code, Mnemonic, Shape, Arg, Operand, Kernel, Image, Uses, Defs) \
+  t[Code] = RegEffect{ax(Uses), ax(Defs), ((Uses) & bpf::fx::Mem) != 0, ((Defs) & bpf::fx::Mem) != 0};
+#include "bpf/opcodes.def"
+  return t;
 }
 }  // namespace
-
-// Def/use facts come from the opcode table (bpf/opcodes.def).
-RegMask usesOf(const bpf::Insn& insn) {
-  const bpf::OpInfo* info = bpf::opInfo(insn.code);
-  return info ? toMask(info->uses, insn.k) : bit(kRegA) | bit(kRegX);
-}
-
-RegMask defsOf(const bpf::Insn& insn) {
-  const bpf::OpInfo* info = bpf::opInfo(insn.code);
-  return info ? toMask(info->defs, insn.k) : 0;
-}
+constexpr std::array<RegEffect, 256> kRegEffects = makeRegEffects();
+}  // namespace detail
 
 namespace {
 // A value's operands are interned before it, so only a value numbered
@@ -259,20 +261,22 @@ std::vector<ir::BlockId> immediateDominators(const ir::Program& p, const std::ve
   if (rpo.empty()) return idom;
   int levels = 1;
   while ((size_t{1} << levels) < rpo.size()) ++levels;
-  std::vector<std::vector<ir::BlockId>> up(levels, std::vector<ir::BlockId>(n, ir::kNoBlock));
+  // up(k, b): b's ancestor 2^k levels up, all levels in one array.
+  std::vector<ir::BlockId> upTable(size_t(levels) * n, ir::kNoBlock);
+  auto up = [&](int k, ir::BlockId b) -> ir::BlockId& { return upTable[size_t(k) * n + b]; };
   std::vector<uint32_t> depth(n, 0);
   std::vector<uint8_t> placed(n, 0);
   const ir::BlockId root = rpo[0];
   auto place = [&](ir::BlockId b, ir::BlockId parent) {
     placed[b] = 1;
     depth[b] = b == root ? 0 : depth[parent] + 1;
-    up[0][b] = b == root ? root : parent;
-    for (int k = 1; k < levels; ++k) up[k][b] = up[k - 1][up[k - 1][b]];
+    up(0, b) = b == root ? root : parent;
+    for (int k = 1; k < levels; ++k) up(k, b) = up(k - 1, up(k - 1, b));
   };
   auto ancestorAt = [&](ir::BlockId b, uint32_t d) {
     uint32_t diff = depth[b] - d;
     for (int k = 0; diff; ++k, diff >>= 1)
-      if (diff & 1) b = up[k][b];
+      if (diff & 1) b = up(k, b);
     return b;
   };
   auto meet = [&](ir::BlockId a, ir::BlockId b) {
@@ -280,8 +284,8 @@ std::vector<ir::BlockId> immediateDominators(const ir::Program& p, const std::ve
     if (depth[b] > depth[a]) b = ancestorAt(b, depth[a]);
     if (a == b) return a;
     for (int k = levels - 1; k >= 0; --k)
-      if (up[k][a] != up[k][b]) a = up[k][a], b = up[k][b];
-    return up[0][a];
+      if (up(k, a) != up(k, b)) a = up(k, a), b = up(k, b);
+    return up(0, a);
   };
   place(root, root);
   for (size_t i = 1; i < rpo.size(); ++i) {
@@ -314,7 +318,7 @@ void entryStates(const ir::Program& p, ValueTable& values, const std::vector<ir:
       for (int r = 0; r < kNumRegs; ++r)
         s.reg[r] = r == kRegA || r == kRegX ? values.constant(0) : values.unknownAt(id, r);
     } else {
-      bool first = true;
+      bool first = true, disagree = false;
       for (ir::BlockId q : preds[id]) {
         if (!done[q]) continue;
         if (first) {
@@ -322,11 +326,15 @@ void entryStates(const ir::Program& p, ValueTable& values, const std::vector<ir:
           first = false;
           continue;
         }
-        for (int r = 0; r < kNumRegs; ++r)
-          if (s.reg[r] != out[q].reg[r]) s.reg[r] = ir::kNoBlock;  // mark disagreement
+        const auto& other = out[q].reg;
+        if (s.reg == other) continue;
+        disagree = true;
+        for (int r = 0; r < kNumRegs; ++r)  // mark disagreement (a select, no branch)
+          s.reg[r] = s.reg[r] == other[r] ? s.reg[r] : ir::kNoBlock;
       }
-      for (int r = 0; r < kNumRegs; ++r)
-        if (s.reg[r] == ir::kNoBlock) s.reg[r] = values.unknownAt(id, r);
+      if (disagree)
+        for (int r = 0; r < kNumRegs; ++r)
+          if (s.reg[r] == ir::kNoBlock) s.reg[r] = values.unknownAt(id, r);
     }
     in[id] = s;
     for (const auto& insn : p.blocks[id].stmts) step(values, s, insn);

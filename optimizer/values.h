@@ -62,6 +62,7 @@ struct ValueKeyHash {
 class ValueTable {
  public:
   ValueTable() {
+    cache_.fill(kEmpty);
     slots_.assign(512, kEmpty);
     keys_.reserve(256);
   }
@@ -73,7 +74,11 @@ class ValueTable {
   ValueId unknownAt(ir::BlockId block, int reg) {
     return intern({ValueKind::Opaque, block, static_cast<uint32_t>(reg), 1});
   }
-  ValueId intern(const ValueKey& key);
+  ValueId intern(const ValueKey& key) {
+    const ValueId cached = cache_[cacheSlot(key)];
+    if (cached != kEmpty && keys_[cached] == key) return cached;
+    return internSlow(key);
+  }
   const ValueKey& key(ValueId v) const { return keys_[v]; }
   std::optional<uint32_t> constantOf(ValueId v) const {
     if (keys_[v].kind == ValueKind::Const) return keys_[v].a;
@@ -86,6 +91,16 @@ class ValueTable {
 
  private:
   static constexpr ValueId kEmpty = UINT32_MAX;
+  // The passes ask for the same few values (the constants of tests, the
+  // loads of a header's fields) again and again: a direct-mapped cache of
+  // recent answers, indexed by a cheap hash, sits in front of the table.
+  static constexpr int kCacheBits = 8;
+  static size_t cacheSlot(const ValueKey& k) {
+    const uint32_t h = (k.a * 0x9E3779B1u) ^ (k.b * 0x85EBCA77u) ^ (k.c * 0xC2B2AE3Du) ^ static_cast<uint32_t>(k.kind);
+    return (h * 0x27D4EB2Fu) >> (32 - kCacheBits);
+  }
+  std::array<ValueId, size_t{1} << kCacheBits> cache_;
+  ValueId internSlow(const ValueKey& key);
   void grow();
   std::vector<ValueId> slots_;  // power-of-two size, at most half full
   std::vector<ValueKey> keys_;
@@ -109,10 +124,29 @@ struct StepResult {
 /// the caller's business (see available()).
 StepResult step(ValueTable& values, State& s, const bpf::Insn& insn);
 
+namespace detail {
+/// The registers each 8-bit code reads and writes, from the opcode table:
+/// A and X as mask bits, the scratch cell M[k] as a flag (its bit depends
+/// on k). An invalid code reads A and X and writes nothing.
+struct RegEffect {
+  RegMask usesAX = bit(kRegA) | bit(kRegX), defsAX = 0;
+  bool usesMem = false, defsMem = false;
+};
+extern const std::array<RegEffect, 256> kRegEffects;
+}  // namespace detail
+
 /// The registers an instruction reads and writes (statements and
 /// terminators).
-RegMask usesOf(const bpf::Insn& insn);
-RegMask defsOf(const bpf::Insn& insn);
+inline RegMask usesOf(const bpf::Insn& insn) {
+  if (insn.code > 0xff) return bit(kRegA) | bit(kRegX);
+  const detail::RegEffect& e = detail::kRegEffects[insn.code];
+  return e.usesAX | (e.usesMem ? bit(static_cast<int>(insn.k & 15)) : 0);
+}
+inline RegMask defsOf(const bpf::Insn& insn) {
+  if (insn.code > 0xff) return 0;
+  const detail::RegEffect& e = detail::kRegEffects[insn.code];
+  return e.defsAX | (e.defsMem ? bit(static_cast<int>(insn.k & 15)) : 0);
+}
 
 /// True when some register of `s` holds `v`, or a value computed from `v`
 /// (`ldb [14]` is behind `ldb [14] & 0xf0`): the computation that made `v`
