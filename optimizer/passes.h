@@ -25,6 +25,8 @@ Change simplifyBlocks(ir::Program& program, Analyses& analyses);
 Change mergeBlocks(ir::Program& program, Analyses& analyses);
 /// fold_reject_tails.cpp
 Change foldRejectTails(ir::Program& program, Analyses& analyses);
+/// hoist_tests.cpp
+Change hoistTests(ir::Program& program, Analyses& analyses);
 /// group_sets.cpp
 Change groupSets(ir::Program& program, Analyses& analyses);
 /// group_sets.cpp: the speed-first form (balanced search), run once

@@ -25,6 +25,7 @@ constexpr PassEntry kPasses[] = {
     {"remove-unreachable", removeUnreachable, 1, true},
     {"simplify-blocks", simplifyBlocks, 1},
     {"group-sets", groupSets, 1},
+    {"hoist-tests", hoistTests, 1},
     {"merge-blocks", mergeBlocks, 1},
     {"remove-unreachable", removeUnreachable, 1, true},
 };

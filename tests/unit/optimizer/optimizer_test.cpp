@@ -3,7 +3,9 @@
 // packet.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "compiler/emit.h"
@@ -228,4 +230,63 @@ TEST_CASE("host lists load each field once and keep truncated-packet verdicts") 
   }
   MESSAGE("201 hosts + run: unoptimized " << before.insns.size() << ", -O1 " << o1.insns.size() << ", -O2 "
                                           << o2.insns.size());
+}
+
+TEST_CASE("a test of a value already loaded runs before the next load when both failures reject") {
+  // E: ld [26]; jgt #0 -> S | ret 0
+  // S: ld [30]; jeq #a -> T | ret 0
+  // T: ld [26]; jeq #b -> ret 1 | ret 0
+  // The source address is still in A when S begins: testing it against b
+  // before loading the destination saves T's reload, and no truncated
+  // packet changes its verdict (the destination is still loaded before
+  // any accept).
+  const uint32_t a = 0x0a000001, b2 = 0x0a000002;
+  ir::Builder b;
+  ir::Fragment e = b.test({bpf::Insn{kLd, 0, 0, 26}}, kJgtK, 0);
+  ir::Fragment s = b.test({bpf::Insn{kLd, 0, 0, 30}}, kJeqK, a);
+  ir::Fragment t = b.test({bpf::Insn{kLd, 0, 0, 26}}, kJeqK, b2);
+  ir::Program raw = b.finish(b.makeAnd(b.makeAnd(std::move(e), std::move(s)), std::move(t)), 1);
+  std::vector<std::string> changedBy;
+  optimizer::Options o;
+  o.level = 1;
+  o.verify = true;
+  std::string lastIr = ir::print(raw);
+  o.afterPass = [&](const std::string& pass, const ir::Program& p) {
+    std::string now = ir::print(p);
+    if (now != lastIr) changedBy.push_back(pass);
+    lastIr = now;
+  };
+  ir::Program opt = raw;
+  REQUIRE(optimizer::optimize(opt, o).ok());
+  CHECK(std::find(changedBy.begin(), changedBy.end(), "hoist-tests") != changedBy.end());
+  bpf::Program before = emitOrFail(raw), after = emitOrFail(opt);
+  size_t loads = 0;
+  for (const auto& insn : after.insns) loads += insn.code == kLd;
+  CHECK(loads == 2);
+  CHECK(after.insns.size() == before.insns.size() - 1);
+  for (uint32_t src : {a, b2, 0u})
+    for (uint32_t dst : {a, b2, 7u})
+      for (size_t caplen = 0; caplen <= 34; ++caplen) {
+        auto pkt = packetWith(src, dst, caplen);
+        CHECK(runProgram(after, pkt) == runProgram(before, pkt));
+      }
+}
+
+TEST_CASE("a test is not hoisted when the accepting side reads what the reload wrote") {
+  // S: ld [30]; jeq #5 -> T | ret 0;  T: ld [26]; jeq #6 -> U | ret 0;
+  // U: tax; ... returns A via X: U reads A (the reloaded [26]), so T's
+  // reload must stay.
+  ir::Builder b;
+  ir::Fragment first = b.test({bpf::Insn{kLd, 0, 0, 26}}, kJgtK, 0);
+  ir::Fragment s = b.test({bpf::Insn{kLd, 0, 0, 30}}, kJeqK, 5);
+  ir::Fragment t = b.test({bpf::Insn{kLd, 0, 0, 26}}, kJeqK, 6);
+  ir::Fragment u = b.test({bpf::Insn{kTax, 0, 0, 0}, bpf::Insn{kLdImm, 0, 0, 6}}, kJeqX, 0);
+  ir::Program raw = b.finish(b.makeAnd(b.makeAnd(b.makeAnd(std::move(first), std::move(s)), std::move(t)), std::move(u)), 1);
+  bpf::Program before = emitOrFail(raw), after = emitOrFail(optimized(raw, 1));
+  for (uint32_t src : {5u, 6u, 7u})
+    for (uint32_t dst : {5u, 6u, 7u})
+      for (size_t caplen = 26; caplen <= 34; ++caplen) {
+        auto pkt = packetWith(src, dst, caplen);
+        CHECK(runProgram(after, pkt) == runProgram(before, pkt));
+      }
 }
