@@ -60,10 +60,12 @@ std::vector<std::string> passNames(int level) {
 namespace {
 
 /// Runs one pass with verification, the size check and the statistics.
+/// `size` is the program's measure, kept up to date: a pass that reports
+/// no change leaves it as it was (checked when verifying), so a large
+/// program is not scanned once more for every pass that found nothing.
 Expected<Change> runPass(const PassEntry& e, ir::Program& program, Analyses& analyses, const Options& options,
-                         bool mayGrow) {
-  const size_t blocksBefore = program.blocks.size(), insnsBefore = insnCount(program);
-  const size_t m0 = measure(program);
+                         bool mayGrow, size_t& size) {
+  const size_t blocksBefore = program.blocks.size(), insnsBefore = options.stats ? insnCount(program) : 0;
   const Change change = e.run(program, analyses);
   if (change == Change::Statements) analyses.statementsChanged();
   if (change == Change::Edges) analyses.everythingChanged();
@@ -71,8 +73,14 @@ Expected<Change> runPass(const PassEntry& e, ir::Program& program, Analyses& ana
     if (std::string err = ir::verify(program); !err.empty())
       return Diagnostic::error(std::string("internal error: pass '") + e.name + "' broke the IR: " + err);
   }
-  if (!mayGrow && measure(program) > m0)
-    return Diagnostic::error(std::string("internal error: pass '") + e.name + "' made the program larger");
+  if (change != Change::None || options.verify) {
+    const size_t now = measure(program);
+    if (change == Change::None && now != size)
+      return Diagnostic::error(std::string("internal error: pass '") + e.name + "' changed the program but said it did not");
+    if (!mayGrow && now > size)
+      return Diagnostic::error(std::string("internal error: pass '") + e.name + "' made the program larger");
+    size = now;
+  }
   if (options.stats) {
     PassStats* s = nullptr;
     for (auto& existing : *options.stats)
@@ -106,7 +114,7 @@ Status optimize(ir::Program& program, const Options& options) {
   constexpr size_t kCount = sizeof(kPasses) / sizeof(kPasses[0]);
   size_t generation = 1, edgeGeneration = 1;
   size_t clean[kCount] = {};
-  size_t before = measure(program);
+  size_t size = measure(program), before = size;
   Analyses analyses(program);
   for (;;) {
     bool changedInRound = false;
@@ -114,7 +122,7 @@ Status optimize(ir::Program& program, const Options& options) {
       const auto& e = kPasses[i];
       const size_t& current = e.edgesOnly ? edgeGeneration : generation;
       if (options.level < e.minLevel || clean[i] == current) continue;
-      auto change = runPass(e, program, analyses, options, false);
+      auto change = runPass(e, program, analyses, options, false, size);
       if (!change) return change.takeError();
       if (*change != Change::None) {
         ++generation;
@@ -124,15 +132,14 @@ Status optimize(ir::Program& program, const Options& options) {
         clean[i] = current;
       }
     }
-    size_t after = measure(program);
     // Fixed point: a round that changed nothing, or one that did not make
     // the measure strictly smaller (passes that only rearrange run once).
-    if (!changedInRound || after >= before) break;
-    before = after;
+    if (!changedInRound || size >= before) break;
+    before = size;
   }
   for (const auto& e : kFinishing) {
     if (options.level < e.minLevel) continue;
-    auto changed = runPass(e, program, analyses, options, true);
+    auto changed = runPass(e, program, analyses, options, true, size);
     if (!changed) return changed.takeError();
   }
   return okStatus();
