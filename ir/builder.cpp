@@ -1,5 +1,6 @@
 #include "ir/ir.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -75,7 +76,9 @@ std::vector<BlockId> reversePostOrder(const Program& p) {
     BlockId id;
     int next;
   };
-  std::vector<Frame> stack{{p.entry, 0}};
+  std::vector<Frame> stack;
+  stack.reserve(n);  // at most one frame per block: no regrowth
+  stack.push_back({p.entry, 0});
   seen[p.entry] = 1;
   while (!stack.empty()) {
     Frame& f = stack.back();
@@ -92,7 +95,8 @@ std::vector<BlockId> reversePostOrder(const Program& p) {
     post.push_back(f.id);
     stack.pop_back();
   }
-  return {post.rbegin(), post.rend()};
+  std::reverse(post.begin(), post.end());
+  return post;
 }
 
 Program Builder::finish(Fragment f, uint32_t accept) {

@@ -173,6 +173,7 @@ void walkDominatorTree(const ir::Program& p, const std::vector<ir::BlockId>& rpo
     size_t next;
   };
   std::vector<Frame> stack;
+  stack.reserve(n);  // at most one frame per block: no regrowth
   auto enter = [&](ir::BlockId id) {
     size_t mark = facts.mark();
     visit(id);

@@ -92,6 +92,7 @@ class FactSet {
 
 class Facts {
  public:
+  Facts() { undo_.reserve(64); }
   /// Records that the test `jmpCode` (a BPF_JMP code) of value `a` against
   /// `operand` had outcome `taken`.
   void learn(const ValueTable& values, uint16_t jmpCode, ValueId a, ValueId operand, bool taken);

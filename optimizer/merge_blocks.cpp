@@ -6,8 +6,6 @@
 // Requires: a verified, acyclic IR program.
 // Preserves: the verdict on every packet. Blocks left without predecessors
 //   are removed by remove-unreachable.
-#include <map>
-#include <tuple>
 #include <vector>
 
 #include "optimizer/passes.h"
@@ -17,18 +15,32 @@ namespace sift::optimizer {
 
 namespace {
 
-struct BlockKey {
-  std::vector<uint64_t> stmts;
-  uint8_t termKind;
-  uint64_t term;
-  ir::BlockId jt, jf;
-  bool operator<(const BlockKey& o) const {
-    return std::tie(termKind, term, jt, jf, stmts) < std::tie(o.termKind, o.term, o.jt, o.jf, o.stmts);
-  }
-};
-
 uint64_t pack(const bpf::Insn& i) {
   return (uint64_t{i.code} << 48) | (uint64_t{i.jt} << 40) | (uint64_t{i.jf} << 32) | i.k;
+}
+
+/// A jump (jt == jf) is the same whatever test it carries.
+bool isJump(const ir::Block& b) { return b.termKind == ir::TermKind::Branch && b.jt == b.jf; }
+
+uint64_t blockHash(const ir::Block& b) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(b.termKind);
+  auto mix = [&](uint64_t v) {
+    h = (h ^ v) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+  };
+  for (const auto& s : b.stmts) mix(pack(s));
+  mix(isJump(b) ? 0 : pack(b.term));
+  if (b.termKind == ir::TermKind::Branch) mix((uint64_t{b.jt} << 32) | b.jf);
+  return h;
+}
+
+bool sameBlock(const ir::Block& a, const ir::Block& b) {
+  if (a.termKind != b.termKind || a.stmts.size() != b.stmts.size()) return false;
+  if (a.termKind == ir::TermKind::Branch && (a.jt != b.jt || a.jf != b.jf)) return false;
+  if (isJump(a) != isJump(b) || (!isJump(a) && pack(a.term) != pack(b.term))) return false;
+  for (size_t i = 0; i < a.stmts.size(); ++i)
+    if (pack(a.stmts[i]) != pack(b.stmts[i])) return false;
+  return true;
 }
 
 }  // namespace
@@ -36,7 +48,14 @@ uint64_t pack(const bpf::Insn& i) {
 Change mergeBlocks(ir::Program& p, Analyses& analyses) {
   const auto& rpo = analyses.rpo();
   std::vector<ir::BlockId> canon(p.blocks.size(), ir::kNoBlock);
-  std::map<BlockKey, ir::BlockId> seen;
+  // The representatives seen so far, by content: an open-addressing table
+  // of block ids, at most half full. Blocks are visited bottom-up, so a
+  // block's successors are already their representatives when it is
+  // compared.
+  size_t slots = 16;
+  while (slots < 2 * rpo.size()) slots *= 2;
+  std::vector<ir::BlockId> table(slots, ir::kNoBlock);
+  const size_t mask = slots - 1;
   bool changed = false;
   for (auto it = rpo.rbegin(); it != rpo.rend(); ++it) {
     ir::Block& b = p.blocks[*it];
@@ -46,18 +65,15 @@ Change mergeBlocks(ir::Program& p, Analyses& analyses) {
       b.jt = jt;
       b.jf = jf;
     }
-    BlockKey key;
-    key.stmts.reserve(b.stmts.size());
-    for (const auto& s : b.stmts) key.stmts.push_back(pack(s));
-    key.termKind = static_cast<uint8_t>(b.termKind);
-    // A jump (jt == jf) is the same whatever test it carries.
-    bool isJump = b.termKind == ir::TermKind::Branch && b.jt == b.jf;
-    key.term = isJump ? 0 : pack(b.term);
-    key.jt = b.termKind == ir::TermKind::Branch ? b.jt : ir::kNoBlock;
-    key.jf = b.termKind == ir::TermKind::Branch ? b.jf : ir::kNoBlock;
-    auto [pos, inserted] = seen.emplace(std::move(key), *it);
-    canon[*it] = pos->second;
-    if (!inserted) changed = true;
+    size_t i = blockHash(b) & mask;
+    while (table[i] != ir::kNoBlock && !sameBlock(p.blocks[table[i]], b)) i = (i + 1) & mask;
+    if (table[i] == ir::kNoBlock) {
+      table[i] = *it;
+      canon[*it] = *it;
+    } else {
+      canon[*it] = table[i];
+      changed = true;
+    }
   }
   if (canon[p.entry] != p.entry) {
     p.entry = canon[p.entry];
