@@ -306,8 +306,10 @@ std::vector<ir::BlockId> immediateDominators(const ir::Program& p, const std::ve
 void entryStates(const ir::Program& p, ValueTable& values, const std::vector<ir::BlockId>& rpo, const Preds& preds,
                  std::vector<State>& in, std::vector<State>& out) {
   const size_t n = p.blocks.size();
-  in.assign(n, State{});
-  out.assign(n, State{});
+  // Only reachable blocks get states (every pass reads only theirs), so
+  // the storage is resized, not cleared.
+  in.resize(n);
+  out.resize(n);
   std::vector<uint8_t> done(n, 0);
   for (ir::BlockId id : rpo) {
     State s;

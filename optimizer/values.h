@@ -180,7 +180,8 @@ std::vector<ir::BlockId> immediateDominators(const ir::Program& p, const std::ve
 /// register keeps a value only when all predecessors agree; otherwise it
 /// gets a fresh opaque value). The entry starts with A = X = M[*] = 0.
 /// `exits` receives the states at block exit. Both vectors are refilled in
-/// place, so recomputing the states of a program reuses their memory.
+/// place, so recomputing the states of a program reuses their memory; the
+/// entries of blocks not reachable from the entry are left unspecified.
 void entryStates(const ir::Program& p, ValueTable& values, const std::vector<ir::BlockId>& rpo, const Preds& preds,
                  std::vector<State>& entries, std::vector<State>& exits);
 
