@@ -2,6 +2,7 @@
 #include "optimizer/values.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "bpf/opcodes.h"
 
@@ -262,7 +263,9 @@ std::vector<ir::BlockId> immediateDominators(const ir::Program& p, const std::ve
   int levels = 1;
   while ((size_t{1} << levels) < rpo.size()) ++levels;
   // up(k, b): b's ancestor 2^k levels up, all levels in one array.
-  std::vector<ir::BlockId> upTable(size_t(levels) * n, ir::kNoBlock);
+  // Only placed blocks' entries are read (a placed block's ancestors are
+  // placed before it), so the table is left uninitialised.
+  std::unique_ptr<ir::BlockId[]> upTable(new ir::BlockId[size_t(levels) * n]);
   auto up = [&](int k, ir::BlockId b) -> ir::BlockId& { return upTable[size_t(k) * n + b]; };
   std::vector<uint32_t> depth(n, 0);
   std::vector<uint8_t> placed(n, 0);
