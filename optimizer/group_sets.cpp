@@ -38,15 +38,27 @@ std::vector<SetLeaf> findSetLeaves(const ir::Program& p, Analyses& analyses) {
 
 
   Facts facts;
+  std::vector<ValueId> rejecting;  // values of the block's statements that may reject
   auto visit = [&](ir::BlockId id) {
     const ir::Block& b = p.blocks[id];
     State s = entry[id];
     bool safe = true, onlyA = true;
+    rejecting.clear();
     for (const auto& insn : b.stmts) {
       if (defsOf(insn) & ~bit(kRegA)) onlyA = false;
-      State before = s;
+      // A statement that may reject writes A or X: the registers before
+      // it are the ones after it with those two put back.
+      const ValueId oldA = s.reg[kRegA], oldX = s.reg[kRegX];
       StepResult r = step(values, s, insn);
-      if (r.mayReject && !facts.succeeded(values, r.value) && !available(values, before, r.value)) safe = false;
+      if (!r.mayReject) continue;
+      rejecting.push_back(r.value);
+      if (facts.succeeded(values, r.value)) continue;
+      const ValueId newA = s.reg[kRegA], newX = s.reg[kRegX];
+      s.reg[kRegA] = oldA;
+      s.reg[kRegX] = oldX;
+      if (!available(values, s, r.value)) safe = false;
+      s.reg[kRegA] = newA;
+      s.reg[kRegX] = newX;
     }
     SetLeaf& leaf = leaves[id];
     leaf.value = s.reg[kRegA];
@@ -55,11 +67,7 @@ std::vector<SetLeaf> findSetLeaves(const ir::Program& p, Analyses& analyses) {
     leaf.head = leaf.isTest && onlyA;
     leaf.singlePred = preds[id].size() == 1;
     // Loads of this block succeed for everything it dominates.
-    State t = entry[id];
-    for (const auto& insn : b.stmts) {
-      StepResult r = step(values, t, insn);
-      if (r.mayReject) facts.proveSucceeded(values, r.value);
-    }
+    for (ValueId v : rejecting) facts.proveSucceeded(values, v);
   };
   walkDominatorTree(p, rpo, idom, facts, visit);
   return leaves;
