@@ -9,16 +9,20 @@
 // allocas in the entry block, zeroed there; SROA turns them into SSA
 // values, so the scratch memory costs nothing unless it is used. Every
 // failing run-time check (a packet load past the captured bytes, division
-// or modulo by X == 0) branches to one shared block that returns 0.
+// or modulo by X == 0) branches to one shared block that returns 0. Before
+// emitting, analyze() works out from the program's control flow where one
+// test of the captured length can stand for several loads and where a
+// load is already covered, and which tests of A can compare the loaded
+// bytes with a byte-swapped constant; so the IR needs no instcombine.
 //
 // How it is compiled: the module runs through a short function pipeline
-// (optimize() below: SROA, CSE, instcombine, CFG simplification; constraint
-// elimination, GVN and jump threading at O2) built with the host
-// TargetMachine so the cost model is the real one, and is then added to a
-// fresh ORC LLJIT as a ThreadSafeModule; looking the function up compiles
-// and links it, on the calling thread, with the thread's code generator
-// (ThreadCodegen: a TargetMachine and its machine-code pipeline, built
-// once per thread and level).
+// (optimize() below: SROA, CSE, CFG simplification; instcombine,
+// constraint elimination, GVN and jump threading at O2) built with the
+// host TargetMachine so the cost model is the real one, and is then added
+// to a fresh ORC LLJIT as a ThreadSafeModule; looking the function up
+// compiles and links it, on the calling thread, with the thread's code
+// generator (ThreadCodegen: a TargetMachine and its machine-code pipeline,
+// built once per thread and level; O1's is addQuickPasses()).
 //
 // Tiering: with CompileOptions::tierUp, compile() starts a thread owned by
 // the filter that builds the same program at O2 and publishes the new
@@ -71,6 +75,15 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/MC/MCContext.h>
+#include <llvm/MC/MCAsmBackend.h>
+#include <llvm/MC/MCCodeEmitter.h>
+#include <llvm/MC/MCObjectWriter.h>
+#include <llvm/MC/MCStreamer.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/CodeGen/AsmPrinter.h>
+#include <llvm/CodeGen/MachineModuleInfo.h>
+#include <llvm/CodeGen/Passes.h>
+#include <llvm/CodeGen/TargetPassConfig.h>
 #include <llvm/Target/TargetMachine.h>
 
 #include "bpf/opcodes.h"
@@ -164,6 +177,7 @@ class FilterEmitter {
     backwardJumps_ = b_.CreateAlloca(i32, nullptr, "backward");
     b_.CreateStore(b_.getInt32(0), backwardJumps_);
 
+    analyze();
     blocks_.reserve(insns_.size());
     for (size_t pc = 0; pc < insns_.size(); ++pc)
       blocks_.push_back(llvm::BasicBlock::Create(ctx_, "pc" + std::to_string(pc), fn_));
@@ -186,6 +200,126 @@ class FilterEmitter {
   }
 
  private:
+  // caplen below this rejects, whatever the packet holds: every caplen
+  // does (no return value can be 2^32 or more).
+  static constexpr uint64_t kAlwaysRejects = uint64_t(1) << 32;
+
+  // Facts about the program that let the emitter leave work out, all
+  // computed from the cBPF control flow graph before any IR is built.
+  // Programs with a backward jump (a loop) get none of them.
+  //
+  // rejectBelow_[pc]: a captured length below which the program, started
+  // at pc, returns 0 for every packet. A load whose end is e rejects when
+  // caplen < e and otherwise goes on, so its figure is max(e, the next
+  // pc's); a branch takes the smaller of its targets'; `ret #0` rejects
+  // for every length, any other return for none. Testing caplen against
+  // rejectBelow_[pc] at a load instead of against its own end gives the
+  // same verdict for every packet and covers the loads after it.
+  //
+  // provenAtLeast_[pc]: a captured length every packet reaching pc is
+  // known to have (the smallest over the paths into it of the largest
+  // length tested on the way). A load whose end is within it needs no test.
+  //
+  // predecessors_[pc]: how many control flow edges enter pc (fall through,
+  // jt, jf, ja; the program's entry counts for pc 0); inChain_: the pcs of
+  // the jeq runs emitChain turns into one switch, whose edges differ from
+  // the program's.
+  void analyze() {
+    const size_t n = insns_.size();
+    rejectBelow_.assign(n, 0);
+    provenAtLeast_.assign(n, 0);
+    predecessors_.assign(n, 0);
+    inChain_.assign(n, false);
+    rawA_.assign(n, {});
+    if (n == 0) return;
+    predecessors_[0] = 1;
+    for (size_t pc = 0; pc < n; ++pc) {
+      if (size_t length = bpf::jeqChainLength(insns_, pc); length >= kMinChain)
+        for (size_t m = pc; m < pc + length && m < n; ++m) inChain_[m] = true;
+      for (uint64_t to : successors(pc)) {
+        if (to <= pc) {
+          // A loop: no facts. Every load tests its own end, and no pc
+          // counts as entered from one place only.
+          predecessors_.assign(n, 2);
+          return;
+        }
+        if (to < n) ++predecessors_[to];
+      }
+    }
+    auto at = [&](const std::vector<uint64_t>& v, uint64_t pc) { return pc < n ? v[pc] : 0; };
+    for (size_t pc = n; pc-- > 0;) {
+      const bpf::Insn& in = insns_[pc];
+      const bpf::OpInfo* info = bpf::opInfo(in.code);
+      if (!info) continue;
+      uint64_t below = 0;
+      switch (info->shape) {
+        case bpf::Shape::ReturnK: below = in.k == 0 ? kAlwaysRejects : 0; break;
+        case bpf::Shape::ReturnReg: below = 0; break;
+        case bpf::Shape::Jump:
+        case bpf::Shape::JumpK:
+        case bpf::Shape::JumpX: {
+          below = kAlwaysRejects;
+          for (uint64_t to : successors(pc)) below = std::min(below, at(rejectBelow_, to));
+          break;
+        }
+        case bpf::Shape::LoadAbs:
+        case bpf::Shape::LoadInd:
+        case bpf::Shape::LoadMsh:
+          below = std::max(loadEnd(in, *info), at(rejectBelow_, pc + 1));
+          break;
+        default: below = at(rejectBelow_, pc + 1); break;
+      }
+      rejectBelow_[pc] = std::min(below, kAlwaysRejects);
+    }
+    // Forward: every edge goes to a higher pc, so a pc's predecessors are
+    // all final by the time it is reached.
+    std::vector<uint64_t> proven(n, kAlwaysRejects);
+    proven[0] = 0;
+    for (size_t pc = 0; pc < n; ++pc) {
+      provenAtLeast_[pc] = proven[pc];
+      const bpf::Insn& in = insns_[pc];
+      const bpf::OpInfo* info = bpf::opInfo(in.code);
+      uint64_t out = proven[pc];
+      if (info) {
+        if (info->shape == bpf::Shape::LoadAbs || info->shape == bpf::Shape::LoadMsh) {
+          if (out < loadEnd(in, *info)) out = rejectBelow_[pc];
+        } else if (info->shape == bpf::Shape::LoadInd) {
+          out = std::max(out, loadEnd(in, *info));
+        }
+      }
+      for (uint64_t to : successors(pc))
+        if (to < n) proven[to] = std::min(proven[to], out);
+    }
+  }
+
+  // The end of a packet load's smallest form (x = 0 for the indirect one).
+  static uint64_t loadEnd(const bpf::Insn& in, const bpf::OpInfo& info) {
+    return uint64_t(in.k) + (info.shape == bpf::Shape::LoadMsh ? 1 : info.loadSize());
+  }
+
+  // The pcs control can go to from pc (none after a return).
+  std::vector<uint64_t> successors(size_t pc) const {
+    const bpf::Insn& in = insns_[pc];
+    const bpf::OpInfo* info = bpf::opInfo(in.code);
+    if (!info) return {};
+    switch (info->shape) {
+      case bpf::Shape::ReturnK:
+      case bpf::Shape::ReturnReg: return {};
+      case bpf::Shape::Jump: return {uint64_t(static_cast<uint32_t>(pc + 1 + in.k))};
+      case bpf::Shape::JumpK:
+      case bpf::Shape::JumpX: return {pc + 1 + in.jt, pc + 1 + in.jf};
+      default: return {pc + 1};
+    }
+  }
+
+  // After emitting pc, which does not change A: the successors whose only
+  // way in is from pc see the same A, so they inherit its raw form.
+  void passRawA(const std::optional<std::pair<llvm::Value*, unsigned>>& raw) {
+    if (!raw || inChain_[pc_]) return;
+    for (uint64_t to : successors(pc_))
+      if (to < insns_.size() && to > pc_ && predecessors_[to] == 1) rawA_[to] = raw;
+  }
+
   llvm::BasicBlock* reject() {
     if (!reject_) {
       auto saved = b_.saveIP();
@@ -231,15 +365,35 @@ class FilterEmitter {
   // A big-endian load of `size` bytes at `base + k` (base is X for the
   // indirect modes, nullptr for the absolute ones). Computed in 64 bits,
   // so `x + k + size` cannot wrap: past the captured bytes rejects.
-  llvm::Value* loadPacket(llvm::Value* base, uint32_t k, unsigned size) {
+  //
+  // An absolute load tests caplen (in 32 bits) against rejectBelow_ rather
+  // than its own end, and not at all when provenAtLeast_ covers its end
+  // (see analyze()). `raw`, when given, receives the loaded value before
+  // the byte swap.
+  llvm::Value* loadPacket(llvm::Value* base, uint32_t k, unsigned size,
+                          llvm::Value** raw = nullptr) {
     auto* i64 = b_.getInt64Ty();
     llvm::Value* offset = b_.getInt64(k);
-    if (base) offset = b_.CreateAdd(b_.CreateZExt(base, i64), offset, "offset", true, true);
-    auto* end = b_.CreateAdd(offset, b_.getInt64(size), "end", true, true);
-    rejectIf(b_.CreateICmpUGT(end, b_.CreateZExt(capturedLength_, i64)), "load");
+    if (base) {
+      offset = b_.CreateAdd(b_.CreateZExt(base, i64), offset, "offset", true, true);
+      auto* end = b_.CreateAdd(offset, b_.getInt64(size), "end", true, true);
+      rejectIf(b_.CreateICmpUGT(end, b_.CreateZExt(capturedLength_, i64)), "load");
+    } else if (provenAtLeast_[pc_] < uint64_t(k) + size) {
+      const uint64_t below = std::max(rejectBelow_[pc_], uint64_t(k) + size);
+      if (below >= kAlwaysRejects) {
+        // No captured length reaches it: the load always rejects.
+        b_.CreateBr(reject());
+        b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "pc" + std::to_string(pc_) + ".dead", fn_,
+                                                   blockAt(pc_ + 1)));
+      } else {
+        rejectIf(b_.CreateICmpULT(capturedLength_, b_.getInt32(static_cast<uint32_t>(below))),
+                 "load");
+      }
+    }
     auto* ptr = b_.CreateInBoundsGEP(b_.getInt8Ty(), packet_, offset);
     auto* type = b_.getIntNTy(8 * size);
     llvm::Value* v = b_.CreateAlignedLoad(type, ptr, llvm::MaybeAlign(1));
+    if (raw) *raw = v;
     if (size > 1) v = b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, v);
     return b_.CreateZExt(v, b_.getInt32Ty());
   }
@@ -266,8 +420,14 @@ class FilterEmitter {
     const uint32_t k = insn.k;
     switch (info->shape) {
       case Shape::LoadImm: b_.CreateStore(b_.getInt32(k), reg(info->arg)); return next();
-      case Shape::LoadAbs: setA(loadPacket(nullptr, k, info->loadSize())); return next();
-      case Shape::LoadInd: setA(loadPacket(getX(), k, info->loadSize())); return next();
+      case Shape::LoadAbs:
+      case Shape::LoadInd: {
+        llvm::Value* raw = nullptr;
+        const unsigned size = info->loadSize();
+        setA(loadPacket(info->shape == Shape::LoadInd ? getX() : nullptr, k, size, &raw));
+        passRawA(std::make_pair(raw, size));
+        return next();
+      }
       case Shape::LoadMem: return loadCell(k, reg(info->arg));
       case Shape::LoadLen: b_.CreateStore(wireLength_, reg(info->arg)); return next();
       case Shape::LoadMsh:
@@ -283,6 +443,7 @@ class FilterEmitter {
         auto* to = blockAt(target);
         if (!to) return badTarget(target);
         if (k >= 0x80000000u) countBackwardJump();
+        passRawA(rawA_[pc_]);
         b_.CreateBr(to);
         return okStatus();
       }
@@ -418,8 +579,13 @@ class FilterEmitter {
     auto* onFalse = blockAt(falseTarget);
     if (!onTrue) return badTarget(trueTarget);
     if (!onFalse) return badTarget(falseTarget);
+    passRawA(rawA_[pc_]);
     if (onTrue == onFalse) {
       b_.CreateBr(onTrue);
+      return okStatus();
+    }
+    if (auto folded = compareRaw(insn, condition); folded) {
+      b_.CreateCondBr(folded, onTrue, onFalse);
       return okStatus();
     }
     llvm::Value* a = getA();
@@ -436,6 +602,36 @@ class FilterEmitter {
     b_.CreateCondBr(taken, onTrue, onFalse);
     return okStatus();
   }
+
+  // `jeq #k` and `jset #k` on an A that is a packet load seen from here
+  // (rawA_): the same test on the loaded bytes against the byte-swapped
+  // constant, so no swap is emitted and the code generator can compare
+  // memory with an immediate. Equality with a constant wider than the
+  // load is false. Returns nullptr when it does not apply.
+  llvm::Value* compareRaw(const bpf::Insn& insn, bpf::Arg condition) {
+    const auto& raw = rawA_[pc_];
+    if (!raw || bpf::opInfo(insn.code)->shape != bpf::Shape::JumpK) return nullptr;
+    if (condition != bpf::Arg::Eq && condition != bpf::Arg::Set) return nullptr;
+    const auto [value, size] = *raw;
+    const uint64_t mask = size == 4 ? 0xffffffffu : (uint64_t(1) << (8 * size)) - 1;
+    uint64_t k = insn.k;
+    if (condition == bpf::Arg::Eq && k > mask) return b_.getFalse();
+    k &= mask;
+    uint64_t swapped = 0;
+    for (unsigned i = 0; i < size; ++i) swapped |= ((k >> (8 * i)) & 0xff) << (8 * (size - 1 - i));
+    auto* constant = llvm::ConstantInt::get(value->getType(), swapped);
+    if (condition == bpf::Arg::Eq) return b_.CreateICmpEQ(value, constant);
+    return b_.CreateICmpNE(b_.CreateAnd(value, constant),
+                           llvm::ConstantInt::get(value->getType(), 0));
+  }
+
+  std::vector<uint64_t> rejectBelow_;
+  std::vector<uint64_t> provenAtLeast_;
+  std::vector<uint32_t> predecessors_;
+  std::vector<bool> inChain_;
+  // The value A holds at the start of pc as the load that produced it
+  // (before the byte swap) and its size, when that load dominates pc.
+  std::vector<std::optional<std::pair<llvm::Value*, unsigned>>> rawA_;
 
   llvm::LLVMContext& ctx_;
   llvm::Module& module_;
@@ -460,11 +656,13 @@ class FilterEmitter {
 // function (backward jumps are rare and stay loops), so LLVM's default
 // module pipelines (inlining, loop passes, vectorizers) would only cost
 // compile time. What pays off: SROA turns A, X and the scratch cells into
-// SSA values, early CSE and instcombine fold the loads and masks, and
-// simplifycfg merges the per-pc blocks. O2 adds constraint elimination
-// (bounds checks an earlier check already implies), GVN and jump
-// threading; with the fast instruction selector of O1 they do not change
-// the code, so O1 leaves them out.
+// SSA values, early CSE removes the repeated and dead values the per-pc
+// emission leaves, and simplifycfg merges the per-pc blocks and the
+// returns. The emitter already narrows the bounds tests and folds the byte
+// swaps into the compares (analyze(), compareRaw()), which was most of
+// what instcombine did here at a fifth of an O1 compile, so only O2 runs
+// it, with constraint elimination (bounds checks an earlier check already
+// implies, beyond what the emitter proves), GVN and jump threading.
 void optimize(llvm::Module& module, llvm::TargetMachine& tm, OptLevel level) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
@@ -479,7 +677,7 @@ void optimize(llvm::Module& module, llvm::TargetMachine& tm, OptLevel level) {
   llvm::FunctionPassManager fpm;
   fpm.addPass(llvm::SROAPass(llvm::SROAOptions::ModifyCFG));
   fpm.addPass(llvm::EarlyCSEPass());
-  fpm.addPass(llvm::InstCombinePass());
+  if (level == OptLevel::O2) fpm.addPass(llvm::InstCombinePass());
   fpm.addPass(llvm::SimplifyCFGPass());
   if (level == OptLevel::O2) {
     fpm.addPass(llvm::ConstraintEliminationPass());
@@ -492,12 +690,14 @@ void optimize(llvm::Module& module, llvm::TargetMachine& tm, OptLevel level) {
     if (!f.isDeclaration()) fpm.run(f, fam);
 }
 
-// O0 and O1 use LLVM's quickest code generator: the fast instruction
-// selector and the fast register allocator, whose cost hardly depends on
-// the pass pipeline in front of it. O2 runs the full one (selection DAG,
-// greedy allocation, machine scheduling), which is two to three times
-// slower to compile for code that runs a few percent faster.
+// O0 uses LLVM's quickest code generator: the fast instruction selector
+// and the fast register allocator. O1 keeps the fast instruction selector
+// but allocates registers properly, with few machine passes around it
+// (addQuickPasses). O2 runs the full one (selection DAG, greedy
+// allocation, machine scheduling and the rest), which costs about three
+// times as much to compile.
 llvm::CodeGenOptLevel codegenLevel(OptLevel level) {
+  if (level == OptLevel::O1) return llvm::CodeGenOptLevel::Less;  // see addQuickPasses
   return level == OptLevel::O2 ? llvm::CodeGenOptLevel::Default : llvm::CodeGenOptLevel::None;
 }
 
@@ -519,6 +719,61 @@ struct ThreadCodegen {
   std::unique_ptr<llvm::legacy::PassManager> passes;
 };
 
+// The machine-code pipeline of O1: the fast instruction selector (built
+// while the TargetMachine says CodeGenOptLevel::None, so no IR passes run
+// in front of it either) followed by the optimizing register allocator
+// (built after switching the machine to Less), with the machine-level
+// optimizations that cost compile time but do not pay off on a filter's
+// few blocks turned off. The fast register allocator of O0 spills every
+// value live across a block (the packet pointer and the captured length
+// are reloaded from the stack in every block, the return value goes
+// through a stack slot); the optimizing one keeps them in registers, which
+// is most of the difference between O1's and O2's code. Mirrors
+// LLVMTargetMachine::addPassesToEmitMC, which gives no access to the
+// TargetPassConfig before it builds the pipeline.
+bool addQuickPasses(llvm::LLVMTargetMachine& tm, llvm::legacy::PassManager& pm,
+                    llvm::raw_pwrite_stream& out) {
+  auto* mmi = new llvm::MachineModuleInfoWrapperPass(&tm);
+  llvm::TargetPassConfig* config = tm.createPassConfig(pm);
+  config->setDisableVerify(true);
+  pm.add(config);
+  pm.add(mmi);
+  for (llvm::AnalysisID pass :
+       {&llvm::EarlyTailDuplicateID, &llvm::TailDuplicateID, &llvm::MachineCSEID,
+        &llvm::MachineLICMID, &llvm::EarlyMachineLICMID, &llvm::MachineSinkingID,
+        &llvm::PostRAMachineSinkingID, &llvm::MachineSchedulerID, &llvm::PostMachineSchedulerID,
+        &llvm::PostRASchedulerID, &llvm::PeepholeOptimizerID, &llvm::BranchFolderPassID,
+        &llvm::ShrinkWrapID, &llvm::StackColoringID, &llvm::StackSlotColoringID,
+        &llvm::OptimizePHIsID, &llvm::DeadMachineInstructionElimID, &llvm::EarlyIfConverterID,
+        &llvm::LiveDebugValuesID, &llvm::MachineCombinerID, &llvm::MachineLateInstrsCleanupID,
+        &llvm::LiveRangeShrinkID, &llvm::RenameIndependentSubregsID, &llvm::DetectDeadLanesID,
+        &llvm::RemoveRedundantDebugValuesID})
+    config->disablePass(pass);
+  tm.setOptLevel(llvm::CodeGenOptLevel::None);
+  const bool failed = config->addISelPasses();
+  tm.setOptLevel(llvm::CodeGenOptLevel::Less);
+  if (failed) return true;
+  config->addMachinePasses();
+  config->setInitialized();
+
+  llvm::MCContext& ctx = mmi->getMMI().getContext();
+  tm.Options.MCOptions.EmitDwarfUnwind = llvm::EmitDwarfUnwindType::Always;
+  const llvm::Target& target = tm.getTarget();
+  std::unique_ptr<llvm::MCCodeEmitter> emitter(target.createMCCodeEmitter(*tm.getMCInstrInfo(), ctx));
+  std::unique_ptr<llvm::MCAsmBackend> backend(target.createMCAsmBackend(
+      *tm.getMCSubtargetInfo(), *tm.getMCRegisterInfo(), tm.Options.MCOptions));
+  if (!emitter || !backend) return true;
+  auto writer = backend->createObjectWriter(out);
+  std::unique_ptr<llvm::MCStreamer> streamer(target.createMCObjectStreamer(
+      tm.getTargetTriple(), ctx, std::move(backend), std::move(writer), std::move(emitter),
+      *tm.getMCSubtargetInfo()));
+  llvm::FunctionPass* printer = target.createAsmPrinter(tm, std::move(streamer));
+  if (!printer) return true;
+  pm.add(printer);
+  pm.add(llvm::createFreeMachineFunctionPass());
+  return false;
+}
+
 llvm::Expected<ThreadCodegen*> threadCodegen(llvm::orc::JITTargetMachineBuilder jtmb,
                                              OptLevel level) {
   thread_local std::array<ThreadCodegen, 3> perLevel;
@@ -529,7 +784,11 @@ llvm::Expected<ThreadCodegen*> threadCodegen(llvm::orc::JITTargetMachineBuilder 
     auto stream = std::make_unique<llvm::raw_svector_ostream>(cg.object);
     auto passes = std::make_unique<llvm::legacy::PassManager>();
     llvm::MCContext* mc = nullptr;
-    if ((*tm)->addPassesToEmitMC(*passes, mc, *stream))
+    const bool failed =
+        level == OptLevel::O1
+            ? addQuickPasses(static_cast<llvm::LLVMTargetMachine&>(**tm), *passes, *stream)
+            : (*tm)->addPassesToEmitMC(*passes, mc, *stream);
+    if (failed)
       return llvm::make_error<llvm::StringError>("the host target cannot emit machine code",
                                                  llvm::inconvertibleErrorCode());
     cg.machine = std::move(*tm);

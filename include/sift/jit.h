@@ -43,8 +43,8 @@ bool available();
 /// How hard the JIT works on the code it emits.
 enum class OptLevel : uint8_t {
   O0,  // no IR passes, fast instruction selection and register allocation
-  O1,  // SROA, CSE, instcombine, CFG cleanup, then O0's code generator (the default)
-  O2,  // O1 plus constraint elimination, GVN and jump threading, full code generation
+  O1,  // SROA, CSE, CFG cleanup; fast instruction selection, optimizing register allocation (the default)
+  O2,  // O1 plus instcombine, constraint elimination, GVN and jump threading, full code generation
 };
 
 struct CompileOptions {
