@@ -104,6 +104,10 @@ constexpr uint32_t kBackwardJumpBudget = 1u << 24;
 // uses the same bound for its binary searches).
 constexpr size_t kMinChain = 4;
 
+// The longest program O1 compiles with its own code generator
+// (addQuickPasses); longer ones get O0's.
+constexpr size_t kQuickCodegenLimit = 128;
+
 using Clock = std::chrono::steady_clock;
 
 Diagnostic llvmFailure(std::string_view stage, llvm::Error error) {
@@ -678,7 +682,16 @@ void optimize(llvm::Module& module, llvm::TargetMachine& tm, OptLevel level) {
   fpm.addPass(llvm::SROAPass(llvm::SROAOptions::ModifyCFG));
   fpm.addPass(llvm::EarlyCSEPass());
   if (level == OptLevel::O2) fpm.addPass(llvm::InstCombinePass());
-  fpm.addPass(llvm::SimplifyCFGPass());
+  if (level == OptLevel::O2) {
+    fpm.addPass(llvm::SimplifyCFGPass());
+  } else {
+    // Without the branch folding that turns runs of compares into
+    // `switch`es and speculated blocks into `select`s: the fast
+    // instruction selector hands both to the selection DAG, which costs
+    // more than the rest of the code generator.
+    fpm.addPass(llvm::SimplifyCFGPass(
+        llvm::SimplifyCFGOptions().setSimplifyCondBranch(false).speculateBlocks(false)));
+  }
   if (level == OptLevel::O2) {
     fpm.addPass(llvm::ConstraintEliminationPass());
     fpm.addPass(llvm::GVNPass());
@@ -838,9 +851,14 @@ Expected<Built> build(const std::vector<bpf::Insn>& insns, OptLevel level, bool 
   Built built;
   auto started = Clock::now();
 
+  // Past kQuickCodegenLimit instructions O1's register allocator costs
+  // more than O2's whole compile (a 1,000-host list: about 0.3 s), so a
+  // long program at O1 gets O0's code generator; tiering brings the O2 code.
+  const OptLevel codegenAs =
+      level == OptLevel::O1 && insns.size() > kQuickCodegenLimit ? OptLevel::O0 : level;
   llvm::orc::JITTargetMachineBuilder jtmb = *host.machine;
-  jtmb.setCodeGenOptLevel(codegenLevel(level));
-  auto codegen = threadCodegen(jtmb, level);
+  jtmb.setCodeGenOptLevel(codegenLevel(codegenAs));
+  auto codegen = threadCodegen(jtmb, codegenAs);
   if (!codegen) return llvmFailure("target machine creation", codegen.takeError());
   llvm::TargetMachine& tm = *(*codegen)->machine;
 
