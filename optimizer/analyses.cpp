@@ -2,7 +2,17 @@
 // changes what it describes.
 #include "optimizer/analyses.h"
 
+#include "optimizer/scratch.h"
+
 namespace sift::optimizer {
+
+Analyses::Analyses(const ir::Program& p)
+    : p_(p), entry_(takeRetained<State, 0>()), exit_(takeRetained<State, 1>()) {}
+
+Analyses::~Analyses() {
+  giveRetained<State, 0>(std::move(entry_));
+  giveRetained<State, 1>(std::move(exit_));
+}
 
 const std::vector<ir::BlockId>& Analyses::rpo() {
   if (!rpo_) rpo_ = ir::reversePostOrder(p_);

@@ -20,7 +20,12 @@ namespace sift::optimizer {
 
 class Analyses {
  public:
-  explicit Analyses(const ir::Program& p) : p_(p) {}
+  /// The value-state storage comes from, and goes back to, the thread's
+  /// retained buffers (optimizer/scratch.h).
+  explicit Analyses(const ir::Program& p);
+  ~Analyses();
+  Analyses(const Analyses&) = delete;
+  Analyses& operator=(const Analyses&) = delete;
 
   ValueTable& values() { return values_; }
   const std::vector<ir::BlockId>& rpo();

@@ -22,6 +22,7 @@
 
 #include "optimizer/facts.h"
 #include "optimizer/memo_table.h"
+#include "optimizer/scratch.h"
 #include "optimizer/passes.h"
 #include "optimizer/values.h"
 
@@ -160,8 +161,12 @@ class Walker {
     }
     // About one step per edge in a host list: reserving spares the copies
     // (and the fresh pages) of growing the array step by step.
+    steps_ = takeRetained<Step, 0>();
     steps_.reserve(2 * p.blocks.size());
   }
+  ~Walker() { giveRetained<Step, 0>(std::move(steps_)); }
+  Walker(const Walker&) = delete;
+  Walker& operator=(const Walker&) = delete;
 
   /// Follows decided blocks from `start`, arriving with state `s`; returns
   /// the first step of the walk (-1 when `start` is not decided).
