@@ -14,12 +14,6 @@
 
 namespace sift::optimizer {
 
-namespace {
-bool isRejectReturn(const ir::Block& b) {
-  return b.termKind == ir::TermKind::Return && b.term.code == 0x06 && b.term.k == 0;
-}
-}  // namespace
-
 Change foldRejectTails(ir::Program& p, Analyses& analyses) {
   const auto& rpo = analyses.rpo();
   std::vector<uint8_t> rejects(p.blocks.size(), 0);

@@ -34,10 +34,6 @@ namespace sift::optimizer {
 
 namespace {
 
-bool isRejectReturn(const ir::Block& b) {
-  return b.termKind == ir::TermKind::Return && b.term.code == 0x06 && b.term.k == 0;
-}
-
 bool srcIsX(uint16_t code) { return (code & 0x08) != 0; }
 
 /// For a conditional branch with one side returning 0: that side's block

@@ -11,6 +11,11 @@
 
 namespace sift::optimizer {
 
+/// A block that is `ret #0`.
+inline bool isRejectReturn(const ir::Block& b) {
+  return b.termKind == ir::TermKind::Return && b.term.code == 0x06 && b.term.k == 0;
+}
+
 enum class Change : uint8_t {
   None,        // the program is unchanged
   Statements,  // statements or tests changed; every edge is where it was

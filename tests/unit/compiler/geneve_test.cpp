@@ -13,43 +13,13 @@
 #include "lower_support.h"
 #include "sift/compile.h"
 #include "sift/vm.h"
+#include "tunnel_frames.h"
 
 using namespace sift;
 using namespace sift::lowertest;
+using namespace sift::tunnelframes;
 
 namespace {
-
-using Bytes = std::vector<uint8_t>;
-
-void put16(Bytes& b, uint16_t v) {
-  b.push_back(static_cast<uint8_t>(v >> 8));
-  b.push_back(static_cast<uint8_t>(v));
-}
-
-Bytes ethernet(uint16_t type) {
-  Bytes b = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x00, 0x66, 0x77, 0x88, 0x99, 0xaa};
-  put16(b, type);
-  return b;
-}
-
-Bytes ipv4(uint8_t proto) {
-  return {0x45, 0, 0, 60, 0, 1, 0, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2};
-}
-
-Bytes ipv6(uint8_t next) {
-  Bytes b = {0x60, 0, 0, 0, 0, 40, next, 64};
-  for (int i = 0; i < 32; ++i) b.push_back(static_cast<uint8_t>(i));
-  return b;
-}
-
-Bytes udp(uint16_t dport) {
-  Bytes b;
-  put16(b, 40000);
-  put16(b, dport);
-  put16(b, 40);
-  put16(b, 0);
-  return b;
-}
 
 Bytes geneve(uint32_t vni) {
   Bytes b = {0x00, 0x00, 0x65, 0x58};
@@ -58,12 +28,6 @@ Bytes geneve(uint32_t vni) {
   b.push_back(static_cast<uint8_t>(vni));
   b.push_back(0);
   return b;
-}
-
-Bytes cat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
 }
 
 std::vector<bpf::Insn> zeroedFirst(const std::vector<bpf::Insn>& program) {

@@ -21,9 +21,11 @@
 #include "packet_gen.h"
 #include "sift/compile.h"
 #include "sift/vm.h"
+#include "tunnel_frames.h"
 
 using namespace sift;
 using namespace sift::lowertest;
+using namespace sift::tunnelframes;
 
 namespace {
 
@@ -184,41 +186,9 @@ TEST_CASE("vxlan returns libpcap's verdicts for master's semantics spelled out i
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-void put16(Bytes& b, uint16_t v) {
-  b.push_back(static_cast<uint8_t>(v >> 8));
-  b.push_back(static_cast<uint8_t>(v));
-}
-
-Bytes ethernet(uint16_t type) {
-  Bytes b = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x00, 0x66, 0x77, 0x88, 0x99, 0xaa};
-  put16(b, type);
-  return b;
-}
-Bytes ipv4(uint8_t proto, uint8_t ihl = 5) {
-  Bytes b = {static_cast<uint8_t>(0x40 | ihl), 0, 0, 60, 0, 1, 0x40, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2};
-  b.resize(ihl * 4u, 1);  // no-op options
-  return b;
-}
-Bytes ipv6(uint8_t next) {
-  Bytes b = {0x60, 0, 0, 0, 0, 40, next, 64};
-  for (int i = 0; i < 32; ++i) b.push_back(static_cast<uint8_t>(i));
-  return b;
-}
-Bytes udp(uint16_t dport) {
-  Bytes b;
-  put16(b, 40000), put16(b, dport), put16(b, 40), put16(b, 0);
-  return b;
-}
 Bytes vxlanHeader(uint32_t vni, uint8_t flags = 0x08) {
   return {flags, 0, 0, 0, static_cast<uint8_t>(vni >> 16), static_cast<uint8_t>(vni >> 8), static_cast<uint8_t>(vni),
           0x5a};  // (the reserved byte is not part of the VNI)
-}
-Bytes cat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
 }
 
 }  // namespace
