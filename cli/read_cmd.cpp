@@ -52,7 +52,12 @@ class FilterCache {
         std::fprintf(stderr, "sift: note: while compiling for link type %s\n", linktypeName(linktype).c_str());
       return nullptr;
     }
-    auto filter = makePacketFilter(options_.engine, std::move(*program));
+    // Without --engine: the JIT where this build has one, and the
+    // interpreter for a program the JIT cannot take (the same verdicts).
+    const bool chosen = options_.engineGiven;
+    const Engine engine = chosen ? options_.engine : engineAvailable(Engine::Jit) ? Engine::Jit : Engine::Vm;
+    auto filter = makePacketFilter(engine, *program);
+    if (!filter && !chosen && engine == Engine::Jit) filter = makePacketFilter(Engine::Vm, std::move(*program));
     if (!filter) {
       exitCode_ = fail(ExitUsage, filter.error().message);
       return nullptr;
