@@ -196,6 +196,13 @@ class Checker {
 }  // namespace
 
 uint16_t unwrittenScratchReads(const Program& p) {
+  // Most programs never read a cell: then there is nothing to scan.
+  bool reads = false;
+  for (const Insn& insn : p.insns) {
+    const OpInfo* info = opInfo(insn.code);
+    reads |= info && info->readsScratch();
+  }
+  if (!reads) return 0;
   // Only a program the kernel's other rules accept can be scanned (jumps
   // forward and in range, cells in range).
   ValidationError why;

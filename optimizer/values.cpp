@@ -44,6 +44,7 @@ void ValueTable::grow() {
   slots_.assign(slots_.size() * 2, kEmpty);
   const size_t mask = slots_.size() - 1;
   for (ValueId v = 0; v < keys_.size(); ++v) {
+    if (unindexed(keys_[v])) continue;
     size_t i = slotOf(keys_[v], mask);
     while (slots_[i] != kEmpty) i = (i + 1) & mask;
     slots_[i] = v;
@@ -59,7 +60,7 @@ ValueId ValueTable::internSlow(const ValueKey& key) {
   const ValueId v = static_cast<ValueId>(keys_.size());
   keys_.push_back(key);
   slots_[i] = v;
-  if (keys_.size() * 2 > slots_.size()) grow();
+  if (++indexed_ * 2 > slots_.size()) grow();
   return cached = v;
 }
 

@@ -9,6 +9,7 @@
 // own side tables, never on the IR.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -67,12 +68,22 @@ class ValueTable {
     keys_.reserve(256);
   }
   ValueId constant(uint32_t c) { return intern({ValueKind::Const, c}); }
-  ValueId opaque() { return intern({ValueKind::Opaque, nextOpaque_++}); }
+  /// A fresh unknown value. No key can ask for it again, so it stays out of
+  /// the hash index (which then holds what lookups can find: constants,
+  /// loads and computations).
+  ValueId opaque() { return append({ValueKind::Opaque, nextOpaque_++}); }
   /// The unknown value register `reg` holds on entry to `block` where its
   /// predecessors disagree: the same number each time the states of one
   /// program are computed, so recomputing them does not grow the table.
+  /// A and X, which disagree at most joins, are found by block in a plain
+  /// array; the scratch cells, rarely, through the hash index.
   ValueId unknownAt(ir::BlockId block, int reg) {
-    return intern({ValueKind::Opaque, block, static_cast<uint32_t>(reg), 1});
+    if (reg != kRegA && reg != kRegX) return intern({ValueKind::Opaque, block, static_cast<uint32_t>(reg), 1});
+    const size_t i = size_t{block} * 2 + (reg == kRegX);
+    if (i >= unknownAX_.size()) unknownAX_.resize(std::max(i + 1, unknownAX_.size() * 2), kEmpty);
+    ValueId& v = unknownAX_[i];
+    if (v == kEmpty) v = append({ValueKind::Opaque, block, static_cast<uint32_t>(reg), 1});
+    return v;
   }
   ValueId intern(const ValueKey& key) {
     const ValueId cached = cache_[cacheSlot(key)];
@@ -101,7 +112,18 @@ class ValueTable {
   }
   std::array<ValueId, size_t{1} << kCacheBits> cache_;
   ValueId internSlow(const ValueKey& key);
+  /// A value with no entry in the hash index (see opaque(), unknownAt()).
+  ValueId append(const ValueKey& key) {
+    keys_.push_back(key);
+    return static_cast<ValueId>(keys_.size() - 1);
+  }
+  /// Whether a key is one append() stored, outside the index.
+  static bool unindexed(const ValueKey& k) {
+    return k.kind == ValueKind::Opaque && (k.c == 0 || k.b == kRegA || k.b == kRegX);
+  }
   void grow();
+  std::vector<ValueId> unknownAX_;  // block * 2 (+1 for X) -> value, or kEmpty
+  size_t indexed_ = 0;              // keys with a slot in the index
   std::vector<ValueId> slots_;  // power-of-two size, at most half full
   std::vector<ValueKey> keys_;
   uint32_t nextOpaque_ = 0;
