@@ -34,7 +34,7 @@ namespace {
 uint64_t rangeHash(uint32_t lo, uint32_t hi) { return lo == 0 && hi == UINT32_MAX ? 0 : mix3(1, lo, hi); }
 }  // namespace
 
-uint64_t Facts::succeededHash() const { return provenHash_ ^ mix3(5, maxEnd_, 0); }
+uint64_t Facts::succeededHash() const { return hashing_ ? provenHash_ ^ mix3(5, maxEnd_, 0) : 0; }
 
 void Facts::setRange(ValueId a, Range r) {
   cover(a);
@@ -143,7 +143,7 @@ void Facts::proveSucceeded(const ValueTable& values, ValueId v) {
   if (!perValue_[v].proven) {
     perValue_[v].proven = true;
     undo_.push_back(Undo{UndoKind::Proven, v, {}});
-    provenHash_ ^= mix3(4, v, 0);
+    if (hashing_) provenHash_ ^= mix3(4, v, 0);
   }
 }
 
@@ -208,14 +208,16 @@ void Facts::rewind(size_t mark) {
         break;
       case UndoKind::Exact: {
         const FactSet::Key key{u.word, u.tag};
-        const bool taken = *relations_.find(key);
-        mixInto(u.a, mix3(2, (uint64_t{u.tag} << 32) | static_cast<uint32_t>(u.word), taken));
+        if (hashing_) {
+          const bool taken = *relations_.find(key);
+          mixInto(u.a, mix3(2, (uint64_t{u.tag} << 32) | static_cast<uint32_t>(u.word), taken));
+        }
         relations_.erase(key);
         break;
       }
       case UndoKind::Proven:
         perValue_[u.a].proven = false;
-        provenHash_ ^= mix3(4, u.a, 0);
+        if (hashing_) provenHash_ ^= mix3(4, u.a, 0);
         break;
       case UndoKind::MaxEnd: maxEnd_ = u.word; break;
     }

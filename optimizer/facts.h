@@ -92,7 +92,9 @@ class FactSet {
 
 class Facts {
  public:
-  Facts() { undo_.reserve(64); }
+  /// Without `hashing` the facts keep no hashes (valueHash(), allHash()
+  /// and succeededHash() are then 0): for callers that never compare them.
+  explicit Facts(bool hashing = true) : hashing_(hashing) { undo_.reserve(64); }
   /// Records that the test `jmpCode` (a BPF_JMP code) of value `a` against
   /// `operand` had outcome `taken`.
   void learn(const ValueTable& values, uint16_t jmpCode, ValueId a, ValueId operand, bool taken);
@@ -151,6 +153,7 @@ class Facts {
   FactSet relations_;
   std::vector<Undo> undo_;
   void mixInto(ValueId a, uint64_t h) {
+    if (!hashing_) return;
     cover(a);
     uint64_t& mine = perValue_[a].hash;
     allHash_ ^= valueTerm(a, mine);
@@ -165,6 +168,7 @@ class Facts {
     x = (x ^ (x >> 31)) * 0xBF58476D1CE4E5B9ull;
     return x ^ (x >> 29);
   }
+  bool hashing_;
   uint64_t allHash_ = 0;
   uint64_t provenHash_ = 0;
   uint64_t maxEnd_ = 0;  // the captured length is known to be at least this

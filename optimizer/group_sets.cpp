@@ -37,7 +37,7 @@ std::vector<SetLeaf> findSetLeaves(const ir::Program& p, Analyses& analyses) {
   std::vector<SetLeaf> leaves(n);
 
 
-  Facts facts;
+  Facts facts(/*hashing=*/false);
   std::vector<ValueId> rejecting;  // values of the block's statements that may reject
   auto visit = [&](ir::BlockId id) {
     const ir::Block& b = p.blocks[id];
@@ -79,12 +79,13 @@ std::vector<std::vector<ir::BlockId>> findSetChains(const ir::Program& p, Analys
   const auto& live = analyses.live();
   std::vector<uint8_t> used(p.blocks.size(), 0);
   std::vector<std::vector<ir::BlockId>> chains;
+  std::vector<ir::BlockId> chain;  // the one being followed; copied when kept
   for (ir::BlockId id : rpo) {
     // A chain may start with a test whose load can still reject: its group
     // comes first and its statements run first, as they did.
     if (used[id] || !leaves[id].head) continue;
     const ir::BlockId match = p.blocks[id].jt;
-    std::vector<ir::BlockId> chain{id};
+    chain.assign(1, id);
     ir::BlockId cur = id;
     for (;;) {
       ir::BlockId next = p.blocks[cur].jf;
@@ -95,7 +96,7 @@ std::vector<std::vector<ir::BlockId>> findSetChains(const ir::Program& p, Analys
     for (ir::BlockId b : chain) used[b] = 1;
     const ir::BlockId miss = p.blocks[chain.back()].jf;
     if (chain.size() < 2 || (live[match] & bit(kRegA)) || (live[miss] & bit(kRegA))) continue;
-    chains.push_back(std::move(chain));
+    chains.push_back(chain);
   }
   return chains;
 }

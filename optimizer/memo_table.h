@@ -16,10 +16,9 @@ namespace sift::optimizer {
 
 class MemoTable {
  public:
-  MemoTable() { slots_.resize(16); }
-
   /// The index stored for the key, or nullptr.
   const int32_t* find(ir::BlockId block, uint64_t hash) const {
+    if (slots_.empty()) return nullptr;  // storage comes with the first put
     const size_t mask = slots_.size() - 1;
     for (size_t i = slotOf(block, hash) & mask;; i = (i + 1) & mask) {
       const Slot& s = slots_[i];
@@ -63,7 +62,7 @@ class MemoTable {
   }
   void grow() {
     std::vector<Slot> old = std::move(slots_);
-    slots_.assign(old.size() * 2, Slot{});
+    slots_.assign(old.empty() ? 16 : old.size() * 2, Slot{});
     for (const Slot& s : old)
       if (s.block != ir::kNoBlock) slotFor(s.block, s.hash) = s;
   }

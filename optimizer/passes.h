@@ -19,6 +19,8 @@ inline bool isRejectReturn(const ir::Block& b) {
 enum class Change : uint8_t {
   None,        // the program is unchanged
   Statements,  // statements or tests changed; every edge is where it was
+  Settled,     // as Statements, and the same pass run again at once would
+               // change nothing (checked when verifying)
   Edges,       // anything may have changed: edges, blocks, block numbers
 };
 

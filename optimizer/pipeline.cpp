@@ -67,11 +67,18 @@ Expected<Change> runPass(const PassEntry& e, ir::Program& program, Analyses& ana
                          bool mayGrow, size_t& size) {
   const size_t blocksBefore = program.blocks.size(), insnsBefore = options.stats ? insnCount(program) : 0;
   const Change change = e.run(program, analyses);
-  if (change == Change::Statements) analyses.statementsChanged();
+  if (change == Change::Statements || change == Change::Settled) analyses.statementsChanged();
   if (change == Change::Edges) analyses.everythingChanged();
   if (options.verify) {
     if (std::string err = ir::verify(program); !err.empty())
       return Diagnostic::error(std::string("internal error: pass '") + e.name + "' broke the IR: " + err);
+    if (change == Change::Settled) {
+      const size_t before = measure(program);
+      const std::string text = ir::print(program);
+      if (e.run(program, analyses) != Change::None || measure(program) != before || ir::print(program) != text)
+        return Diagnostic::error(std::string("internal error: pass '") + e.name +
+                                 "' said it had settled, but a second run changed the program");
+    }
   }
   if (change != Change::None || options.verify) {
     const size_t now = measure(program);
@@ -128,6 +135,9 @@ Status optimize(ir::Program& program, const Options& options) {
         ++generation;
         if (*change == Change::Edges) ++edgeGeneration;
         changedInRound = true;
+        // A pass at its own fixed point need not run again until another
+        // pass changes something.
+        if (*change == Change::Settled) clean[i] = current;
       } else {
         clean[i] = current;
       }

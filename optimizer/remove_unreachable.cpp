@@ -26,20 +26,22 @@ bool removeUnreachable(ir::Program& p) {
     for (ir::BlockId s : {b.jt, b.jf})
       if (!live[s]) live[s] = 1, work.push_back(s);
   }
-  std::vector<ir::BlockId> newId(n, ir::kNoBlock);
+  // The work list's storage, empty now, numbers the kept blocks.
+  std::vector<ir::BlockId>& newId = work;
+  newId.assign(n, ir::kNoBlock);
   ir::BlockId next = 0;
   for (size_t i = 0; i < n; ++i)
     if (live[i]) newId[i] = next++;
   if (next == n) return false;
-  std::vector<ir::Block> kept;
-  kept.reserve(next);
+  // Kept blocks move down in place (a block's new number is never above
+  // its old one).
   for (size_t i = 0; i < n; ++i) {
     if (!live[i]) continue;
-    ir::Block b = std::move(p.blocks[i]);
+    ir::Block& b = p.blocks[i];
     if (b.termKind == ir::TermKind::Branch) b.jt = newId[b.jt], b.jf = newId[b.jf];
-    kept.push_back(std::move(b));
+    if (newId[i] != i) p.blocks[newId[i]] = std::move(b);
   }
-  p.blocks = std::move(kept);
+  p.blocks.resize(next);
   p.entry = newId[p.entry];
   return true;
 }

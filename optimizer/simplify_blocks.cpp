@@ -9,6 +9,8 @@
 //   keeping any packet load or division by X that could still reject.
 // Requires: a verified, acyclic IR program.
 // Preserves: the verdict on every packet and the block structure.
+// Settles: when it changed only statements and none of its changes can
+//   give it new work (below), it says so (Change::Settled).
 #include <optional>
 #include <utility>
 #include <vector>
@@ -68,8 +70,11 @@ struct Buffers {
   std::vector<State> before;  // state before each kept statement
 };
 
-/// Simplifies one block; sets `edges` when a successor changed.
-bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut, bool& edges, Buffers& buf) {
+/// Simplifies one block; sets `edges` when a successor changed, and
+/// `unsettled` when a change can give a second run new work (see
+/// simplifyBlocks()).
+bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut, bool& edges, bool& unsettled,
+                   Buffers& buf) {
   bool changed = false;
   // Forward: redundant writes and constant forms.
   std::vector<bpf::Insn>& kept = buf.kept;
@@ -115,7 +120,7 @@ bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut, b
     else break;
     kept.pop_back();
     before.pop_back();
-    changed = true;
+    changed = unsettled = true;
   }
   // A block whose statements end with every register it writes holding
   // what it held on entry (`ldb [14]; and #0xf0` when A already holds that
@@ -143,7 +148,7 @@ bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut, b
     std::swap(b.jt, b.jf);
     kept.pop_back();
     before.pop_back();
-    changed = edges = true;
+    changed = edges = unsettled = true;
   }
   // Backward: dead definitions that cannot reject.
   RegMask live = liveOut | usesOf(b.term);
@@ -157,7 +162,7 @@ bool simplifyBlock(ValueTable& values, ir::Block& b, State s, RegMask liveOut, b
       State t = before[i];
       StepResult r = step(values, t, insn);
       if (!r.mayReject || available(values, before[i], r.value)) {
-        changed = true;
+        changed = unsettled = true;
         continue;
       }
     }
@@ -178,17 +183,26 @@ Change simplifyBlocks(ir::Program& p, Analyses& analyses) {
   ValueTable& values = analyses.values();
   const auto& entry = analyses.entry();
   auto live = analyses.live();  // a copy: updated as blocks shrink
-  bool changed = false, edges = false;
+  bool changed = false, edges = false, unsettled = false;
   Buffers buf;
   // Bottom-up so each block sees its successors' final needs.
   for (auto it = rpo.rbegin(); it != rpo.rend(); ++it) {
     ir::Block& b = p.blocks[*it];
     RegMask liveOut = 0;
     if (b.termKind == ir::TermKind::Branch) liveOut = live[b.jt] | live[b.jf];
-    changed |= simplifyBlock(values, b, entry[*it], liveOut, edges, buf);
+    changed |= simplifyBlock(values, b, entry[*it], liveOut, edges, unsettled, buf);
     live[*it] = blockLiveIn(b, liveOut);
   }
-  return edges ? Change::Edges : changed ? Change::Statements : Change::None;
+  // Dropping a write of the value a register already holds, constant
+  // forms and emptying a block that ends as it began leave the value every
+  // register holds at every point as it was, and the liveness used here
+  // was already the final one (successors first): run again, the pass
+  // would find nothing. Removing a dead definition, or the `sub`/`and`
+  // folded into a test, changes what a dead register holds afterwards,
+  // which can make a later write redundant, so those call for a rerun.
+  if (edges) return Change::Edges;
+  if (!changed) return Change::None;
+  return unsettled ? Change::Statements : Change::Settled;
 }
 
 }  // namespace sift::optimizer

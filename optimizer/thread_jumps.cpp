@@ -35,7 +35,13 @@ namespace {
 /// b or ...` all load the same fields), so a step names its state by index.
 class StatePool {
  public:
-  StatePool() { slots_.assign(64, kEmpty); }
+  StatePool() = default;
+  /// Stores `s` without looking for an equal state (no hash needed).
+  int32_t add(const State& s) {
+    states_.push_back(s);
+    hashes_.push_back(0);
+    return static_cast<int32_t>(states_.size() - 1);
+  }
   int32_t intern(const State& s, uint64_t hash) {
     if ((states_.size() + 1) * 2 > slots_.size()) grow();
     const size_t mask = slots_.size() - 1;
@@ -54,7 +60,7 @@ class StatePool {
  private:
   static constexpr int32_t kEmpty = -1;
   void grow() {
-    slots_.assign(slots_.size() * 2, kEmpty);
+    slots_.assign(slots_.empty() ? 64 : slots_.size() * 2, kEmpty);
     const size_t mask = slots_.size() - 1;
     for (size_t k = 0; k < states_.size(); ++k) {
       size_t i = hashes_[k] & mask;
@@ -153,8 +159,13 @@ class Transforms {
 
 class Walker {
  public:
-  Walker(const ir::Program& p, ValueTable& values, const std::vector<RegMask>& live, const Preds& preds)
-      : p_(p), values_(values), live_(live), preds_(preds), forgotten_(values.opaque()), transforms_(p) {
+  /// With `memoize` off, no walk or run is remembered and nothing is
+  /// hashed: for programs too small for walks to meet often; every answer
+  /// is the same either way.
+  Walker(const ir::Program& p, ValueTable& values, const std::vector<RegMask>& live, const Preds& preds,
+         bool memoize)
+      : p_(p), values_(values), live_(live), preds_(preds), forgotten_(values.opaque()), transforms_(p),
+        memoize_(memoize) {
     for (const ir::Block& b : p.blocks) {
       for (const bpf::Insn& insn : b.stmts) touched_ |= usesOf(insn) | defsOf(insn);
       touched_ |= usesOf(b.term);
@@ -172,7 +183,7 @@ class Walker {
   /// the first step of the walk (-1 when `start` is not decided).
   int32_t walk(Facts& facts, ir::BlockId start, State s) {
     pending_.clear();
-    const uint64_t fh = facts.allHash(), lh = facts.succeededHash();
+    const uint64_t fh = memoize_ ? facts.allHash() : 0, lh = memoize_ ? facts.succeededHash() : 0;
     ir::BlockId cur = start;
     int32_t tail = -1;
     int32_t stateIndex = -1;  // s in the pool, once needed
@@ -183,10 +194,12 @@ class Walker {
       uint64_t key = kNotMemoized;
       if (join) {
         if (forgetDead(s, cur)) stateIndex = -1;
-        key = arrivalHash(stateHash(s), fh, lh);
-        if (const int32_t* hit = walks_.find(cur, key)) {
-          tail = *hit;
-          break;
+        if (memoize_) {
+          key = arrivalHash(stateHash(s), fh, lh);
+          if (const int32_t* hit = walks_.find(cur, key)) {
+            tail = *hit;
+            break;
+          }
         }
       }
       const ir::Block& b = p_.blocks[cur];
@@ -200,14 +213,14 @@ class Walker {
       if (t.reg == s.reg && b.jt != b.jf && !srcIsX(b.term.code)) {
         step.isRun = true;
         step.run = runFrom(facts, cur, s);
-        if (stateIndex < 0) stateIndex = states_.intern(s, stateHash(s));
+        if (stateIndex < 0) stateIndex = keep(s);
         step.target = runs_[step.run].end;
         step.state = stateIndex;
         step.ownDefs = runs_[step.run].defs;
         step.ownUses = runs_[step.run].uses;
         cur = runs_[step.run].end;
       } else {
-        if (stateIndex < 0 || t.reg != s.reg) stateIndex = states_.intern(t, stateHash(t));
+        if (stateIndex < 0 || t.reg != s.reg) stateIndex = keep(t);
         step.target = *next;
         step.state = stateIndex;
         transforms_.get(cur, step.ownDefs, step.ownUses);
@@ -246,6 +259,8 @@ class Walker {
   const State& stateAfter(int32_t i) const { return states_[steps_[i].state]; }
 
  private:
+  int32_t keep(const State& s) { return memoize_ ? states_.intern(s, stateHash(s)) : states_.add(s); }
+
   /// Registers no path from `block` reads before writing them cannot matter
   /// to the rest of the walk: give them one shared unknown value, so that
   /// walks differing only there share their steps. (An unknown value only
@@ -292,13 +307,14 @@ class Walker {
   /// The memoized run starting at `start` with state `s` (start is known to
   /// be a run block).
   int32_t runFrom(const Facts& facts, ir::BlockId start, const State& s) {
-    const uint64_t key = arrivalHash(stateHash(s), facts.valueHash(s.reg[kRegA]), facts.succeededHash());
+    const uint64_t key =
+        memoize_ ? arrivalHash(stateHash(s), facts.valueHash(s.reg[kRegA]), facts.succeededHash()) : 0;
     std::vector<ir::BlockId>& visited = visited_;
     visited.clear();
     ir::BlockId cur = start;
     int32_t tail = -1;
     for (;;) {
-      if (const int32_t* hit = runMemo_.find(cur, key)) {
+      if (const int32_t* hit = memoize_ ? runMemo_.find(cur, key) : nullptr) {
         tail = *hit;
         break;
       }
@@ -325,7 +341,7 @@ class Walker {
       e.uses = (after.uses & ~d) | u;
       runs_.push_back(e);
       last = static_cast<int32_t>(runs_.size() - 1);
-      runMemo_.put(visited[i], key, last);
+      if (memoize_) runMemo_.put(visited[i], key, last);
       after = e;
     }
     return last;
@@ -337,6 +353,7 @@ class Walker {
   const Preds& preds_;
   const ValueId forgotten_;
   Transforms transforms_;
+  const bool memoize_;
   RegMask touched_ = 0;  // registers some instruction reads or writes
   static constexpr uint64_t kNotMemoized = 0;  // (a real key of 0 is merely not memoized)
   static constexpr int32_t kMemoMinSteps = 8;
@@ -347,6 +364,8 @@ class Walker {
   std::vector<std::pair<uint64_t, int32_t>> pending_;  // key (or kNotMemoized), step
   std::vector<ir::BlockId> visited_;
 };
+
+constexpr size_t kMemoMinBlocks = 64;
 
 bool sameRelied(const State& a, const State& b, RegMask need) {
   for (int r = 0; r < kNumRegs; ++r)
@@ -399,8 +418,11 @@ Change threadJumps(ir::Program& p, Analyses& analyses) {
 
   // Top-down: gather facts, walk both edges of every branch.
   std::vector<int32_t> planTrue(n, -1), planFalse(n, -1);
-  Walker walker(p, values, live, preds);
-  Facts facts;
+  // Walks meet often enough to be worth remembering only in large
+  // programs (host and port lists); a small one is walked afresh.
+  const bool memoize = n >= kMemoMinBlocks;
+  Walker walker(p, values, live, preds, memoize);
+  Facts facts(memoize);
   auto visit = [&](ir::BlockId id) {
     // A block with a single predecessor learns that edge's outcome.
     if (preds[id].size() == 1) {
@@ -439,7 +461,7 @@ Change threadJumps(ir::Program& p, Analyses& analyses) {
   // program that reads a cell before writing it, so a store of 0 at the
   // start is not redundant).
   for (int r = 0; r < kNumRegs; ++r) initial.reg[r] = r == kRegA || r == kRegX ? values.constant(0) : values.opaque();
-  Facts none;
+  Facts none(memoize);
   const int32_t entryPlan = walker.walk(none, p.entry, initial);
 
   // Bottom-up: apply, keeping exact "relied upon" registers per block.
