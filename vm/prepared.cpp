@@ -6,9 +6,17 @@
 //
 // Handler indices: first one per row of bpf/opcodes.def, in table order
 // (so the plain handlers are generated from the table, as in
-// interpreter.cpp), then the 24 fused load + jump handlers (absolute or
+// interpreter.cpp), then the fused load + jump handlers (absolute or
 // indirect load, of 4, 2 or 1 bytes, then jeq/jgt/jge/jset against a
-// constant), then the jeq-chain search.
+// constant) in three exit forms, then the return forms of the plain
+// jumps against a constant, then the jeq-chain search.
+//
+// Exit forms. Most tests have a `ret` on one side (the reject at the end
+// of every failing path) or on both (a filter's last test): a step whose
+// false exit is a `ret #k` (form RetF) holds that k in place of the step
+// index and returns it at once, and one whose exits are both returns
+// (RetB) returns one of the two values without a jump. Either saves the
+// dispatch to the return step, once per packet.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -26,21 +34,34 @@ using namespace detail;
 
 // The fused handlers, in index order: mode (Abs, Ind) x size (W, H, B) x
 // condition (Eq, Gt, Ge, Set).
-#define SIFT_PVM_FUSED_SIZE(F, Mode, S) F(Mode, S, Eq) F(Mode, S, Gt) F(Mode, S, Ge) F(Mode, S, Set)
-#define SIFT_PVM_FUSED_MODE(F, Mode) \
-  SIFT_PVM_FUSED_SIZE(F, Mode, W) SIFT_PVM_FUSED_SIZE(F, Mode, H) SIFT_PVM_FUSED_SIZE(F, Mode, B)
-#define SIFT_PVM_FUSED(F) SIFT_PVM_FUSED_MODE(F, Abs) SIFT_PVM_FUSED_MODE(F, Ind)
+// The fused handlers, in index order: exit form (Go, RetF, RetB) x mode
+// (Abs, Ind) x size (W, H, B) x condition (Eq, Gt, Ge, Set).
+#define SIFT_PVM_FUSED_SIZE(F, Form, Mode, S) \
+  F(Form, Mode, S, Eq) F(Form, Mode, S, Gt) F(Form, Mode, S, Ge) F(Form, Mode, S, Set)
+#define SIFT_PVM_FUSED_MODE(F, Form, Mode) \
+  SIFT_PVM_FUSED_SIZE(F, Form, Mode, W) SIFT_PVM_FUSED_SIZE(F, Form, Mode, H) SIFT_PVM_FUSED_SIZE(F, Form, Mode, B)
+#define SIFT_PVM_FUSED_FORM(F, Form) SIFT_PVM_FUSED_MODE(F, Form, Abs) SIFT_PVM_FUSED_MODE(F, Form, Ind)
+#define SIFT_PVM_FUSED(F) SIFT_PVM_FUSED_FORM(F, Go) SIFT_PVM_FUSED_FORM(F, RetF) SIFT_PVM_FUSED_FORM(F, RetB)
+// The return forms of a plain jump against a constant: form x condition.
+#define SIFT_PVM_JUMPRET_FORM(F, Form) F(Form, Eq) F(Form, Gt) F(Form, Ge) F(Form, Set)
+#define SIFT_PVM_JUMPRET(F) SIFT_PVM_JUMPRET_FORM(F, RetF) SIFT_PVM_JUMPRET_FORM(F, RetB)
 
 // Handler indices, generated from the opcode table and the fused list.
 enum Handler : uint16_t {
 #define SIFT_BPF_OP(Name, ...) h##Name,
 #include "bpf/opcodes.def"
-#define SIFT_PVM_ENUM(Mode, S, C) hFused##Mode##S##C,
+#define SIFT_PVM_ENUM(Form, Mode, S, C) hFused##Form##Mode##S##C,
   SIFT_PVM_FUSED(SIFT_PVM_ENUM)
+#undef SIFT_PVM_ENUM
+#define SIFT_PVM_ENUM(Form, C) hJump##Form##C,
+  SIFT_PVM_JUMPRET(SIFT_PVM_ENUM)
 #undef SIFT_PVM_ENUM
   hChain,
 };
-constexpr uint16_t kFirstFused = hFusedAbsWEq;
+constexpr uint16_t kFirstFused = hFusedGoAbsWEq;
+constexpr uint16_t kFusedPerForm = 24;
+constexpr uint16_t kFirstJumpRet = hJumpRetFEq;
+enum Form : uint16_t { kGo = 0, kRetF = 1, kRetB = 2 };
 
 // Chains shorter than this stay plain jeq steps: a binary search costs
 // about what three compares do.
@@ -117,6 +138,23 @@ Prepared::Prepared(const bpf::ValidatedProgram& program) {
     s.jf = steps_[pc + 1].jf;
     ++shape_.fusedJumps;
   }
+
+  // Exit forms (see the top of the file), decided from each step's own
+  // targets; steps are only read as targets here, so the order is free.
+  auto isReturn = [&](uint32_t target) { return info(target).shape == bpf::Shape::ReturnK; };
+  for (size_t pc = 0; pc < n; ++pc) {
+    Step& s = steps_[pc];
+    const bool fused = s.handler >= kFirstFused && s.handler < kFirstFused + kFusedPerForm;
+    const bool plain = !fused && s.handler < kFirstFused && info(pc).shape == bpf::Shape::JumpK;
+    if (!fused && !plain) continue;
+    const Form form = !isReturn(s.jf) ? kGo : isReturn(s.jt) ? kRetB : kRetF;
+    if (form == kGo) continue;
+    if (form == kRetB) s.jt = insns[s.jt].k;
+    s.jf = insns[s.jf].k;
+    if (fused) s.handler = static_cast<uint16_t>(s.handler + form * kFusedPerForm);
+    else s.handler = static_cast<uint16_t>(kFirstJumpRet + (form - kRetF) * 4 + condIndex(info(pc).arg));
+    ++shape_.returnExits;
+  }
 }
 
 // Handler bodies: `st` points at the current step, NEXT() runs the step
@@ -148,9 +186,15 @@ Prepared::Prepared(const bpf::ValidatedProgram& program) {
 #define SIFT_PVM_ReturnK(None) return st->k;
 #define SIFT_PVM_ReturnReg(R) return R;
 #define SIFT_PVM_Move(R) moveInto##R(A, X);
-#define SIFT_PVM_FUSED_BODY(Mode, S, C)                                                  \
+#define SIFT_PVM_EXIT_Go(cond) GOTO((cond) ? st->jt : st->jf);
+#define SIFT_PVM_EXIT_RetF(cond) \
+  if (!(cond)) return st->jf;    \
+  GOTO(st->jt);
+#define SIFT_PVM_EXIT_RetB(cond) return (cond) ? st->jt : st->jf;
+#define SIFT_PVM_FUSED_BODY(Form, Mode, S, C)                                            \
   if (!loadAt<Arg::S>(pkt, len, SIFT_PVM_OFFSET_##Mode + st->k, A)) return 0;            \
-  GOTO(test<Arg::C>(A, st->k2) ? st->jt : st->jf);
+  SIFT_PVM_EXIT_##Form(test<Arg::C>(A, st->k2))
+#define SIFT_PVM_JUMPRET_BODY(Form, C) SIFT_PVM_EXIT_##Form(test<Arg::C>(A, st->k))
 #define SIFT_PVM_OFFSET_Abs uint64_t(0)
 #define SIFT_PVM_OFFSET_Ind uint64_t(X)
 #define SIFT_PVM_CHAIN_BODY                                                            \
@@ -179,8 +223,11 @@ uint32_t Prepared::run(std::span<const uint8_t> packet, uint32_t wireLength) con
   static const void* const kHandlers[] = {
 #define SIFT_BPF_OP(Name, ...) &&op##Name,
 #include "bpf/opcodes.def"
-#define SIFT_PVM_LABEL(Mode, S, C) &&fused##Mode##S##C,
+#define SIFT_PVM_LABEL(Form, Mode, S, C) &&fused##Form##Mode##S##C,
       SIFT_PVM_FUSED(SIFT_PVM_LABEL)
+#undef SIFT_PVM_LABEL
+#define SIFT_PVM_LABEL(Form, C) &&jump##Form##C,
+      SIFT_PVM_JUMPRET(SIFT_PVM_LABEL)
 #undef SIFT_PVM_LABEL
       &&chain};
   static_assert(std::size(kHandlers) == hChain + 1);
@@ -198,11 +245,17 @@ uint32_t Prepared::run(std::span<const uint8_t> packet, uint32_t wireLength) con
   ++st;                                                     \
   DISPATCH();
 #include "bpf/opcodes.def"
-#define SIFT_PVM_HANDLER(Mode, S, C) \
-  fused##Mode##S##C : {              \
-    SIFT_PVM_FUSED_BODY(Mode, S, C)  \
+#define SIFT_PVM_HANDLER(Form, Mode, S, C) \
+  fused##Form##Mode##S##C : {              \
+    SIFT_PVM_FUSED_BODY(Form, Mode, S, C)  \
   }
   SIFT_PVM_FUSED(SIFT_PVM_HANDLER)
+#undef SIFT_PVM_HANDLER
+#define SIFT_PVM_HANDLER(Form, C) \
+  jump##Form##C : {               \
+    SIFT_PVM_JUMPRET_BODY(Form, C) \
+  }
+  SIFT_PVM_JUMPRET(SIFT_PVM_HANDLER)
 #undef SIFT_PVM_HANDLER
 chain:
   SIFT_PVM_CHAIN_BODY
@@ -223,11 +276,17 @@ chain:
     ++st;                                                   \
     continue;
 #include "bpf/opcodes.def"
-#define SIFT_PVM_CASE(Mode, S, C) \
-  case hFused##Mode##S##C: {      \
-    SIFT_PVM_FUSED_BODY(Mode, S, C) \
+#define SIFT_PVM_CASE(Form, Mode, S, C) \
+  case hFused##Form##Mode##S##C: {      \
+    SIFT_PVM_FUSED_BODY(Form, Mode, S, C) \
   }
       SIFT_PVM_FUSED(SIFT_PVM_CASE)
+#undef SIFT_PVM_CASE
+#define SIFT_PVM_CASE(Form, C)      \
+  case hJump##Form##C: {            \
+    SIFT_PVM_JUMPRET_BODY(Form, C)  \
+  }
+      SIFT_PVM_JUMPRET(SIFT_PVM_CASE)
 #undef SIFT_PVM_CASE
       case hChain:
         SIFT_PVM_CHAIN_BODY

@@ -52,6 +52,7 @@ class Prepared {
     size_t fusedJumps = 0;    // load + conditional jump pairs fused
     size_t searchChains = 0;  // jeq chains turned into a binary search
     size_t chainedConstants = 0;
+    size_t returnExits = 0;   // tests whose false exit (or both) return at once
   };
   const Shape& shape() const { return shape_; }
 
@@ -61,8 +62,9 @@ class Prepared {
     uint16_t unused = 0;
     uint32_t k = 0;        // the operand
     uint32_t k2 = 0;       // fused steps: the jump's constant; chains: the table
-    uint32_t jt = 0;       // absolute step index taken when the test holds (ja: the target)
-    uint32_t jf = 0;       // absolute step index otherwise
+    uint32_t jt = 0;       // absolute step index taken when the test holds (ja: the target),
+                           // or the value returned there (exit form RetB)
+    uint32_t jf = 0;       // absolute step index otherwise, or the value returned (RetF, RetB)
   };
   /// A chain of jeq: sorted constants, the step each one jumps to, and
   /// where a value that matches none of them goes.

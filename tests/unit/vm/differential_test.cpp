@@ -328,3 +328,99 @@ TEST_CASE("the VM agrees with libpcap on compiled filters, including protochain 
   }
   pcap_close(dead);
 }
+
+namespace {
+
+/// A filter-shaped program whose tests often exit to a `ret` on one side
+/// or both (the steps vm::Prepared gives return exits): each test is an
+/// optional packet load then a conditional jump against a constant, with
+/// each exit going to a later test (sometimes to its jump, past its load,
+/// which is the middle of a fused pair) or to one of three returns.
+bpf::Program returnExitProgram(std::mt19937& rng) {
+  auto below = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+  const uint16_t loads[] = {0x20, 0x28, 0x30, 0x40, 0x48, 0x50};  // ld/ldh/ldb [k], [x+k]
+  const uint16_t jumps[] = {0x15, 0x25, 0x35, 0x45};               // jeq/jgt/jge/jset #k
+  struct Test {
+    bool load;
+    uint16_t loadCode;
+    uint32_t offset;
+    uint16_t jumpCode;
+    uint32_t k;
+    uint32_t exits[2];  // a later test (index), or kTests + r for return r
+  };
+  const uint32_t kTests = 1 + below(6);
+  std::vector<Test> tests(kTests);
+  for (uint32_t i = 0; i < kTests; ++i) {
+    Test& t = tests[i];
+    t.load = i == 0 || below(4) != 0;
+    t.loadCode = loads[below(6)];
+    t.offset = below(40);
+    t.jumpCode = jumps[below(4)];
+    t.k = below(3) == 0 ? below(4) : below(3) == 0 ? 1u << below(32) : static_cast<uint32_t>(rng());
+    for (uint32_t& e : t.exits) e = i + 1 < kTests && below(2) ? i + 1 + below(kTests - i - 1) : kTests + below(3);
+  }
+  // Layout: ldx #x first (for the indirect loads), then the tests, then
+  // the returns; "to a test" lands on its load or, half the time, on its
+  // jump.
+  std::vector<size_t> loadPc(kTests), jumpPc(kTests);
+  size_t pc = 1;
+  for (uint32_t i = 0; i < kTests; ++i) {
+    loadPc[i] = pc;
+    if (tests[i].load) ++pc;
+    jumpPc[i] = pc++;
+  }
+  const size_t retPc = pc;
+  const uint32_t retValues[3] = {0, 0xffff, 7};
+  bpf::Program p;
+  p.insns.push_back(Insn{0x01, 0, 0, below(24)});  // ldx #x
+  for (uint32_t i = 0; i < kTests; ++i) {
+    const Test& t = tests[i];
+    if (t.load) p.insns.push_back(Insn{t.loadCode, 0, 0, t.offset});
+    uint8_t off[2];
+    for (int side = 0; side < 2; ++side) {
+      const uint32_t e = t.exits[side];
+      const size_t target = e >= kTests ? retPc + (e - kTests) : below(2) ? jumpPc[e] : loadPc[e];
+      off[side] = static_cast<uint8_t>(target - jumpPc[i] - 1);
+    }
+    p.insns.push_back(Insn{t.jumpCode, off[0], off[1], t.k});
+  }
+  for (uint32_t v : retValues) p.insns.push_back(Insn{0x06, 0, 0, v});
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("tests that exit to returns give the same verdicts, at every captured length") {
+  std::mt19937 rng(20261203);
+  constexpr int kPrograms = 4000;
+  size_t runs = 0, returnExits = 0, fused = 0, accepted = 0;
+  std::vector<uint8_t> full(48);
+  for (int n = 0; n < kPrograms; ++n) {
+    bpf::Program p = returnExitProgram(rng);
+    auto v = bpf::validate(p, bpf::Profile::Libpcap);
+    REQUIRE_MESSAGE(v.ok(), (v.ok() ? std::string() : v.error().message));
+    const vm::Prepared prepared(*v);
+    returnExits += prepared.shape().returnExits;
+    fused += prepared.shape().fusedJumps;
+    // Bytes often equal to the small constants the tests use.
+    for (auto& b : full) b = static_cast<uint8_t>(rng() % 3 == 0 ? rng() % 4 : rng());
+    for (size_t caplen = 0; caplen <= full.size(); ++caplen) {
+      std::vector<uint8_t> pkt(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(caplen));
+      const uint32_t want = pcapRun(p, pkt, 60);
+      const uint32_t got = prepared.run(pkt, 60);
+      if (got != want) {
+        std::string text = bpf::listing(p, bpf::ListingFormat::Image);
+        CAPTURE(text);
+        CAPTURE(caplen);
+        REQUIRE(got == want);
+      }
+      ++runs;
+      accepted += want != 0;
+    }
+  }
+  MESSAGE(runs << " runs, " << returnExits << " return exits, " << fused << " fused pairs");
+  CHECK(returnExits > size_t(kPrograms));  // the return forms run, fused and plain
+  CHECK(fused > size_t(kPrograms));
+  CHECK(accepted > runs / 20);
+  CHECK(accepted < runs - runs / 20);
+}
