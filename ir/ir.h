@@ -19,7 +19,9 @@
 // false exits, `not` swaps the two lists.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -54,7 +56,70 @@ struct Exit {
   BlockId block;
   bool onTrue;
 };
-using JumpList = std::vector<Exit>;
+/// The unpatched exits of a fragment. Most fragments have one or two on
+/// each side (a single test has one), so a few live in place and only a
+/// longer list (the exits of a long `or` chain) goes to the heap.
+class JumpList {
+ public:
+  JumpList() = default;
+  JumpList(std::initializer_list<Exit> exits) { insert(end(), exits.begin(), exits.end()); }
+  JumpList(const JumpList& o) { insert(end(), o.begin(), o.end()); }
+  JumpList(JumpList&& o) noexcept { take(o); }
+  JumpList& operator=(const JumpList& o) {
+    if (this != &o) {
+      clear();
+      insert(end(), o.begin(), o.end());
+    }
+    return *this;
+  }
+  JumpList& operator=(JumpList&& o) noexcept {
+    if (this != &o) {
+      clear();
+      take(o);
+    }
+    return *this;
+  }
+  ~JumpList() = default;
+
+  const Exit* begin() const { return data(); }
+  const Exit* end() const { return data() + size_; }
+  Exit* begin() { return data(); }
+  Exit* end() { return data() + size_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  void clear() {
+    heap_.clear();
+    size_ = 0;
+  }
+  void push_back(const Exit& e) { insert(end(), &e, &e + 1); }
+  /// Appends [first, last); `at` must be end().
+  void insert(const Exit* at, const Exit* first, const Exit* last) {
+    (void)at;
+    const size_t n = static_cast<size_t>(last - first);
+    if (size_ + n <= kInline && heap_.empty()) {
+      std::copy(first, last, inline_ + size_);
+    } else {
+      if (heap_.empty()) heap_.assign(inline_, inline_ + size_);
+      heap_.insert(heap_.end(), first, last);
+    }
+    size_ += n;
+  }
+
+ private:
+  static constexpr size_t kInline = 4;
+  const Exit* data() const { return heap_.empty() ? inline_ : heap_.data(); }
+  Exit* data() { return heap_.empty() ? inline_ : heap_.data(); }
+  void take(JumpList& o) {
+    size_ = o.size_;
+    if (o.heap_.empty()) std::copy(o.inline_, o.inline_ + o.size_, inline_);
+    else heap_ = std::move(o.heap_);
+    o.heap_.clear();
+    o.size_ = 0;
+  }
+  Exit inline_[kInline];
+  std::vector<Exit> heap_;  // all the exits once there are more than kInline
+  size_t size_ = 0;
+};
 
 /// A boolean expression under construction.
 struct Fragment {
