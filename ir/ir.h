@@ -79,7 +79,6 @@ class JumpList {
     }
     return *this;
   }
-  ~JumpList() = default;
 
   const Exit* begin() const { return data(); }
   const Exit* end() const { return data() + size_; }

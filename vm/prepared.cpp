@@ -59,8 +59,9 @@ enum Handler : uint16_t {
   hChain,
 };
 constexpr uint16_t kFirstFused = hFusedGoAbsWEq;
-constexpr uint16_t kFusedPerForm = 24;
+constexpr uint16_t kFusedPerForm = hFusedRetFAbsWEq - hFusedGoAbsWEq;
 constexpr uint16_t kFirstJumpRet = hJumpRetFEq;
+constexpr uint16_t kJumpRetPerForm = hJumpRetBEq - hJumpRetFEq;
 enum Form : uint16_t { kGo = 0, kRetF = 1, kRetB = 2 };
 
 // Chains shorter than this stay plain jeq steps: a binary search costs
@@ -152,7 +153,7 @@ Prepared::Prepared(const bpf::ValidatedProgram& program) {
     if (form == kRetB) s.jt = insns[s.jt].k;
     s.jf = insns[s.jf].k;
     if (fused) s.handler = static_cast<uint16_t>(s.handler + form * kFusedPerForm);
-    else s.handler = static_cast<uint16_t>(kFirstJumpRet + (form - kRetF) * 4 + condIndex(info(pc).arg));
+    else s.handler = static_cast<uint16_t>(kFirstJumpRet + (form - kRetF) * kJumpRetPerForm + condIndex(info(pc).arg));
     ++shape_.returnExits;
   }
 }
