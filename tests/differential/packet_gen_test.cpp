@@ -197,13 +197,13 @@ TEST_CASE("pcap files read back the same through libpcap and sift") {
     REQUIRE(viaLibpcap.packets.size() == packets.size());
 
     auto reader = capture::openFile(path);
-    REQUIRE_MESSAGE(reader, render(reader.error()));
+    REQUIRE_MESSAGE(reader, (reader ? std::string() : render(reader.error())));
     CHECK((*reader)->linktype() == l.dlt);
     size_t n = 0;
     capture::Packet p;
     for (;;) {
       auto more = (*reader)->next(p);
-      REQUIRE_MESSAGE(more, render(more.error()));
+      REQUIRE_MESSAGE(more, (more ? std::string() : render(more.error())));
       if (!*more) break;
       REQUIRE(n < packets.size());
       CHECK(std::vector<uint8_t>(p.data.begin(), p.data.end()) == viaLibpcap.packets[n].data);

@@ -58,8 +58,9 @@ constexpr int kPacketsPerProgram = 12;
 bool checkProgram(const bpf::Program& raw, jittest::Rng& rng, bool withLibpcap, uint64_t index,
                   uint64_t seed, Totals& totals) {
   auto program = bpf::validate(raw, bpf::Profile::Libpcap);
-  REQUIRE_MESSAGE(program.ok(), "generator made an invalid program: " << program.error().message
-                                    << "\n" << bpf::listing(raw, bpf::ListingFormat::Image));
+  REQUIRE_MESSAGE(program.ok(), "generator made an invalid program: "
+                                    << (program.ok() ? std::string() : program.error().message) << "\n"
+                                    << bpf::listing(raw, bpf::ListingFormat::Image));
   jit::CompileOptions options;
   options.optLevel = static_cast<jit::OptLevel>(index % 3);
   auto filter = jit::compile(*program, options);

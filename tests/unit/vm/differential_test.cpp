@@ -206,7 +206,7 @@ TEST_CASE("the VM agrees with libpcap's bpf_filter on random programs") {
     bpf::Program p = gen.program();
     for (const Insn& in : p.insns) ++seen[in.code];
     auto v = bpf::validate(p, bpf::Profile::Libpcap);
-    REQUIRE_MESSAGE(v.ok(), v.error().message);
+    REQUIRE_MESSAGE(v.ok(), (v.ok() ? std::string() : v.error().message));
     // The kernel accepts them too, unless an absolute load hits an
     // offset above SKF_AD_OFF that is not an ancillary one.
     bpf::ValidationError why;
@@ -253,7 +253,7 @@ TEST_CASE("the decoded VM agrees with libpcap on programs full of jeq chains") {
   for (int n = 0; n < kPrograms; ++n) {
     bpf::Program p = gen.chainProgram();
     auto v = bpf::validate(p, bpf::Profile::Libpcap);
-    REQUIRE_MESSAGE(v.ok(), v.error().message);
+    REQUIRE_MESSAGE(v.ok(), (v.ok() ? std::string() : v.error().message));
     const vm::Prepared prepared(*v);
     chains += prepared.shape().searchChains;
     fused += prepared.shape().fusedJumps;
