@@ -147,7 +147,7 @@ ir::Fragment prismLength(Lowerer& lw) {
   lw.builder.patch(avs.falseExits, prism.entry);
   ir::Fragment out{avs.entry, std::move(avsLen.trueExits), std::move(avsLen.falseExits)};
   for (auto* list : {&prism.trueExits, &prism.falseExits})
-    out.trueExits.insert(out.trueExits.end(), list->begin(), list->end());
+    out.trueExits.append(*list);
   return out;
 }
 
@@ -158,7 +158,7 @@ ir::Fragment payloadOffsetWith(Lowerer& lw, Offset header, int cell, bool radiot
   const auto k = [](uint16_t code, uint32_t v = 0) { return op::insn(code, v); };
   const uint32_t m = static_cast<uint32_t>(cell);
   ir::JumpList done;
-  auto finish = [&](ir::JumpList& exits) { done.insert(done.end(), exits.begin(), exits.end()); };
+  auto finish = [&](ir::JumpList& exits) { done.append(exits); };
   // X holds the header's offset; the payload is 24 bytes after it.
   std::vector<bpf::Insn> start;
   if (!header.variable()) start.push_back(k(op::kLdxImm, header.constant));

@@ -13,7 +13,7 @@ constexpr uint16_t kRetK = 0x06;     // BPF_RET | BPF_K
 
 void append(JumpList& to, JumpList&& from) {
   if (to.size() < from.size()) std::swap(to, from);
-  to.insert(to.end(), from.begin(), from.end());
+  to.append(from);
 }
 }  // namespace
 

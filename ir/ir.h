@@ -62,13 +62,13 @@ struct Exit {
 class JumpList {
  public:
   JumpList() = default;
-  JumpList(std::initializer_list<Exit> exits) { insert(end(), exits.begin(), exits.end()); }
-  JumpList(const JumpList& o) { insert(end(), o.begin(), o.end()); }
+  JumpList(std::initializer_list<Exit> exits) { append(exits.begin(), exits.end()); }
+  JumpList(const JumpList& o) { append(o.begin(), o.end()); }
   JumpList(JumpList&& o) noexcept { take(o); }
   JumpList& operator=(const JumpList& o) {
     if (this != &o) {
       clear();
-      insert(end(), o.begin(), o.end());
+      append(o.begin(), o.end());
     }
     return *this;
   }
@@ -90,10 +90,13 @@ class JumpList {
     heap_.clear();
     size_ = 0;
   }
-  void push_back(const Exit& e) { insert(end(), &e, &e + 1); }
-  /// Appends [first, last); `at` must be end().
-  void insert(const Exit* at, const Exit* first, const Exit* last) {
-    (void)at;
+  void push_back(const Exit& e) { append(&e, &e + 1); }
+  /// Appends the exits of another list.
+  void append(const JumpList& o) { append(o.begin(), o.end()); }
+
+ private:
+  static constexpr size_t kInline = 4;
+  void append(const Exit* first, const Exit* last) {
     const size_t n = static_cast<size_t>(last - first);
     if (size_ + n <= kInline && heap_.empty()) {
       std::copy(first, last, inline_ + size_);
@@ -103,9 +106,6 @@ class JumpList {
     }
     size_ += n;
   }
-
- private:
-  static constexpr size_t kInline = 4;
   const Exit* data() const { return heap_.empty() ? inline_ : heap_.data(); }
   Exit* data() { return heap_.empty() ? inline_ : heap_.data(); }
   void take(JumpList& o) {

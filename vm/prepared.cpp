@@ -32,8 +32,6 @@ namespace {
 using bpf::Arg;
 using namespace detail;
 
-// The fused handlers, in index order: mode (Abs, Ind) x size (W, H, B) x
-// condition (Eq, Gt, Ge, Set).
 // The fused handlers, in index order: exit form (Go, RetF, RetB) x mode
 // (Abs, Ind) x size (W, H, B) x condition (Eq, Gt, Ge, Set).
 #define SIFT_PVM_FUSED_SIZE(F, Form, Mode, S) \

@@ -80,7 +80,7 @@ TEST_CASE("far targets that are not returns go through ja") {
   b.patch(head.falseExits, tail.entry);
   b.patch(chain.falseExits, tail.entry);
   ir::Fragment whole{head.entry, chain.trueExits, {}};
-  whole.trueExits.insert(whole.trueExits.end(), tail.trueExits.begin(), tail.trueExits.end());
+  whole.trueExits.append(tail.trueExits);
   whole.falseExits = tail.falseExits;
   ir::Program prog = b.finish(whole, 1);
   auto out = compiler::emit(prog);
