@@ -2,7 +2,11 @@
 //
 // The layout is reverse post-order of the acyclic graph (the false
 // successor visited first, so the true successor's chain follows its
-// branch), which makes every jump forward.
+// branch), which makes every jump forward. Then a block that ends in a
+// plain jump to a block placed further on moves to just before its target,
+// where the jump costs nothing, when no block falls through into either
+// of them (moving it later keeps every jump forward: its predecessors stay
+// before it, its one successor after).
 //
 // Conditional jumps reach at most 255 instructions ahead. A branch whose
 // target is further away is "far":
@@ -43,13 +47,49 @@ struct Item {
   bool isCopy;
 };
 
+/// The reverse post-order with plain jumps moved next to their targets
+/// (above).
+std::vector<ir::BlockId> layout(const ir::Program& p) {
+  std::vector<ir::BlockId> order = ir::reversePostOrder(p);
+  const size_t n = p.blocks.size();
+  auto isJump = [&](ir::BlockId id) {
+    const ir::Block& b = p.blocks[id];
+    return b.termKind == ir::TermKind::Branch && b.jt == b.jf;
+  };
+  // The order as a doubly linked list.
+  std::vector<ir::BlockId> next(n, ir::kNoBlock), prev(n, ir::kNoBlock);
+  for (size_t i = 0; i + 1 < order.size(); ++i) next[order[i]] = order[i + 1], prev[order[i + 1]] = order[i];
+  auto fallsInto = [&](ir::BlockId from, ir::BlockId to) {
+    return from != ir::kNoBlock && isJump(from) && p.blocks[from].jt == to;
+  };
+  bool moved = false;
+  for (ir::BlockId j : order) {
+    if (!isJump(j) || j == p.entry) continue;
+    const ir::BlockId t = p.blocks[j].jt;
+    if (next[j] == t || fallsInto(prev[j], j) || fallsInto(prev[t], t)) continue;
+    // Unlink j (it is not the first block: the entry is), then put it
+    // before t (which has a predecessor in the list: it comes after j).
+    next[prev[j]] = next[j];
+    if (next[j] != ir::kNoBlock) prev[next[j]] = prev[j];
+    prev[j] = prev[t];
+    next[j] = t;
+    next[prev[t]] = j;
+    prev[t] = j;
+    moved = true;
+  }
+  if (!moved) return order;
+  size_t i = 0;
+  for (ir::BlockId b = order.front(); b != ir::kNoBlock; b = next[b]) order[i++] = b;
+  return order;
+}
+
 }  // namespace
 
 Expected<bpf::Program> emit(const ir::Program& p) {
   if (std::string err = ir::verify(p); !err.empty())
     return Diagnostic::error("internal error: invalid IR before emit: " + err);
 
-  const std::vector<ir::BlockId> order = ir::reversePostOrder(p);
+  const std::vector<ir::BlockId> order = layout(p);
   const size_t n = p.blocks.size();
   std::vector<ir::BlockId> nextInLayout(n, ir::kNoBlock);
   for (size_t i = 0; i + 1 < order.size(); ++i) nextInLayout[order[i]] = order[i + 1];

@@ -44,8 +44,102 @@ void Facts::setRange(ValueId a, Range r) {
   perValue_[a].range = r;
 }
 
+namespace {
+/// The field a value reads, when it is a load at a fixed offset or such a
+/// load under a constant mask: offset, size in bytes and the mask.
+bool maskedField(const ValueTable& values, ValueId a, uint32_t& offset, uint32_t& size, uint32_t& mask) {
+  constexpr uint32_t kAnd = 0x50;
+  ValueKey k = values.key(a);
+  mask = UINT32_MAX;
+  if (k.kind == ValueKind::Alu && k.c == kAnd) {
+    auto m = values.constantOf(k.b);
+    if (!m) return false;
+    mask = *m;
+    k = values.key(k.a);
+  }
+  if (k.kind != ValueKind::Load || (k.b != 1 && k.b != 2 && k.b != 4)) return false;
+  offset = k.a;
+  size = k.b;
+  if (size < 4) mask &= (1u << (8 * size)) - 1;
+  return true;
+}
+bool singleBit(uint32_t m) { return m != 0 && (m & (m - 1)) == 0; }
+}  // namespace
+
+void Facts::setBits(uint32_t offset, uint32_t size, uint32_t mask, uint32_t value) {
+  if (uint64_t{offset} + size > kTrackedBytes) return;
+  uint64_t old = 0;
+  bool changed = false;
+  for (uint32_t j = 0; j < size; ++j) {
+    const uint32_t shift = 8 * (size - 1 - j);
+    const uint16_t m = (mask >> shift) & 0xff, v = (value >> shift) & m;
+    uint16_t& cell = bits_[offset + j];
+    old |= uint64_t{cell} << (16 * j);
+    const uint16_t oldMask = cell >> 8, oldValue = cell & 0xff;
+    // No bit to learn, or a path no packet takes.
+    if (m == 0 || (oldMask & m & (oldValue ^ v)) != 0) continue;
+    const uint16_t now = static_cast<uint16_t>(((oldMask | m) << 8) | oldValue | v);
+    if (now == cell) continue;
+    if (cell == 0) ++knownBytes_;
+    if (hashing_) bitsHash_ ^= mix3(6, offset + j, cell) ^ mix3(6, offset + j, now);
+    cell = now;
+    changed = true;
+  }
+  if (changed) undo_.push_back(Undo{UndoKind::Bits, offset, {}, old, size});
+}
+
+void Facts::learnBits(const ValueTable& values, uint16_t code, ValueId a, uint32_t k, bool taken) {
+  // A failed jeq teaches bits only under a one-bit mask (an ALU value).
+  const uint16_t op = jumpOp(code);
+  if (op == kJeq ? !taken && values.key(a).kind != ValueKind::Alu : op != kJset) return;
+  uint32_t offset, size, mask;
+  if (!maskedField(values, a, offset, size, mask)) return;
+  switch (jumpOp(code)) {
+    case kJeq:
+      if (taken) {
+        if ((k & ~mask) == 0) setBits(offset, size, mask, k);
+      } else if (singleBit(mask) && (k == 0 || k == mask)) {
+        setBits(offset, size, mask, k == 0 ? mask : 0);
+      }
+      break;
+    case kJset:
+      if (!taken) setBits(offset, size, k & mask, 0);
+      else if (singleBit(k & mask)) setBits(offset, size, k & mask, k & mask);
+      break;
+    default: break;
+  }
+}
+
+std::optional<bool> Facts::evaluateBits(const ValueTable& values, uint16_t code, ValueId a, uint32_t k) const {
+  uint32_t offset, size, mask;
+  if (!maskedField(values, a, offset, size, mask) || uint64_t{offset} + size > kTrackedBytes) return std::nullopt;
+  uint32_t known = 0, value = 0;
+  for (uint32_t j = 0; j < size; ++j) {
+    known = (known << 8) | (bits_[offset + j] >> 8);
+    value = (value << 8) | (bits_[offset + j] & 0xff);
+  }
+  known &= mask;
+  value &= known;
+  switch (jumpOp(code)) {
+    case kJeq:
+      if ((k & ~mask) != 0 || ((value ^ k) & known) != 0) return false;
+      if (known == mask) return true;
+      return std::nullopt;
+    case kJset:
+      if ((value & k) != 0) return true;
+      if (((known & ~value) & (k & mask)) == (k & mask)) return false;
+      return std::nullopt;
+    case kJgt:
+    case kJge:
+      if (known == mask) return evaluateConstant(code, value, k);
+      return std::nullopt;
+    default: return std::nullopt;
+  }
+}
+
 void Facts::learn(const ValueTable& values, uint16_t code, ValueId a, ValueId operand, bool taken) {
   auto k = values.constantOf(operand);
+  if (k) learnBits(values, code, a, *k, taken);
   if (!k || jumpOp(code) == kJset) {
     // jset #k is keyed by the constant's value id.
     const FactSet::Key key{pairKey(a, operand), testTag(code)};
@@ -97,6 +191,13 @@ std::optional<bool> Facts::evaluate(const ValueTable& values, uint16_t code, Val
   auto ca = values.constantOf(a);
   auto k = values.constantOf(operand);
   if (ca && k) return evaluateConstant(code, *ca, *k);
+  std::optional<bool> known = evaluateFacts(values, code, a, operand, k);
+  if (!known && k && knownBytes_ > 0) known = evaluateBits(values, code, a, *k);
+  return known;
+}
+
+std::optional<bool> Facts::evaluateFacts(const ValueTable& values, uint16_t code, ValueId a, ValueId operand,
+                                         std::optional<uint32_t> k) const {
   if (!k || jumpOp(code) == kJset) {
     if (const bool* known = relations_.find({pairKey(a, operand), testTag(code)})) return *known;
     if (!k) return std::nullopt;
@@ -220,6 +321,16 @@ void Facts::rewind(size_t mark) {
         if (hashing_) provenHash_ ^= mix3(4, u.a, 0);
         break;
       case UndoKind::MaxEnd: maxEnd_ = u.word; break;
+      case UndoKind::Bits:
+        for (uint32_t j = 0; j < u.tag; ++j) {
+          uint16_t& cell = bits_[u.a + j];
+          const uint16_t old = static_cast<uint16_t>(u.word >> (16 * j));
+          if (cell == old) continue;
+          if (hashing_) bitsHash_ ^= mix3(6, u.a + j, cell) ^ mix3(6, u.a + j, old);
+          if (old == 0) --knownBytes_;
+          cell = old;
+        }
+        break;
     }
     undo_.pop_back();
   }

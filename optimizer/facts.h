@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -110,10 +111,12 @@ class Facts {
 
   /// A hash of everything known about `a`, and of which loads have
   /// succeeded: equal hashes mean the same facts (up to a 64-bit collision).
-  uint64_t valueHash(ValueId a) const { return a < perValue_.size() ? perValue_[a].hash : 0; }
+  /// Known bits of packet bytes (below) can decide a test of any value
+  /// that reads them, so they are part of every value's hash.
+  uint64_t valueHash(ValueId a) const { return (a < perValue_.size() ? perValue_[a].hash : 0) ^ bitsHash_; }
   uint64_t succeededHash() const;
   /// A hash of everything known about every value.
-  uint64_t allHash() const { return allHash_; }
+  uint64_t allHash() const { return allHash_ ^ bitsHash_; }
 
   size_t mark() const { return undo_.size(); }
   void rewind(size_t mark);
@@ -122,12 +125,14 @@ class Facts {
   struct Range {
     uint32_t lo = 0, hi = UINT32_MAX;
   };
-  enum class UndoKind : uint8_t { Range, NotEqual, Exact, Proven, MaxEnd };
+  enum class UndoKind : uint8_t { Range, NotEqual, Exact, Proven, MaxEnd, Bits };
   struct Undo {
     UndoKind kind;
     ValueId a;
     Range old;             // Range: the range before
-    uint64_t word = 0;     // NotEqual, Exact: the key's pair; MaxEnd: the end before
+    uint64_t word = 0;     // NotEqual, Exact: the key's pair; MaxEnd: the end before;
+                           // Bits: the field's bytes' known bits before, 16 bits each
+                           // (a: the field's offset, tag: its size)
     uint32_t tag = 0;      // Exact: the key's tag
   };
   // Keys of `relations_`: `a != c` for a constant c (tag kNotEqualTag), and
@@ -136,6 +141,23 @@ class Facts {
 
   Range range(ValueId a) const;
   void setRange(ValueId a, Range r);
+  /// evaluate() from ranges, inequalities and exact outcomes.
+  std::optional<bool> evaluateFacts(const ValueTable& values, uint16_t code, ValueId a, ValueId operand,
+                                    std::optional<uint32_t> k) const;
+
+  // Known bits of the packet's bytes at fixed offsets, learned from tests
+  // of a load or of a load under a constant mask (`ldb [16]; and #7; jeq
+  // #2` fixes three bits of byte 16), so that a test of another load of
+  // the same bytes is decided (`ldh [16]; and #0xff07; jeq #0x8102` is
+  // then false). Per byte: mask << 8 | values of the known bits.
+  static constexpr uint32_t kTrackedBytes = 256;
+  void learnBits(const ValueTable& values, uint16_t code, ValueId a, uint32_t k, bool taken);
+  std::optional<bool> evaluateBits(const ValueTable& values, uint16_t code, ValueId a, uint32_t k) const;
+  /// Sets the bits `mask` of the `size`-byte field at `offset` to `value`.
+  void setBits(uint32_t offset, uint32_t size, uint32_t mask, uint32_t value);
+  std::array<uint16_t, kTrackedBytes> bits_{};  // by byte offset
+  size_t knownBytes_ = 0;                        // bytes with some known bit
+  uint64_t bitsHash_ = 0;
 
   /// Makes the per-value tables cover `a`.
   void cover(ValueId a) {

@@ -38,6 +38,8 @@ Change hoistTests(ir::Program& program, Analyses& analyses);
 Change groupSets(ir::Program& program, Analyses& analyses);
 /// group_sets.cpp: the speed-first form (balanced search), run once
 Change searchSets(ir::Program& program, Analyses& analyses);
+/// share_shifted_tails.cpp: run once, after the fixed point
+Change shareShiftedTails(ir::Program& program, Analyses& analyses);
 /// remove_unreachable.cpp
 Change removeUnreachable(ir::Program& program, Analyses& analyses);
 /// The same, for callers without analyses; true when blocks were removed.

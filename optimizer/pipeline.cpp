@@ -15,6 +15,11 @@ struct PassEntry {
   /// The pass looks only at the graph's edges and its returns: a change
   /// to statements and tests alone cannot give it anything to do.
   bool edgesOnly = false;
+  /// The pass may make the program larger (a speed-first rewrite).
+  bool mayGrow = false;
+  /// A finishing clean-up: runs only when the finishing pass before it
+  /// (the last one that is not a clean-up) changed the program.
+  bool cleanup = false;
 };
 
 // The pipeline, in order. These passes never make the program larger and
@@ -30,12 +35,15 @@ constexpr PassEntry kPasses[] = {
     {"remove-unreachable", removeUnreachable, 1, true},
 };
 
-// Speed-first passes that may trade size for fewer comparisons per packet;
-// each runs once after the fixed point, followed by the clean-ups.
+// Passes that run once after the fixed point, each followed by its
+// clean-ups: the speed-first search-sets, which may trade size for fewer
+// comparisons per packet, and share-shifted-tails, whose rewrites would
+// hide from the looping passes that two tails read the same field.
 constexpr PassEntry kFinishing[] = {
-    {"search-sets", searchSets, 2},
-    {"merge-blocks", mergeBlocks, 2},
-    {"remove-unreachable", removeUnreachable, 2},
+    {"search-sets", searchSets, 2, false, true},
+    {"merge-blocks", mergeBlocks, 2, false, false, true},
+    {"remove-unreachable", removeUnreachable, 2, false, false, true},
+    {"share-shifted-tails", shareShiftedTails, 1},
 };
 
 size_t insnCount(const ir::Program& p) {
@@ -47,6 +55,22 @@ size_t insnCount(const ir::Program& p) {
 }  // namespace
 
 size_t measure(const ir::Program& p) { return p.blocks.size() + insnCount(p); }
+
+uint64_t pathCount(const ir::Program& p) { return pathCount(p, ir::reversePostOrder(p)); }
+
+uint64_t pathCount(const ir::Program& p, const std::vector<ir::BlockId>& rpo) {
+  std::vector<uint64_t> paths(p.blocks.size(), 0);
+  for (auto it = rpo.rbegin(); it != rpo.rend(); ++it) {
+    const ir::Block& b = p.blocks[*it];
+    uint64_t n = 1;
+    if (b.termKind == ir::TermKind::Branch) {
+      n = paths[b.jt];
+      if (b.jf != b.jt) n = paths[b.jf] > UINT64_MAX - n ? UINT64_MAX : n + paths[b.jf];
+    }
+    paths[*it] = n;
+  }
+  return p.entry < paths.size() ? paths[p.entry] : 0;
+}
 
 std::vector<std::string> passNames(int level) {
   std::vector<std::string> names;
@@ -123,6 +147,7 @@ Status optimize(ir::Program& program, const Options& options) {
   size_t clean[kCount] = {};
   size_t size = measure(program), before = size;
   Analyses analyses(program);
+  uint64_t pathsBefore = pathCount(program, analyses.rpo());
   for (;;) {
     bool changedInRound = false;
     for (size_t i = 0; i < kCount; ++i) {
@@ -143,14 +168,23 @@ Status optimize(ir::Program& program, const Options& options) {
       }
     }
     // Fixed point: a round that changed nothing, or one that did not make
-    // the measure strictly smaller (passes that only rearrange run once).
-    if (!changedInRound || size >= before) break;
+    // (size, paths) strictly smaller in lexicographic order (passes that
+    // only rearrange run once). A round of jump threading that leaves the
+    // size as it was but removes paths can let the next round find tests
+    // decided on every edge left, whose blocks then go. With more than
+    // 2^64 paths the count saturates and only the size counts.
+    if (!changedInRound || size > before) break;
+    const uint64_t paths = pathCount(program, analyses.rpo());
+    if (size == before && (paths >= pathsBefore || paths == UINT64_MAX)) break;
     before = size;
+    pathsBefore = paths;
   }
+  bool lastChanged = false;
   for (const auto& e : kFinishing) {
-    if (options.level < e.minLevel) continue;
-    auto changed = runPass(e, program, analyses, options, true, size);
+    if (options.level < e.minLevel || (e.cleanup && !lastChanged)) continue;
+    auto changed = runPass(e, program, analyses, options, e.mayGrow, size);
     if (!changed) return changed.takeError();
+    if (!e.cleanup) lastChanged = *changed != Change::None;
   }
   return okStatus();
 }

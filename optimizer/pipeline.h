@@ -3,9 +3,10 @@
 // Passes are listed in one place (pipeline.cpp) in the order they run.
 // In debug builds and tests the IR verifier runs after every pass and names
 // the pass that broke an invariant. The loop over the pass list ends on a
-// real fixed point: a full round that leaves the program's measure (block
-// and instruction counts) unchanged; a pass must never make it grow, and
-// the pipeline reports it as a bug if one does.
+// real fixed point: a full round that does not make the program's measure
+// (block and instruction counts, then the number of paths) strictly
+// smaller; a pass must never make the size grow, and the pipeline reports
+// it as a bug if one does.
 #pragma once
 
 #include <functional>
@@ -43,5 +44,10 @@ Status optimize(ir::Program& program, const Options& options);
 
 /// The size measure the fixed point is taken on.
 size_t measure(const ir::Program& program);
+/// The number of paths from the entry to a return (saturating at
+/// UINT64_MAX): the fixed point's second measure, after the size.
+uint64_t pathCount(const ir::Program& program);
+/// The same, given the program's reverse post-order.
+uint64_t pathCount(const ir::Program& program, const std::vector<ir::BlockId>& rpo);
 
 }  // namespace sift::optimizer

@@ -3,8 +3,9 @@
 // Does: retargets an edge p -> s past s (and past the blocks after it) when
 //   the tests of those blocks are decided on that edge: by constants, or by
 //   what the tests on the way to p (the edges that dominate it) and p's own
-//   test on that edge have established about the same values. `ip and tcp`
-//   tests the EtherType once; the second test of it is threaded away.
+//   test on that edge have established about the same values, or about
+//   the bits of the packet bytes they read (optimizer/facts.h). `ip and
+//   tcp` tests the EtherType once; the second test of it is threaded away.
 //   Blocks whose test is decided on every incoming edge become unreachable.
 // Requires: a verified, acyclic IR program.
 // Preserves: the verdict on every packet. An edge skips a block only when

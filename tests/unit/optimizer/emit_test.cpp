@@ -107,3 +107,49 @@ TEST_CASE("a plain jump to the next block costs nothing") {
   CHECK(out->insns[1].code == 0x06);
   CHECK(out->insns[1].k == 5);
 }
+
+TEST_CASE("a plain jump placed away from its target moves next to it") {
+  // E: ldb [0]; jeq #1 -> A | B
+  // A: ldb [1]; jump -> T        (reverse post-order puts B's chain between A and T)
+  // B: ldb [2]; jeq #2 -> C | ret 0
+  // C: ldb [3]; jeq #3 -> T | ret 0
+  // T: ldb [4]; jeq #4 -> ret 7 | ret 0
+  ir::Program p;
+  auto block = [&](std::vector<bpf::Insn> stmts) {
+    ir::Block blk;
+    blk.stmts = std::move(stmts);
+    p.blocks.push_back(std::move(blk));
+    return ir::BlockId(p.blocks.size() - 1);
+  };
+  auto branch = [&](ir::BlockId id, uint32_t k, ir::BlockId jt, ir::BlockId jf) {
+    ir::Block& blk = p.blocks[id];
+    blk.termKind = ir::TermKind::Branch;
+    blk.term = bpf::Insn{kJeqK, 0, 0, k};
+    blk.jt = jt;
+    blk.jf = jf;
+  };
+  ir::BlockId yes = block({}), no = block({});
+  p.blocks[yes].term = bpf::Insn{0x06, 0, 0, 7};
+  p.blocks[no].term = bpf::Insn{0x06, 0, 0, 0};
+  ir::BlockId e = block({{kLdb, 0, 0, 0}}), a = block({{kLdb, 0, 0, 1}}), bb = block({{kLdb, 0, 0, 2}}),
+              c = block({{kLdb, 0, 0, 3}}), t = block({{kLdb, 0, 0, 4}});
+  branch(e, 1, a, bb);
+  branch(a, 0, t, t);
+  branch(bb, 2, c, no);
+  branch(c, 3, t, no);
+  branch(t, 4, yes, no);
+  p.entry = e;
+  auto out = compiler::emit(p);
+  REQUIRE(out.ok());
+  // 5 loads, 4 tests, 2 returns, and no ja.
+  CHECK(out->insns.size() == 11);
+  for (const auto& insn : out->insns) CHECK(insn.code != 0x05);
+  for (uint8_t b0 : {0, 1, 2})
+    for (uint8_t b4 : {0, 4}) {
+      std::vector<uint8_t> pkt{b0, 9, uint8_t(b0 == 2 ? 2 : 5), 3, b4};
+      const bool accept = (b0 == 1 || b0 == 2) && b4 == 4;
+      CHECK(runProgram(*out, pkt) == (accept ? 7u : 0u));
+      pkt.resize(4);  // T's load fails
+      CHECK(runProgram(*out, pkt) == 0);
+    }
+}

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -289,4 +290,184 @@ TEST_CASE("a test is not hoisted when the accepting side reads what the reload w
         auto pkt = packetWith(src, dst, caplen);
         CHECK(runProgram(after, pkt) == runProgram(before, pkt));
       }
+}
+
+namespace {
+
+/// One random expression built twice: reading the packet through X
+/// (`ld [x + k]`) or at fixed offsets shifted by `shift` (`ld [k + shift]`),
+/// from the same seed so both have the same shape. `odd` counts down the
+/// leaves; the one where it reaches 0 reads one byte further (a tail that
+/// must not be shared).
+ir::Fragment shiftedExpr(ir::Builder& b, std::mt19937& rng, int depth, bool indexed, uint32_t shift, int& odd) {
+  static const uint16_t absLoads[] = {kLdb, kLdh, kLd};
+  static const uint16_t jumps[] = {kJeqK, kJeqK, kJgtK, kJsetK};
+  if (depth == 0 || rng() % 3 == 0) {
+    const uint16_t load = absLoads[rng() % 3];
+    const uint32_t off = rng() % 8, k = rng() % 4;
+    const uint16_t code = indexed ? uint16_t((load & ~0xe0) | 0x40) : load;
+    std::vector<bpf::Insn> stmts{{code, 0, 0, indexed ? off : off + shift + (odd-- == 0)}};
+    if (rng() % 4 == 0) stmts.push_back({kAndK, 0, 0, 3});
+    if (rng() % 5 == 0) stmts.push_back({kSt, 0, 0, 2}), stmts.push_back({kLdMem, 0, 0, 2});
+    auto leaf = b.test(std::move(stmts), jumps[rng() % std::size(jumps)], k);
+    return rng() % 4 == 0 ? ir::Builder::makeNot(std::move(leaf)) : leaf;
+  }
+  auto l = shiftedExpr(b, rng, depth - 1, indexed, shift, odd);
+  auto r = shiftedExpr(b, rng, depth - 1, indexed, shift, odd);
+  return rng() % 2 ? b.makeAnd(std::move(l), std::move(r)) : b.makeOr(std::move(l), std::move(r));
+}
+
+}  // namespace
+
+TEST_CASE("tails that read the packet at shifted offsets share the indexed copy, verdicts unchanged") {
+  // (ldb [0] == 1, X = 4*([1]&0xf), E through X) or (ldb [0] == 2 and E at
+  // fixed offsets + shift) [or a test of X]: the second E is the first with
+  // X = shift, the shape of IPv4 and IPv6 port tests.
+  std::mt19937 rng(20261203);
+  int rewritten = 0;
+  const int programs = 600;
+  for (int i = 0; i < programs; ++i) {
+    const uint32_t shift = rng() % 24, seed = rng();
+    const bool xUsedAfter = rng() % 3 == 0;
+    ir::Builder b;
+    int none = -1, odd = rng() % 4 == 0 ? int(rng() % 4) : -1;
+    std::mt19937 same(seed);
+    ir::Fragment indexed = shiftedExpr(b, same, 3, true, shift, none);
+    same.seed(seed);
+    ir::Fragment fixed = shiftedExpr(b, same, 3, false, shift, odd);
+    ir::Fragment guard1 = b.test({bpf::Insn{kLdb, 0, 0, 0}, bpf::Insn{kLdxMsh, 0, 0, 1}}, kJeqK, 1);
+    ir::Fragment guard2 = b.test({bpf::Insn{kLdb, 0, 0, 0}}, kJeqK, 2);
+    // Sometimes `ldb [0] == 2 or ldb [0] == 4`: the second test's block
+    // gets X = shift from the first.
+    if (rng() % 2) guard2 = b.makeOr(std::move(guard2), b.test({bpf::Insn{kLdb, 0, 0, 0}}, kJeqK, 4));
+    ir::Fragment f = b.makeOr(b.makeAnd(std::move(guard1), std::move(indexed)), b.makeAnd(std::move(guard2), std::move(fixed)));
+    if (xUsedAfter) {
+      // ... or (ldb [0] == 3 and X == 4): X is live where the second
+      // guard fails, so its `ldx #shift` needs a block of its own.
+      ir::Fragment guard3 = b.test({bpf::Insn{kLdb, 0, 0, 0}}, kJeqK, 3);
+      ir::Fragment readsX = b.test({bpf::Insn{kLdImm, 0, 0, 4}}, kJeqX, 0);
+      f = b.makeOr(std::move(f), b.makeAnd(std::move(guard3), std::move(readsX)));
+    }
+    ir::Program raw = b.finish(std::move(f), 0x40000);
+    optimizer::Options o;
+    o.level = 1;
+    o.verify = true;
+    bool shared = false;
+    const std::string before = ir::print(raw);
+    std::string lastIr = before;
+    o.afterPass = [&](const std::string& pass, const ir::Program& p) {
+      std::string now = ir::print(p);
+      if (pass == "share-shifted-tails" && now != lastIr) shared = true;
+      lastIr = std::move(now);
+    };
+    ir::Program opt = raw;
+    size_t ldxImm = 0;
+    REQUIRE(optimizer::optimize(opt, o).ok());
+    bpf::Program unopt = emitOrFail(raw), after = emitOrFail(opt);
+    for (const auto& insn : after.insns) ldxImm += insn.code == kLdxImm;
+    if (shared && ldxImm > 0) ++rewritten;
+    CHECK(after.insns.size() <= unopt.insns.size());
+    for (int j = 0; j < 60; ++j) {
+      std::vector<uint8_t> pkt(rng() % 40);
+      for (auto& byte : pkt) byte = rng() % 3 == 0 ? uint8_t(rng() % 4) : uint8_t(rng());
+      if (!pkt.empty()) pkt[0] = uint8_t(1 + rng() % 4);
+      if (pkt.size() > 1 && rng() % 2) pkt[1] = uint8_t((pkt[1] & 0xf0) | (rng() % 2 ? shift / 4 : 1));
+      const uint32_t want = runProgram(unopt, pkt), got = runProgram(after, pkt);
+      if (want != got) {
+        FAIL_CHECK("program " << i << " packet " << j << ": unoptimized " << want << ", optimized " << got << "\n"
+                              << before);
+        break;
+      }
+    }
+  }
+  MESSAGE("shifted tails shared in " << rewritten << " of " << programs << " programs");
+  // Most pairs survive the other passes with their shapes intact.
+  CHECK(rewritten > programs / 3);
+}
+
+TEST_CASE("bits known from a masked test of a byte decide tests of other loads of it") {
+  // A: ldb [16]; and #7; jeq #2 -> B | C
+  // B: ldh [19]; jeq #0x204 -> ret 1 | C
+  // C: ldh [16]; and #0xff07; jeq #0x8102 -> D | ret 0   (byte 16 = 0x81: its low bits are 1)
+  // D: ldh [20]; jeq #0x204 -> ret 1 | ret 0
+  // On B's failing edge byte 16 ends in 010, so C's test fails: the edge
+  // goes straight to ret 0 (DECnet's flags byte is tested this way).
+  constexpr uint16_t kAndK16 = kAndK;
+  ir::Builder b;
+  ir::Fragment a = b.test({bpf::Insn{kLdb, 0, 0, 16}, bpf::Insn{kAndK16, 0, 0, 7}}, kJeqK, 2);
+  ir::Fragment bb = b.test({bpf::Insn{kLdh, 0, 0, 19}}, kJeqK, 0x204);
+  ir::Fragment c = b.test({bpf::Insn{kLdh, 0, 0, 16}, bpf::Insn{kAndK16, 0, 0, 0xff07}}, kJeqK, 0x8102);
+  ir::Fragment d = b.test({bpf::Insn{kLdh, 0, 0, 20}}, kJeqK, 0x204);
+  ir::Program raw = b.finish(b.makeOr(b.makeAnd(std::move(a), std::move(bb)), b.makeAnd(std::move(c), std::move(d))), 1);
+  bpf::Program before = emitOrFail(raw), after = emitOrFail(optimized(raw));
+  // Find B's test and check where its failing side lands.
+  bool found = false;
+  for (size_t i = 0; i + 1 < after.insns.size(); ++i) {
+    if (after.insns[i].code != kLdh || after.insns[i].k != 19) continue;
+    const bpf::Insn& test = after.insns[i + 1];
+    REQUIRE(test.code == kJeqK);
+    const bpf::Insn& landing = after.insns[i + 2 + test.jf];
+    CHECK(landing.code == 0x06);
+    CHECK(landing.k == 0);
+    found = true;
+  }
+  CHECK(found);
+  for (uint8_t b16 : {0x02, 0x81, 0x82, 0x06, 0x12})
+    for (uint16_t w19 : {0x204, 0x104})
+      for (uint16_t w20 : {0x204, 0x0})
+        for (size_t caplen = 16; caplen <= 22; ++caplen) {
+          std::vector<uint8_t> pkt(22, 0);
+          pkt[16] = b16;
+          pkt[17] = 0x02;
+          pkt[19] = uint8_t(w19 >> 8);
+          pkt[20] = uint8_t(w19);
+          if (b16 == 0x81) pkt[20] = uint8_t(w20 >> 8), pkt[21] = uint8_t(w20);
+          pkt.resize(caplen);
+          CHECK(runProgram(after, pkt) == runProgram(before, pkt));
+        }
+}
+
+TEST_CASE("random tests of overlapping masked loads agree optimized and unoptimized") {
+  // Loads of 1, 2 and 4 bytes at nearby offsets under masks that share
+  // bits, tested with jeq/jset/jgt against constants those masks can give:
+  // known-bit facts learned from one decide others.
+  std::mt19937 rng(316);
+  static const uint32_t masks[] = {0, 0x0f, 0xf0, 0x81, 0x07, 0xff07, 0x1fff, 0x01, 0x80, 0xffff0000};
+  static const uint32_t consts[] = {0, 1, 2, 0x81, 0x80, 0x8102, 0x21, 0x0f, 0x0200, 0x10000};
+  static const uint16_t loads[] = {kLdb, kLdh, kLd};
+  static const uint16_t jumps[] = {kJeqK, kJeqK, kJsetK, kJgtK};
+  auto leaf = [&](ir::Builder& b) {
+    std::vector<bpf::Insn> stmts{{loads[rng() % 3], 0, 0, uint32_t(rng() % 3)}};
+    if (uint32_t m = masks[rng() % std::size(masks)]) stmts.push_back({kAndK, 0, 0, m});
+    auto f = b.test(std::move(stmts), jumps[rng() % std::size(jumps)], consts[rng() % std::size(consts)]);
+    return rng() % 4 == 0 ? ir::Builder::makeNot(std::move(f)) : f;
+  };
+  std::function<ir::Fragment(ir::Builder&, int)> expr = [&](ir::Builder& b, int depth) {
+    if (depth == 0 || rng() % 4 == 0) return leaf(b);
+    auto l = expr(b, depth - 1);
+    auto r = expr(b, depth - 1);
+    return rng() % 2 ? b.makeAnd(std::move(l), std::move(r)) : b.makeOr(std::move(l), std::move(r));
+  };
+  static const uint8_t bytes[] = {0, 0x81, 0x02, 0x0f, 0xf0, 0x01, 0x80, 0x21};
+  for (int i = 0; i < 1500; ++i) {
+    ir::Builder b;
+    ir::Program raw = b.finish(expr(b, 4), 1);
+    optimizer::Options o;
+    o.level = 1;
+    o.verify = true;
+    ir::Program opt = raw;
+    auto s = optimizer::optimize(opt, o);
+    REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+    bpf::Program before = emitOrFail(raw), after = emitOrFail(opt);
+    for (int j = 0; j < 50; ++j) {
+      std::vector<uint8_t> pkt(rng() % 10);
+      for (auto& byte : pkt) byte = rng() % 4 ? bytes[rng() % std::size(bytes)] : uint8_t(rng());
+      const uint32_t want = runProgram(before, pkt), got = runProgram(after, pkt);
+      if (want != got) {
+        FAIL_CHECK("program " << i << " packet " << j << ": unoptimized " << want << ", optimized " << got << "\n"
+                              << ir::print(raw));
+        break;
+      }
+    }
+  }
 }
