@@ -31,8 +31,9 @@
 //   than are added, and weigh at least as much in the pipeline's measure.
 //
 // The search pairs blocks by a hash of their tails' shapes (statements and
-// tests with the packet offsets left out) and tries at most a few
-// candidates per tail, so the pass stays linear in the program's size.
+// tests with the packet offsets left out), tries at most a few candidates
+// per tail and compares at most a fixed number of block pairs per block of
+// the program, so the pass stays linear in the program's size.
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -49,6 +50,10 @@ constexpr uint16_t kClassLd = 0x00, kModeAbs = 0x20, kModeInd = 0x40;
 constexpr uint16_t kLdxImm = 0x01;  // BPF_LDX | BPF_W | BPF_IMM
 constexpr uint16_t kJa = 0x05;      // BPF_JMP | BPF_JA
 constexpr size_t kCandidatesPerTail = 4;
+// The pairs of blocks a sweep may compare, per block of the program: a
+// budget that keeps the search linear when many tails have the same shape
+// but different displacements; when it runs out, the sweep shares no more.
+constexpr size_t kStepsPerBlock = 16;
 
 bool isAbsLoad(const bpf::Insn& i) { return (i.code & kClassMask) == kClassLd && (i.code & kModeMask) == kModeAbs; }
 bool isIndLoad(const bpf::Insn& i) { return (i.code & kClassMask) == kClassLd && (i.code & kModeMask) == kModeInd; }
@@ -116,6 +121,7 @@ class Sweep {
     // Stable: candidates of one shape stay in reverse post-order.
     std::stable_sort(indexed.begin(), indexed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     touched_.assign(p_.blocks.size(), 0);
+    budget_ = kStepsPerBlock * p_.blocks.size() + 64;
     stamp_.assign(p_.blocks.size(), 0);
     mark_.assign(p_.blocks.size(), 0);
     bool changed = false;
@@ -211,6 +217,8 @@ class Sweep {
     while (!work.empty()) {
       auto [x, y] = work.back();
       work.pop_back();
+      if (budget_ == 0) return false;
+      --budget_;
       // Only the first pair can start inside a block (T1 is acyclic, so
       // its own block is not met again).
       const size_t from = x == t1.block ? t1.from : 0;
@@ -420,6 +428,7 @@ class Sweep {
   // Per-search marks, valid where stamp_ equals generation_.
   std::vector<uint32_t> stamp_, mark_;
   uint32_t generation_ = 0;
+  size_t budget_ = 0;  // pairs matches() may still compare
   std::vector<std::pair<ir::BlockId, ir::BlockId>> work_;
   std::vector<ir::BlockId> work2_;
 };
