@@ -64,6 +64,13 @@ bool maskedField(const ValueTable& values, ValueId a, uint32_t& offset, uint32_t
   return true;
 }
 bool singleBit(uint32_t m) { return m != 0 && (m & (m - 1)) == 0; }
+/// One byte's share of the known-bits hash (0 for a byte with none known).
+uint64_t byteTerm(uint32_t offset, uint16_t cell) {
+  if (cell == 0) return 0;
+  uint64_t x = ((uint64_t{offset} << 16) | cell) * 0x9E3779B97F4A7C15ull;
+  x ^= x >> 32;
+  return x * 0xBF58476D1CE4E5B9ull;
+}
 }  // namespace
 
 void Facts::setBits(uint32_t offset, uint32_t size, uint32_t mask, uint32_t value) {
@@ -81,7 +88,7 @@ void Facts::setBits(uint32_t offset, uint32_t size, uint32_t mask, uint32_t valu
     const uint16_t now = static_cast<uint16_t>(((oldMask | m) << 8) | oldValue | v);
     if (now == cell) continue;
     if (cell == 0) ++knownBytes_;
-    if (hashing_) bitsHash_ ^= mix3(6, offset + j, cell) ^ mix3(6, offset + j, now);
+    if (hashing_) bitsHash_ ^= byteTerm(offset + j, cell) ^ byteTerm(offset + j, now);
     cell = now;
     changed = true;
   }
@@ -326,7 +333,7 @@ void Facts::rewind(size_t mark) {
           uint16_t& cell = bits_[u.a + j];
           const uint16_t old = static_cast<uint16_t>(u.word >> (16 * j));
           if (cell == old) continue;
-          if (hashing_) bitsHash_ ^= mix3(6, u.a + j, cell) ^ mix3(6, u.a + j, old);
+          if (hashing_) bitsHash_ ^= byteTerm(u.a + j, cell) ^ byteTerm(u.a + j, old);
           if (old == 0) --knownBytes_;
           cell = old;
         }

@@ -448,6 +448,8 @@ Change threadJumps(ir::Program& p, Analyses& analyses) {
       ValueId a = s.reg[kRegA], operand = operandOf(values, s, b.term);
       for (bool side : {true, false}) {
         if (b.jt == b.jf && !side) break;
+        // A walk that starts at a return has nothing to skip.
+        if (p.blocks[side ? b.jt : b.jf].termKind == ir::TermKind::Return) continue;
         size_t m = facts.mark();
         if (b.jt != b.jf) facts.learn(values, b.term.code, a, operand, side);
         (side ? planTrue : planFalse)[id] = walker.walk(facts, side ? b.jt : b.jf, s);
