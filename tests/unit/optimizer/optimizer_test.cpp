@@ -471,3 +471,23 @@ TEST_CASE("random tests of overlapping masked loads agree optimized and unoptimi
     }
   }
 }
+
+TEST_CASE("a tail of Linux ancillary loads is not shared with an indexed one") {
+  // ld [x + 4] (0x40) and ld [0xfffff004] have the same shape, but the kernel
+  // reads an absolute offset from 2^31 up as ancillary data (here
+  // SKF_AD_OFF + 4, the packet type) and an indexed one as a packet
+  // offset: no `ldx #0xfffff000` may stand for the absolute load.
+  ir::Builder b;
+  ir::Fragment g1 = b.test({bpf::Insn{kLdb, 0, 0, 0}, bpf::Insn{kLdxMsh, 0, 0, 1}}, kJeqK, 1);
+  ir::Fragment ind = b.makeOr(b.test({bpf::Insn{0x40, 0, 0, 4}}, kJeqK, 3), b.test({bpf::Insn{0x48, 0, 0, 8}}, kJeqK, 5));
+  ir::Fragment g2 = b.test({bpf::Insn{kLdb, 0, 0, 0}}, kJeqK, 2);
+  ir::Fragment abs = b.makeOr(b.test({bpf::Insn{kLd, 0, 0, 0xfffff004}}, kJeqK, 3), b.test({bpf::Insn{kLdh, 0, 0, 0xfffff008}}, kJeqK, 5));
+  ir::Program raw = b.finish(b.makeOr(b.makeAnd(std::move(g1), std::move(ind)), b.makeAnd(std::move(g2), std::move(abs))), 1);
+  bpf::Program after = emitOrFail(optimized(raw));
+  size_t ancillary = 0;
+  for (const auto& insn : after.insns) {
+    CHECK(insn.code != kLdxImm);
+    ancillary += (insn.code == kLd || insn.code == kLdh) && insn.k >= 0xfffff000u;
+  }
+  CHECK(ancillary == 2);
+}
