@@ -48,6 +48,7 @@ class PcapReader final : public Reader {
   uint32_t dlt_ = 0;
   uint32_t snaplen_ = 0;
   size_t offset_ = kFileHeaderSize;
+  uint64_t packets_ = 0;  // records read so far (to name the next in messages)
   std::optional<Diagnostic> error_;
 };
 
@@ -102,7 +103,9 @@ Expected<bool> PcapReader::next(Packet& out) {
   }
   if (*got == 0) return false;
 
-  auto at = [this] { return " at offset " + std::to_string(offset_); };  // only for messages
+  auto at = [this] {  // only for messages
+    return " at offset " + std::to_string(offset_) + " (packet " + std::to_string(packets_ + 1) + ")";
+  };
   if (*got < recordHeaderSize_) {
     return fail("truncated packet record header" + at() + ": " + std::to_string(recordHeaderSize_) +
                 " bytes needed, " + std::to_string(*got) + " remain");
@@ -151,6 +154,7 @@ Expected<bool> PcapReader::next(Packet& out) {
   out.header.interfaceId = 0;
   out.data = std::span<const uint8_t>(p + recordHeaderSize_, delivered);
   offset_ += recordHeaderSize_ + captureLength;
+  ++packets_;
   return true;
 }
 

@@ -75,6 +75,8 @@ class PcapNgReader final : public Reader {
     return got;
   }
   static std::string at(const Block& b) { return " at offset " + str(b.offset); }
+  /// For a packet block: where it is, and which packet of the file.
+  std::string atPacket(const Block& b) const { return at(b) + " (packet " + str(packets_ + 1) + ")"; }
 
   std::unique_ptr<ByteSource> source_;
   std::string name_;
@@ -86,6 +88,7 @@ class PcapNgReader final : public Reader {
   uint32_t firstSnaplen_ = 0;
   uint32_t maxBlockLength_ = kDefaultMaxBlockLength;
   std::optional<Diagnostic> error_;
+  uint64_t packets_ = 0;  // packets read so far (to name the next in messages)
 };
 
 Expected<Block> PcapNgReader::readBlock() {
@@ -236,10 +239,10 @@ std::optional<Diagnostic> PcapNgReader::interfaceDescription(const Block& b) {
 
 Expected<const Interface*> PcapNgReader::interfaceFor(const Block& b, uint32_t id) {
   if (!sawInterface_) {
-    return fail("packet block" + at(b) + " comes before any interface description block");
+    return fail("packet block" + atPacket(b) + " comes before any interface description block");
   }
   if (id >= interfaces_.size()) {
-    return fail("packet block" + at(b) + " names interface " + str(id) + ", but its section has " +
+    return fail("packet block" + atPacket(b) + " names interface " + str(id) + ", but its section has " +
                 str(interfaces_.size()) + " interface" + (interfaces_.size() == 1 ? "" : "s"));
   }
   return &interfaces_[id];
@@ -252,7 +255,7 @@ Expected<Step> PcapNgReader::packet(const Block& b, Packet& out) {
                      : b.type == kEnhancedPacket ? "enhanced packet block"
                                                  : "packet block";
   if (b.body.size() < fixed) {
-    return fail(std::string(kind) + at(b) + " is too short: " + str(b.body.size()) + " bytes of body, " +
+    return fail(std::string(kind) + atPacket(b) + " is too short: " + str(b.body.size()) + " bytes of body, " +
                 str(fixed) + " needed");
   }
   uint32_t id = 0, captureLength = 0, wireLength = 0;
@@ -276,12 +279,12 @@ Expected<Step> PcapNgReader::packet(const Block& b, Packet& out) {
     // A simple packet block holds min(wire length, snapshot length) bytes.
     captureLength = wireLength < i.snaplen ? wireLength : i.snaplen;
   } else if (captureLength > i.snaplen) {
-    return fail(std::string(kind) + at(b) + ": captured length " + str(captureLength) +
+    return fail(std::string(kind) + atPacket(b) + ": captured length " + str(captureLength) +
                 " exceeds the snapshot length " + str(i.snaplen) + " of interface " + str(id));
   }
   size_t room = b.body.size() - fixed;
   if (captureLength > room) {
-    return fail(std::string(kind) + at(b) + " is too short: captured length " + str(captureLength) +
+    return fail(std::string(kind) + atPacket(b) + " is too short: captured length " + str(captureLength) +
                 ", " + str(room) + " bytes of data");
   }
   // A simple packet block has no time stamp: zero ticks, plus the
@@ -294,6 +297,7 @@ Expected<Step> PcapNgReader::packet(const Block& b, Packet& out) {
   out.header.linktype = i.dlt;
   out.header.interfaceId = id;
   out.data = std::span<const uint8_t>(p + fixed, captureLength);
+  ++packets_;
   return Step::Packet;
 }
 

@@ -26,9 +26,10 @@
 //   statements in the same order. An `ldx #d` is put only where X is dead
 //   on every other path leaving that point; a predecessor entered only
 //   from predecessors that set X = d, and that does not write X, needs
-//   none. A rewrite is made only when the
-//   blocks that leave with T2 (those it dominates) hold more instructions
-//   than are added, and weigh at least as much in the pipeline's measure.
+//   none. Fixed offsets of 2^31 and more, which Linux reads as ancillary
+//   data, are never shared. A rewrite is made only when the blocks that
+//   leave with T2 (those it dominates) hold more instructions than are
+//   added, and weigh at least as much in the pipeline's measure.
 //
 // The search pairs blocks by a hash of their tails' shapes (statements and
 // tests with the packet offsets left out), tries at most a few candidates

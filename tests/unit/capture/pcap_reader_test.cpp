@@ -119,13 +119,13 @@ TEST_CASE("pcap: absurd captured lengths are errors, not allocations") {
   b.pcapHeader(0xa1b2c3d4, 20).pcapRecord(1, 2, 300000, 300000, 30);
   auto d = drainMemory(b.data, "big.pcap");
   CHECK(d.headers.empty());
-  CHECK(d.error == "big.pcap: packet record at offset 24: captured length 300000 exceeds the snapshot length 20");
+  CHECK(d.error == "big.pcap: packet record at offset 24 (packet 1): captured length 300000 exceeds the snapshot length 20");
 
   Bytes c;
   c.pcapHeader(0xa1b2c3d4, 300000).pcapRecord(1, 2, 270000, 270000, 0);
   d = drainMemory(c.data, "c.pcap");
   CHECK(d.error ==
-        "c.pcap: packet record at offset 24: captured length 270000 exceeds the maximum of 262144 for link type 1");
+        "c.pcap: packet record at offset 24 (packet 1): captured length 270000 exceeds the maximum of 262144 for link type 1");
 
   Bytes e;
   e.pcapHeader().pcapRecord(1, 2, 0xffffffffu, 0xffffffffu, 0);
@@ -138,7 +138,7 @@ TEST_CASE("pcap: truncated record data") {
   b.pcapHeader().pcapRecord(1, 2, 4, 4, 4).pcapRecord(1, 2, 1514, 1514, 200);
   auto d = drainMemory(b.data, "t.pcap");
   CHECK(d.headers.size() == 1);
-  CHECK(d.error == "t.pcap: truncated packet record at offset 44: header says 1514 bytes, 200 remain");
+  CHECK(d.error == "t.pcap: truncated packet record at offset 44 (packet 2): header says 1514 bytes, 200 remain");
 }
 
 TEST_CASE("pcap: truncated record header") {
@@ -146,7 +146,7 @@ TEST_CASE("pcap: truncated record header") {
   b.pcapHeader().pcapRecord(1, 2, 4, 4, 4).fill(3);
   auto d = drainMemory(b.data, "t.pcap");
   CHECK(d.headers.size() == 1);
-  CHECK(d.error == "t.pcap: truncated packet record header at offset 44: 16 bytes needed, 3 remain");
+  CHECK(d.error == "t.pcap: truncated packet record header at offset 44 (packet 2): 16 bytes needed, 3 remain");
 }
 
 TEST_CASE("pcap: errors are sticky") {

@@ -162,7 +162,7 @@ TEST_CASE("pcapng: a new section forgets the old interfaces") {
   Bytes b;
   b.shb().idb().idb().shb().idb().epb(1, 1, 1, 1, 1);
   auto d = drainMemory(b.data, "s.pcapng");
-  CHECK(d.error == "s.pcapng: packet block at offset 116 names interface 1, but its section has 1 interface");
+  CHECK(d.error == "s.pcapng: packet block at offset 116 (packet 1) names interface 1, but its section has 1 interface");
 }
 
 TEST_CASE("pcapng: no interface, or a packet before it") {
@@ -172,21 +172,21 @@ TEST_CASE("pcapng: no interface, or a packet before it") {
   Bytes early;
   early.shb().epb(0, 1, 1, 1, 1);
   CHECK(drainMemory(early.data, "e.pcapng").error ==
-        "e.pcapng: packet block at offset 28 comes before any interface description block");
+        "e.pcapng: packet block at offset 28 (packet 1) comes before any interface description block");
 }
 
 TEST_CASE("pcapng: captured length checks") {
   Bytes overSnap;
   overSnap.shb().idb(1, 2).epb(0, 1, 4, 4, 4);
   CHECK(drainMemory(overSnap.data, "c.pcapng").error ==
-        "c.pcapng: enhanced packet block at offset 48: captured length 4 exceeds the snapshot length 2 of interface 0");
+        "c.pcapng: enhanced packet block at offset 48 (packet 1): captured length 4 exceeds the snapshot length 2 of interface 0");
   Bytes overWire;
   overWire.shb().idb().epb(0, 1, 8, 4, 8);
   CHECK(drainMemory(overWire.data).error == "");
   Bytes overBlock;
   overBlock.shb().idb().epb(0, 1, 40, 40, 4);
   CHECK(drainMemory(overBlock.data, "c.pcapng").error ==
-        "c.pcapng: enhanced packet block at offset 48 is too short: captured length 40, 4 bytes of data");
+        "c.pcapng: enhanced packet block at offset 48 (packet 1) is too short: captured length 40, 4 bytes of data");
   Bytes huge;
   huge.shb().idb(1, 0).epb(0, 1, 0xfffffff0u, 0xfffffff0u, 4);
   CHECK(drainMemory(huge.data).error.find("exceeds the snapshot length 262144") != std::string::npos);
