@@ -16,8 +16,6 @@ namespace sift::compiler::detail {
 
 namespace {
 
-constexpr uint32_t kPflogDlt = 117;
-
 std::string pflogLinks() {
   std::string out;
   for (const LinkLayer& row : linkLayers())
