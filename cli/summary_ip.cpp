@@ -11,8 +11,17 @@ namespace sift::cli::detail {
 namespace {
 
 constexpr uint8_t kProtoIcmp = 1, kProtoIgmp = 2, kProtoIpIp = 4, kProtoTcp = 6, kProtoUdp = 17,
-                  kProtoIPv6 = 41, kProtoEsp = 50, kProtoIcmp6 = 58,
+                  kProtoIPv6 = 41, kProtoEsp = 50, kProtoIcmp6 = 58, kProtoPim = 103,
                   kProtoSctp = 132;
+
+/// PIM version 2 message types, by number, as tcpdump names them.
+const char* pimv2TypeName(unsigned type) {
+  static const char* const kNames[] = {"Hello",         "Register",        "Register Stop",
+                                       "Join / Prune",  "Bootstrap",       "Assert",
+                                       "Graft",         "Graft Acknowledgement", "Candidate RP Advertisement",
+                                       "Prune Refresh", "DF Election",     "ECMP Redirect"};
+  return type < sizeof(kNames) / sizeof(kNames[0]) ? kNames[type] : "Unknown Type";
+}
 
 /// A number in hexadecimal without leading zeros.
 std::string hexNumber(uint32_t value) {
@@ -281,6 +290,18 @@ void describeTransport(std::string& out, uint8_t proto, const Ends& ends, Layer 
         return;
       }
       break;
+    case kProtoPim: {
+      appendEnds(out, ends);
+      if (!payload.has(1)) {
+        out += " [|pim]";
+        return;
+      }
+      const unsigned version = payload.u8(0) >> 4;
+      out += "PIMv" + std::to_string(version);
+      if (version == 2) out += std::string(", ") + pimv2TypeName(payload.u8(0) & 0x0f);
+      out += ", length " + std::to_string(payload.length);
+      return;
+    }
     case kProtoIpIp:
       appendEnds(out, ends);
       describeIPv4(out, payload);

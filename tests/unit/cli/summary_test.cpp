@@ -56,6 +56,24 @@ TEST_CASE("ICMP and ICMPv6") {
         "IP6 2001:db8::1 > 2001:db8::2: ICMP6, echo request, id 7, seq 9, length 10");
 }
 
+TEST_CASE("PIM") {
+  // tcpdump -q -n names PIMv2's message types and gives other versions
+  // only their number.
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 103, Bytes{0x20, 0, 0, 0, 0, 1, 0, 2, 0, 0x69, 0, 0}))) ==
+        "IP 10.0.0.1 > 10.0.0.2: PIMv2, Hello, length 12");
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 103, Bytes{0x23, 0, 0, 0}))) ==
+        "IP 10.0.0.1 > 10.0.0.2: PIMv2, Join / Prune, length 4");
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 103, Bytes{0x28, 0, 0, 0}))) ==
+        "IP 10.0.0.1 > 10.0.0.2: PIMv2, Candidate RP Advertisement, length 4");
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 103, Bytes{0x2c, 0, 0, 0}))) ==
+        "IP 10.0.0.1 > 10.0.0.2: PIMv2, Unknown Type, length 4");
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 103, Bytes{0x14, 0, 0, 0}))) ==
+        "IP 10.0.0.1 > 10.0.0.2: PIMv1, length 4");
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 103, Bytes{}))) == "IP 10.0.0.1 > 10.0.0.2:  [|pim]");
+  CHECK(ether(ethernet(0x86dd, ipv6(k6A, k6B, 103, Bytes{0x20, 0, 0, 0}))) ==
+        "IP6 2001:db8::1 > 2001:db8::2: PIMv2, Hello, length 4");
+}
+
 TEST_CASE("ARP") {
   CHECK(ether(ethernet(0x0806, arp(1, kMacA, kA, Mac{}, kB))) ==
         "ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 28");
