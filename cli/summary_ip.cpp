@@ -11,7 +11,7 @@ namespace sift::cli::detail {
 namespace {
 
 constexpr uint8_t kProtoIcmp = 1, kProtoIgmp = 2, kProtoIpIp = 4, kProtoTcp = 6, kProtoUdp = 17,
-                  kProtoIPv6 = 41, kProtoEsp = 50, kProtoIcmp6 = 58, kProtoPim = 103,
+                  kProtoIPv6 = 41, kProtoEsp = 50, kProtoAh = 51, kProtoIcmp6 = 58, kProtoPim = 103,
                   kProtoSctp = 132;
 
 /// PIM version 2 message types, by number, as tcpdump names them.
@@ -247,70 +247,117 @@ void describeIcmp6(std::string& out, const Ends& ends, Layer icmp) {
 }
 
 /// What an IP packet carries, after the network header.
-void describeTransport(std::string& out, uint8_t proto, const Ends& ends, Layer payload, bool overIPv6) {
-  switch (proto) {
-    case kProtoTcp: describeTcp(out, ends, payload); return;
-    case kProtoUdp: describeUdp(out, ends, payload); return;
-    case kProtoIcmp:
-      if (overIPv6) {
+void describeTransport(std::string& out, uint8_t proto, Ends ends, Layer payload, bool overIPv6) {
+  // Each pass of the loop describes one header; an AH header goes on to
+  // the one it protects (in a loop, so that nested headers cost no stack).
+  for (;;) {
+    switch (proto) {
+      case kProtoTcp: describeTcp(out, ends, payload); return;
+      case kProtoUdp: describeUdp(out, ends, payload); return;
+      case kProtoIcmp:
+        if (overIPv6) {
+          appendEnds(out, ends);
+          out += "[ICMP requires IPv4] (invalid)";
+        } else {
+          describeIcmp(out, ends, payload);
+        }
+        return;
+      case kProtoIcmp6:
+        if (overIPv6) {
+          describeIcmp6(out, ends, payload);
+        } else {
+          appendEnds(out, ends);
+          out += "[ICMPv6 requires IPv6] (invalid)";
+        }
+        return;
+      case kProtoIgmp:
+        if (!overIPv6) {
+          appendEnds(out, ends);
+          out += "igmp";
+          return;
+        }
+        break;
+      case kProtoSctp:
+        if (payload.has(4)) {
+          appendPorts(out, ends, payload.u16(0), payload.u16(2));
+          out += "sctp";
+          return;
+        }
+        break;
+      case kProtoEsp:
+        if (payload.has(8)) {
+          appendEnds(out, ends);
+          out += "ESP(spi=0x";
+          appendHex(out, payload.u32(0), 8);
+          out += ",seq=0x" + hexNumber(payload.u32(4)) + "), length " + std::to_string(payload.length);
+          return;
+        }
+        break;
+      case kProtoAh: {
+        // As tcpdump: the fields as far as the capture holds them, then what
+        // the header protects, whose transport header prints only its ports.
         appendEnds(out, ends);
-        out += "[ICMP requires IPv4] (invalid)";
-      } else {
-        describeIcmp(out, ends, payload);
+        if (!payload.has(1)) {
+          out += " [|ah]";
+          return;
+        }
+        out += "AH";
+        if (!payload.has(2)) {
+          out += " [|ah]";
+          return;
+        }
+        out += '(';
+        if (!payload.has(8)) {
+          out += " [|ah]";
+          return;
+        }
+        out += "spi=0x";
+        appendHex(out, payload.u32(4), 8);
+        out += ',';
+        if (!payload.has(12)) {
+          out += " [|ah]";
+          return;
+        }
+        out += "seq=0x" + hexNumber(payload.u32(8)) + ",icv=0x";
+        const size_t total = (payload.u8(1) + 2u) * 4u;  // the header's length, ICV included
+        static const char kDigits[] = "0123456789abcdef";
+        for (size_t i = 12; i < total && payload.has(i + 1); ++i) {
+          out += kDigits[payload.u8(i) >> 4];
+          out += kDigits[payload.u8(i) & 15];
+        }
+        if (!payload.has(total)) {
+          out += " [|ah]";
+          return;
+        }
+        out += "): ";
+        proto = payload.u8(0);
+        payload = payload.skip(total);
+        ends = Ends{};
+        continue;
       }
-      return;
-    case kProtoIcmp6:
-      if (overIPv6) {
-        describeIcmp6(out, ends, payload);
-      } else {
+      case kProtoPim: {
         appendEnds(out, ends);
-        out += "[ICMPv6 requires IPv6] (invalid)";
-      }
-      return;
-    case kProtoIgmp:
-      if (!overIPv6) {
-        appendEnds(out, ends);
-        out += "igmp";
+        if (!payload.has(1)) {
+          out += " [|pim]";
+          return;
+        }
+        const unsigned version = payload.u8(0) >> 4;
+        out += "PIMv" + std::to_string(version);
+        if (version == 2) out += std::string(", ") + pimv2TypeName(payload.u8(0) & 0x0f);
+        out += ", length " + std::to_string(payload.length);
         return;
       }
-      break;
-    case kProtoSctp:
-      if (payload.has(4)) {
-        appendPorts(out, ends, payload.u16(0), payload.u16(2));
-        out += "sctp";
-        return;
-      }
-      break;
-    case kProtoEsp:
-      if (payload.has(8)) {
+      case kProtoIpIp:
         appendEnds(out, ends);
-        out += "ESP(spi=0x";
-        appendHex(out, payload.u32(0), 8);
-        out += ",seq=0x" + hexNumber(payload.u32(4)) + "), length " + std::to_string(payload.length);
+        describeIPv4(out, payload);
         return;
-      }
-      break;
-    case kProtoPim: {
-      appendEnds(out, ends);
-      if (!payload.has(1)) {
-        out += " [|pim]";
+      case kProtoIPv6:
+        appendEnds(out, ends);
+        describeIPv6(out, payload);
         return;
-      }
-      const unsigned version = payload.u8(0) >> 4;
-      out += "PIMv" + std::to_string(version);
-      if (version == 2) out += std::string(", ") + pimv2TypeName(payload.u8(0) & 0x0f);
-      out += ", length " + std::to_string(payload.length);
-      return;
+      default: break;
     }
-    case kProtoIpIp:
-      appendEnds(out, ends);
-      describeIPv4(out, payload);
-      return;
-    case kProtoIPv6:
-      appendEnds(out, ends);
-      describeIPv6(out, payload);
-      return;
-    default: break;
+    break;
   }
   appendEnds(out, ends);
   out += " ip-proto-" + std::to_string(proto) + " " + std::to_string(payload.length);

@@ -74,6 +74,55 @@ TEST_CASE("PIM") {
         "IP6 2001:db8::1 > 2001:db8::2: PIMv2, Hello, length 4");
 }
 
+namespace {
+
+/// An AH header (SPI 0x100, sequence 0x13, ICV bytes a0, a1, ...) before
+/// `inner`; `lengthField` is the header's length in 4-byte words minus 2.
+Bytes ah(uint8_t next, const Bytes& inner, size_t icvBytes = 12, int lengthField = -1) {
+  const auto length = static_cast<uint8_t>(lengthField >= 0 ? lengthField : (12 + icvBytes) / 4 - 2);
+  Bytes out{next, length, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0x13};
+  for (size_t i = 0; i < icvBytes; ++i) out.push_back(static_cast<uint8_t>(0xa0 + i));
+  return concat(out, inner);
+}
+
+}  // namespace
+
+TEST_CASE("AH") {
+  // The lines tcpdump -q -n prints for the same packets.
+  const std::string fields = "AH(spi=0x00000100,seq=0x13,icv=0xa0a1a2a3a4a5a6a7a8a9aaab): ";
+  const Bytes dns = udp(5353, 53, text("abcd"));
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 51, ah(6, tcp(80, 1234, 0x02))))) ==
+        "IP 10.0.0.1 > 10.0.0.2: " + fields + "80 > 1234: tcp 0");
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 51, ah(17, dns)))) ==
+        "IP 10.0.0.1 > 10.0.0.2: " + fields + "5353 > 53: UDP, length 4");
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 51, ah(1, icmp(8, 0, Bytes{0, 1, 0, 2}, text("xxxx")))))) ==
+        "IP 10.0.0.1 > 10.0.0.2: " + fields + "ICMP echo request, id 1, seq 2, length 12");
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 51, ah(99, text("zzzz"))))) ==
+        "IP 10.0.0.1 > 10.0.0.2: " + fields + " ip-proto-99 4");
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 51, ah(51, ah(17, dns))))) ==
+        "IP 10.0.0.1 > 10.0.0.2: " + fields + fields + "5353 > 53: UDP, length 4");
+  CHECK(ether(ethernet(0x86dd, ipv6(k6A, k6B, 51, ah(17, dns)))) ==
+        "IP6 2001:db8::1 > 2001:db8::2: " + fields + "5353 > 53: UDP, length 4");
+  // No ICV; a length field of 0 (an 8-byte header: what follows starts
+  // with the sequence number).
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 51, ah(17, dns, 0, 1)))) ==
+        "IP 10.0.0.1 > 10.0.0.2: AH(spi=0x00000100,seq=0x13,icv=0x): 5353 > 53: UDP, length 4");
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 51, ah(17, dns, 0, 0)))) ==
+        "IP 10.0.0.1 > 10.0.0.2: AH(spi=0x00000100,seq=0x13,icv=0x): 0 > 19: UDP, bad length 5345 > 8");
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 51, Bytes{}))) == "IP 10.0.0.1 > 10.0.0.2:  [|ah]");
+  // Captures cut inside the header.
+  const Bytes frame = ethernet(0x0800, ipv4(kA, kB, 51, ah(17, dns)));
+  auto cutAfter = [&](size_t ahBytes) {
+    Bytes cut(frame.begin(), frame.begin() + 14 + 20 + ahBytes);
+    return describePacket(1, cut, static_cast<uint32_t>(frame.size()));
+  };
+  CHECK(cutAfter(1) == "IP 10.0.0.1 > 10.0.0.2: AH [|ah]");
+  CHECK(cutAfter(4) == "IP 10.0.0.1 > 10.0.0.2: AH( [|ah]");
+  CHECK(cutAfter(10) == "IP 10.0.0.1 > 10.0.0.2: AH(spi=0x00000100, [|ah]");
+  CHECK(cutAfter(12) == "IP 10.0.0.1 > 10.0.0.2: AH(spi=0x00000100,seq=0x13,icv=0x [|ah]");
+  CHECK(cutAfter(13) == "IP 10.0.0.1 > 10.0.0.2: AH(spi=0x00000100,seq=0x13,icv=0xa0 [|ah]");
+}
+
 TEST_CASE("ARP") {
   CHECK(ether(ethernet(0x0806, arp(1, kMacA, kA, Mac{}, kB))) ==
         "ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 28");
@@ -148,6 +197,9 @@ TEST_CASE("every prefix of every packet is described without reading past it") {
       {9, concat(Bytes{0xff, 0x03, 0x00, 0x21}, quoted)},
       {101, ipv4(kA, kB, 4, quoted)},
       {101, ipv4(kA, kB, 41, ipv6(k6A, k6B, 17, udp(1, 2)))},
+      {101, ipv4(kA, kB, 51, ah(51, ah(6, tcp(1, 2, 0x02))))},
+      {101, ipv4(kA, kB, 103, Bytes{0x23, 0, 0, 0})},
+      {101, ipv4(kA, kB, 51, ah(17, udp(1, 2), 0, 0))},
   };
   for (const auto& [linktype, packet] : packets) {
     for (size_t n = 0; n <= packet.size(); ++n) {
