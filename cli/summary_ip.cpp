@@ -307,6 +307,11 @@ void describeTransport(std::string& out, uint8_t proto, Ends ends, Layer payload
           return;
         }
         out += '(';
+        if (!payload.has(4)) {
+          out += " [|ah]";
+          return;
+        }
+        if (const uint16_t reserved = payload.u16(2)) out += "reserved=0x" + hexNumber(reserved) + "[MustBeZero],";
         if (!payload.has(8)) {
           out += " [|ah]";
           return;

@@ -110,6 +110,11 @@ TEST_CASE("AH") {
   CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 51, ah(17, dns, 0, 0)))) ==
         "IP 10.0.0.1 > 10.0.0.2: AH(spi=0x00000100,seq=0x13,icv=0x): 0 > 19: UDP, bad length 5345 > 8");
   CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 51, Bytes{}))) == "IP 10.0.0.1 > 10.0.0.2:  [|ah]");
+  Bytes reserved = ah(17, dns);
+  reserved[3] = 5;
+  CHECK(ether(ethernet(0x0800, ipv4(kA, kB, 51, reserved))) ==
+        "IP 10.0.0.1 > 10.0.0.2: AH(reserved=0x5[MustBeZero],spi=0x00000100,seq=0x13,icv=0xa0a1a2a3a4a5a6a7a8a9aaab): "
+        "5353 > 53: UDP, length 4");
   // Captures cut inside the header.
   const Bytes frame = ethernet(0x0800, ipv4(kA, kB, 51, ah(17, dns)));
   auto cutAfter = [&](size_t ahBytes) {
