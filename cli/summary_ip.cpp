@@ -325,11 +325,7 @@ void describeTransport(std::string& out, uint8_t proto, Ends ends, Layer payload
         }
         out += "seq=0x" + hexNumber(payload.u32(8)) + ",icv=0x";
         const size_t total = (payload.u8(1) + 2u) * 4u;  // the header's length, ICV included
-        static const char kDigits[] = "0123456789abcdef";
-        for (size_t i = 12; i < total && payload.has(i + 1); ++i) {
-          out += kDigits[payload.u8(i) >> 4];
-          out += kDigits[payload.u8(i) & 15];
-        }
+        for (size_t i = 12; i < total && payload.has(i + 1); ++i) appendHex(out, payload.u8(i), 2);
         if (!payload.has(total)) {
           out += " [|ah]";
           return;

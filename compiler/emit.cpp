@@ -52,10 +52,7 @@ struct Item {
 std::vector<ir::BlockId> layout(const ir::Program& p) {
   std::vector<ir::BlockId> order = ir::reversePostOrder(p);
   const size_t n = p.blocks.size();
-  auto isJump = [&](ir::BlockId id) {
-    const ir::Block& b = p.blocks[id];
-    return b.termKind == ir::TermKind::Branch && b.jt == b.jf;
-  };
+  auto isJump = [&](ir::BlockId id) { return ir::isPlainJump(p.blocks[id]); };
   // The order as a doubly linked list.
   std::vector<ir::BlockId> next(n, ir::kNoBlock), prev(n, ir::kNoBlock);
   for (size_t i = 0; i + 1 < order.size(); ++i) next[order[i]] = order[i + 1], prev[order[i + 1]] = order[i];
@@ -94,10 +91,7 @@ Expected<bpf::Program> emit(const ir::Program& p) {
   std::vector<ir::BlockId> nextInLayout(n, ir::kNoBlock);
   for (size_t i = 0; i + 1 < order.size(); ++i) nextInLayout[order[i]] = order[i + 1];
 
-  auto isJump = [&](ir::BlockId id) {
-    const ir::Block& b = p.blocks[id];
-    return b.termKind == ir::TermKind::Branch && b.jt == b.jf;
-  };
+  auto isJump = [&](ir::BlockId id) { return ir::isPlainJump(p.blocks[id]); };
   auto isReturn = [&](ir::BlockId id) { return p.blocks[id].termKind == ir::TermKind::Return; };
 
   std::vector<uint8_t> farT(n, 0), farF(n, 0);

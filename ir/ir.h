@@ -51,6 +51,9 @@ struct Program {
   BlockId entry = kNoBlock;
 };
 
+/// A branch whose two successors are the same block: a plain jump.
+inline bool isPlainJump(const Block& b) { return b.termKind == TermKind::Branch && b.jt == b.jf; }
+
 /// An unpatched exit: the true (or false) edge of a branch block.
 struct Exit {
   BlockId block;

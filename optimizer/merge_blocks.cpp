@@ -15,12 +15,7 @@ namespace sift::optimizer {
 
 namespace {
 
-uint64_t pack(const bpf::Insn& i) {
-  return (uint64_t{i.code} << 48) | (uint64_t{i.jt} << 40) | (uint64_t{i.jf} << 32) | i.k;
-}
-
 /// A jump (jt == jf) is the same whatever test it carries.
-bool isJump(const ir::Block& b) { return b.termKind == ir::TermKind::Branch && b.jt == b.jf; }
 
 uint64_t blockHash(const ir::Block& b) {
   uint64_t h = 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(b.termKind);
@@ -28,8 +23,8 @@ uint64_t blockHash(const ir::Block& b) {
     h = (h ^ v) * 0xBF58476D1CE4E5B9ull;
     h ^= h >> 31;
   };
-  for (const auto& s : b.stmts) mix(pack(s));
-  mix(isJump(b) ? 0 : pack(b.term));
+  for (const auto& s : b.stmts) mix(packInsn(s));
+  mix(ir::isPlainJump(b) ? 0 : packInsn(b.term));
   if (b.termKind == ir::TermKind::Branch) mix((uint64_t{b.jt} << 32) | b.jf);
   return h;
 }
@@ -37,9 +32,10 @@ uint64_t blockHash(const ir::Block& b) {
 bool sameBlock(const ir::Block& a, const ir::Block& b) {
   if (a.termKind != b.termKind || a.stmts.size() != b.stmts.size()) return false;
   if (a.termKind == ir::TermKind::Branch && (a.jt != b.jt || a.jf != b.jf)) return false;
-  if (isJump(a) != isJump(b) || (!isJump(a) && pack(a.term) != pack(b.term))) return false;
+  if (ir::isPlainJump(a) != ir::isPlainJump(b)) return false;
+  if (!ir::isPlainJump(a) && packInsn(a.term) != packInsn(b.term)) return false;
   for (size_t i = 0; i < a.stmts.size(); ++i)
-    if (pack(a.stmts[i]) != pack(b.stmts[i])) return false;
+    if (packInsn(a.stmts[i]) != packInsn(b.stmts[i])) return false;
   return true;
 }
 

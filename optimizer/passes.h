@@ -11,6 +11,11 @@
 
 namespace sift::optimizer {
 
+/// An instruction as one comparable key (code, jt, jf and k).
+inline uint64_t packInsn(const bpf::Insn& i) {
+  return (uint64_t{i.code} << 48) | (uint64_t{i.jt} << 40) | (uint64_t{i.jf} << 32) | i.k;
+}
+
 /// A block that is `ret #0`.
 inline bool isRejectReturn(const ir::Block& b) {
   return b.termKind == ir::TermKind::Return && b.term.code == 0x06 && b.term.k == 0;

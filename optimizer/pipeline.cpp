@@ -40,10 +40,10 @@ constexpr PassEntry kPasses[] = {
 // comparisons per packet, and share-shifted-tails, whose rewrites would
 // hide from the looping passes that two tails read the same field.
 constexpr PassEntry kFinishing[] = {
-    {"search-sets", searchSets, 2, false, true},
-    {"merge-blocks", mergeBlocks, 2, false, false, true},
-    {"remove-unreachable", removeUnreachable, 2, false, false, true},
-    {"share-shifted-tails", shareShiftedTails, 1},
+    {.name = "search-sets", .run = searchSets, .minLevel = 2, .mayGrow = true},
+    {.name = "merge-blocks", .run = mergeBlocks, .minLevel = 2, .cleanup = true},
+    {.name = "remove-unreachable", .run = removeUnreachable, .minLevel = 2, .cleanup = true},
+    {.name = "share-shifted-tails", .run = shareShiftedTails, .minLevel = 1},
 };
 
 size_t insnCount(const ir::Program& p) {
@@ -55,8 +55,6 @@ size_t insnCount(const ir::Program& p) {
 }  // namespace
 
 size_t measure(const ir::Program& p) { return p.blocks.size() + insnCount(p); }
-
-uint64_t pathCount(const ir::Program& p) { return pathCount(p, ir::reversePostOrder(p)); }
 
 uint64_t pathCount(const ir::Program& p, const std::vector<ir::BlockId>& rpo) {
   std::vector<uint64_t> paths(p.blocks.size(), 0);

@@ -45,9 +45,8 @@ Status optimize(ir::Program& program, const Options& options);
 /// The size measure the fixed point is taken on.
 size_t measure(const ir::Program& program);
 /// The number of paths from the entry to a return (saturating at
-/// UINT64_MAX): the fixed point's second measure, after the size.
-uint64_t pathCount(const ir::Program& program);
-/// The same, given the program's reverse post-order.
+/// UINT64_MAX), given the program's reverse post-order: the fixed point's
+/// second measure, after the size.
 uint64_t pathCount(const ir::Program& program, const std::vector<ir::BlockId>& rpo);
 
 }  // namespace sift::optimizer

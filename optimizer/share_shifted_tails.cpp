@@ -60,11 +60,6 @@ constexpr size_t kStepsPerBlock = 16;
 bool isAbsLoad(const bpf::Insn& i) { return (i.code & kClassMask) == kClassLd && (i.code & kModeMask) == kModeAbs; }
 bool isIndLoad(const bpf::Insn& i) { return (i.code & kClassMask) == kClassLd && (i.code & kModeMask) == kModeInd; }
 bool touchesX(const bpf::Insn& i) { return ((usesOf(i) | defsOf(i)) & bit(kRegX)) != 0; }
-bool isJump(const ir::Block& b) { return b.termKind == ir::TermKind::Branch && b.jt == b.jf; }
-
-uint64_t pack(const bpf::Insn& i) {
-  return (uint64_t{i.code} << 48) | (uint64_t{i.jt} << 40) | (uint64_t{i.jf} << 32) | i.k;
-}
 
 /// The size of a load, with its addressing mode and offset left out.
 uint64_t loadShape(const bpf::Insn& i) { return 0xA5A5000000000000ull | (i.code & 0x18); }
@@ -184,12 +179,12 @@ class Sweep {
         mix(loadShape(s));
       } else {
         if (touchesX(s)) t.noX = t.indexedOnly = false;
-        mix(pack(s));
+        mix(packInsn(s));
       }
     }
-    if (b.termKind == ir::TermKind::Return || !isJump(b)) {
+    if (b.termKind == ir::TermKind::Return || !ir::isPlainJump(b)) {
       if (touchesX(b.term)) t.noX = t.indexedOnly = false;
-      mix(pack(b.term));
+      mix(packInsn(b.term));
     }
     if (b.termKind == ir::TermKind::Branch) {
       for (ir::BlockId s : {b.jt, b.jf}) {
@@ -242,8 +237,9 @@ class Sweep {
       }
       const ir::Block& a = p_.blocks[x];
       const ir::Block& b = p_.blocks[y];
-      if (a.termKind != b.termKind || a.stmts.size() - from != b.stmts.size() || isJump(a) != isJump(b)) return false;
-      if (!isJump(a) && (pack(a.term) != pack(b.term) || touchesX(a.term))) return false;
+      if (a.termKind != b.termKind || a.stmts.size() - from != b.stmts.size()) return false;
+      if (ir::isPlainJump(a) != ir::isPlainJump(b)) return false;
+      if (!ir::isPlainJump(a) && (packInsn(a.term) != packInsn(b.term) || touchesX(a.term))) return false;
       for (size_t i = 0; i < b.stmts.size(); ++i) {
         const bpf::Insn& s1 = a.stmts[from + i];
         const bpf::Insn& s2 = b.stmts[i];
@@ -256,7 +252,7 @@ class Sweep {
           if (known && shift != d) return false;
           d = shift;
           known = true;
-        } else if (pack(s1) != pack(s2) || touchesX(s1)) {
+        } else if (packInsn(s1) != packInsn(s2) || touchesX(s1)) {
           return false;
         }
       }
@@ -301,7 +297,7 @@ class Sweep {
       leaving_.push_back(v);
       const ir::Block& b = p_.blocks[v];
       weight.measure += 2 + b.stmts.size();
-      weight.insns += b.stmts.size() + (isJump(b) ? 0 : 1);
+      weight.insns += b.stmts.size() + (ir::isPlainJump(b) ? 0 : 1);
     }
     return weight;
   }
@@ -333,11 +329,13 @@ class Sweep {
       const ir::Block& b = p_.blocks[q];
       const ir::BlockId other = b.jt == t2 ? b.jf : b.jt;
       const bool xDeadElsewhere = other == t2 || ((*live_)[other] & bit(kRegX)) == 0;
-      const bool keepsX = std::none_of(b.stmts.begin(), b.stmts.end(), touchesX) && (isJump(b) || !touchesX(b.term));
+      const bool testKeepsX = ir::isPlainJump(b) || !touchesX(b.term);
+      const bool keepsX = testKeepsX && std::none_of(b.stmts.begin(), b.stmts.end(), touchesX);
       bool inherits = keepsX && xDeadElsewhere && !(*preds_)[q].empty();
       for (ir::BlockId r : (*preds_)[q]) inherits = inherits && setsX(r);
-      const How how = inherits ? How::Inherited : xDeadElsewhere && (isJump(b) || !touchesX(b.term)) ? How::InPlace
-                                                                                                     : How::NewBlock;
+      const How how = inherits                        ? How::Inherited
+                      : xDeadElsewhere && testKeepsX ? How::InPlace
+                                                     : How::NewBlock;
       plans.push_back({q, how});
       cost += how == How::Inherited ? 0 : how == How::InPlace ? 1 : 3;
       insnCost += how == How::Inherited ? 0 : how == How::InPlace ? 1 : 2;
