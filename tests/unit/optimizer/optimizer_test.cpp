@@ -11,6 +11,8 @@
 
 #include "compiler/emit.h"
 #include "ir/ir.h"
+#include "optimizer/analyses.h"
+#include "optimizer/passes.h"
 #include "optimizer/pipeline.h"
 #include "sift/vm.h"
 
@@ -490,4 +492,186 @@ TEST_CASE("a tail of Linux ancillary loads is not shared with an indexed one") {
     ancillary += (insn.code == kLd || insn.code == kLdh) && insn.k >= 0xfffff000u;
   }
   CHECK(ancillary == 2);
+}
+
+TEST_CASE("IPv6's second protocol test is shared with the first, after the fragment header") {
+  // byte 20 == 6 or (byte 20 == 0x2c and byte 54 == 6), as lowering makes
+  // `ip6 proto 6`: the test of 0x2c goes first, and the load of byte 54
+  // falls into the one remaining test of 6.
+  ir::Builder b;
+  ir::Fragment direct = byteIs(b, 20, 6);
+  ir::Fragment frag = b.makeAnd(byteIs(b, 20, 0x2c), byteIs(b, 54, 6));
+  ir::Program raw = b.finish(b.makeOr(std::move(direct), std::move(frag)), 1);
+  bpf::Program before = emitOrFail(raw), after = emitOrFail(optimized(raw));
+  // ldb [20]; jeq #0x2c; ldb [54]; jeq #6; ret #1; ret #0
+  CHECK(after.insns.size() == 6);
+  size_t tests6 = 0;
+  for (const auto& insn : after.insns) tests6 += insn.code == kJeqK && insn.k == 6;
+  CHECK(tests6 == 1);
+  for (uint8_t b20 : {0, 6, 0x2c, 17})
+    for (uint8_t b54 : {0, 6, 0x2c})
+      for (size_t caplen : {0, 20, 21, 40, 54, 55, 60}) {
+        std::vector<uint8_t> pkt(60, 0);
+        pkt[20] = b20;
+        pkt[54] = b54;
+        pkt.resize(caplen);
+        CHECK(runProgram(after, pkt) == runProgram(before, pkt));
+      }
+}
+
+TEST_CASE("random programs whose blocks end alike agree after their ends are shared") {
+  // Tests of a few bytes against a few constants, some after a load of
+  // another byte or a scratch store, so that many blocks end with the same
+  // statements and test; or-chains of tests of one byte give the
+  // reordering something to do.
+  std::mt19937 rng(1203);
+  static const uint32_t offsets[] = {2, 5, 9};
+  static const uint32_t consts[] = {6, 0x2c, 17};
+  auto leaf = [&](ir::Builder& b) {
+    const uint32_t off = offsets[rng() % 3], k = consts[rng() % 3];
+    if (rng() % 3 == 0) {
+      // Like IPv6's protocol test: the byte is k, or it is another value
+      // and a byte further on is k.
+      const uint32_t other = consts[rng() % 3], further = offsets[rng() % 3] + 1;
+      auto direct = b.test({{kLdb, 0, 0, off}}, kJeqK, k);
+      auto chained = b.makeAnd(b.test({{kLdb, 0, 0, off}}, kJeqK, other), b.test({{kLdb, 0, 0, further}}, kJeqK, k));
+      return b.makeOr(std::move(direct), std::move(chained));
+    }
+    std::vector<bpf::Insn> stmts;
+    switch (rng() % 4) {
+      case 0: stmts = {{kLdb, 0, 0, offsets[rng() % 3]}, {kSt, 0, 0, 1}, {kLdb, 0, 0, off}}; break;
+      case 1: stmts = {{kLdb, 0, 0, offsets[rng() % 3]}, {kLdb, 0, 0, off}}; break;
+      default: stmts = {{kLdb, 0, 0, off}}; break;
+    }
+    auto f = b.test(std::move(stmts), rng() % 8 ? kJeqK : kJgtK, k);
+    return rng() % 6 == 0 ? ir::Builder::makeNot(std::move(f)) : f;
+  };
+  std::function<ir::Fragment(ir::Builder&, int)> expr = [&](ir::Builder& b, int depth) {
+    if (depth == 0 || rng() % 5 == 0) return leaf(b);
+    auto l = expr(b, depth - 1);
+    auto r = expr(b, depth - 1);
+    return rng() % 2 ? b.makeAnd(std::move(l), std::move(r)) : b.makeOr(std::move(l), std::move(r));
+  };
+  const int programs = 1500;
+  int rewritten = 0;
+  for (int i = 0; i < programs; ++i) {
+    ir::Builder b;
+    ir::Program raw = b.finish(expr(b, 4), 1);
+    std::string beforePass, afterPass;
+    optimizer::Options o;
+    o.level = 1;
+    o.verify = true;
+    o.afterPass = [&](const std::string& pass, const ir::Program& p) {
+      if (pass == "share-shifted-tails") beforePass = ir::print(p);
+      if (pass == "share-suffixes") afterPass = ir::print(p);
+    };
+    ir::Program opt = raw;
+    auto s = optimizer::optimize(opt, o);
+    REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+    rewritten += !afterPass.empty() && afterPass != beforePass;
+    bpf::Program before = emitOrFail(raw), after = emitOrFail(opt);
+    CHECK(after.insns.size() <= before.insns.size());
+    for (int j = 0; j < 60; ++j) {
+      std::vector<uint8_t> pkt(rng() % 12);
+      for (auto& byte : pkt) byte = rng() % 5 ? uint8_t(consts[rng() % 3] + rng() % 2) : uint8_t(rng());
+      const uint32_t want = runProgram(before, pkt), got = runProgram(after, pkt);
+      if (want != got) {
+        FAIL_CHECK("program " << i << " packet " << j << ": unoptimized " << want << ", optimized " << got << "\n"
+                              << ir::print(raw));
+        break;
+      }
+    }
+  }
+  MESSAGE("block ends shared in " << rewritten << " of " << programs << " programs");
+  CHECK(rewritten > programs / 10);
+}
+
+namespace {
+
+/// A block of the given statements ending in a test (jt != jf) or return.
+ir::BlockId addBlock(ir::Program& p, std::vector<bpf::Insn> stmts, bpf::Insn term, ir::BlockId jt = ir::kNoBlock,
+                     ir::BlockId jf = ir::kNoBlock) {
+  ir::Block b;
+  b.stmts = std::move(stmts);
+  b.term = term;
+  b.termKind = jt == ir::kNoBlock ? ir::TermKind::Return : ir::TermKind::Branch;
+  b.jt = jt;
+  b.jf = jf;
+  p.blocks.push_back(std::move(b));
+  return static_cast<ir::BlockId>(p.blocks.size() - 1);
+}
+
+/// share-suffixes alone, with the IR verified after it.
+ir::Program sharedSuffixes(ir::Program p, bool expectChange) {
+  optimizer::Analyses analyses(p);
+  const optimizer::Change change = optimizer::shareSuffixes(p, analyses);
+  CHECK((change != optimizer::Change::None) == expectChange);
+  CHECK(ir::verify(p).empty());
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("share-suffixes keeps what comes before the shared end, and reorders only different constants") {
+  const bpf::Insn ret1{0x06, 0, 0, 1}, ret2{0x06, 0, 0, 2}, ret0{0x06, 0, 0, 0};
+  SUBCASE("a block ending with a whole other block keeps its own first statements") {
+    // entry: ldb [0]; jeq #1 -> W | S
+    // W: ldb [9]; ldb [2]; jeq #6 -> ret 1 | ret 0    S: ldb [2]; jeq #6 -> ret 1 | ret 0
+    ir::Program p;
+    const ir::BlockId r1 = addBlock(p, {}, ret1), r0 = addBlock(p, {}, ret0);
+    const ir::BlockId s = addBlock(p, {{kLdb, 0, 0, 2}}, {kJeqK, 0, 0, 6}, r1, r0);
+    const ir::BlockId w = addBlock(p, {{kLdb, 0, 0, 9}, {kLdb, 0, 0, 2}}, {kJeqK, 0, 0, 6}, r1, r0);
+    p.entry = addBlock(p, {{kLdb, 0, 0, 0}}, {kJeqK, 0, 0, 1}, w, s);
+    const bpf::Program before = emitOrFail(p);
+    const ir::Program shared = sharedSuffixes(p, true);
+    CHECK(ir::isPlainJump(shared.blocks[w]));
+    CHECK(shared.blocks[w].jt == s);
+    const bpf::Program after = emitOrFail(shared);
+    CHECK(after.insns.size() < before.insns.size());
+    for (uint8_t b0 : {0, 1})
+      for (uint8_t b2 : {0, 6})
+        for (size_t caplen = 0; caplen <= 12; ++caplen) {
+          std::vector<uint8_t> pkt(12, 0);
+          pkt[0] = b0;
+          pkt[2] = b2;
+          pkt.resize(caplen);
+          CHECK(runProgram(after, pkt) == runProgram(before, pkt));
+        }
+  }
+  SUBCASE("two tests of the same constant are not swapped") {
+    // Y: ldb [0]; jeq #5 -> ret 1 | Z    Z: jeq #5 -> ret 2 | ret 0
+    // W: ldb [1]; jeq #5 -> ret 1 | ret 0, which a swap would let fall
+    // into Z; entry: ldb [3]; jeq #0 -> Y | W.
+    ir::Program p;
+    const ir::BlockId r1 = addBlock(p, {}, ret1), r2 = addBlock(p, {}, ret2), r0 = addBlock(p, {}, ret0);
+    const ir::BlockId z = addBlock(p, {}, {kJeqK, 0, 0, 5}, r2, r0);
+    const ir::BlockId y = addBlock(p, {{kLdb, 0, 0, 0}}, {kJeqK, 0, 0, 5}, r1, z);
+    const ir::BlockId w = addBlock(p, {{kLdb, 0, 0, 1}}, {kJeqK, 0, 0, 5}, r1, r0);
+    p.entry = addBlock(p, {{kLdb, 0, 0, 3}}, {kJeqK, 0, 0, 0}, y, w);
+    const ir::Program shared = sharedSuffixes(p, false);
+    CHECK(ir::print(shared) == ir::print(p));
+  }
+  SUBCASE("two tests of different constants are swapped, and the other block falls into the second") {
+    ir::Program p;
+    const ir::BlockId r1 = addBlock(p, {}, ret1), r2 = addBlock(p, {}, ret2), r0 = addBlock(p, {}, ret0);
+    const ir::BlockId z = addBlock(p, {}, {kJeqK, 0, 0, 7}, r2, r0);
+    const ir::BlockId y = addBlock(p, {{kLdb, 0, 0, 0}}, {kJeqK, 0, 0, 5}, r1, z);
+    const ir::BlockId w = addBlock(p, {{kLdb, 0, 0, 1}}, {kJeqK, 0, 0, 5}, r1, r0);
+    p.entry = addBlock(p, {{kLdb, 0, 0, 3}}, {kJeqK, 0, 0, 0}, y, w);
+    const bpf::Program before = emitOrFail(p);
+    const ir::Program shared = sharedSuffixes(p, true);
+    CHECK(shared.blocks[y].term.k == 7);
+    CHECK(shared.blocks[z].term.k == 5);
+    CHECK(ir::isPlainJump(shared.blocks[w]));
+    const bpf::Program after = emitOrFail(shared);
+    CHECK(after.insns.size() == before.insns.size() - 1);
+    for (uint8_t b0 : {0, 5, 7})
+      for (uint8_t b1 : {0, 5, 7})
+        for (uint8_t b3 : {0, 1})
+          for (size_t caplen = 0; caplen <= 4; ++caplen) {
+            std::vector<uint8_t> pkt{b0, b1, 0, b3};
+            pkt.resize(caplen);
+            CHECK(runProgram(after, pkt) == runProgram(before, pkt));
+          }
+  }
 }

@@ -1,0 +1,160 @@
+// Pass: share the ends of blocks (cross-jumping).
+//
+// Does: where a block W ends with the whole of another block S (the same
+//   last statements, the same test or return, the same successors), W
+//   keeps only what comes before and jumps to S. When S has statements,
+//   every such W is shorter by them. When S is a bare test, W saves its
+//   test only if its jump costs nothing, so one W per S is rewritten, and
+//   only where the emitter can put W just before S: W is not the entry and
+//   no plain jump already goes into W or into S.
+//
+//   One reordering makes such bare tests: a chain of two equality tests of
+//   A, `jeq #c1 -> T1 | Z` and Z: `jeq #c2 -> T2 | F`, is the same as
+//   `jeq #c2 -> T2 | Z'` and Z': `jeq #c1 -> T1 | F` when c1 != c2. It is
+//   made when some other block ends with `jeq #c1 -> T1 | F`, which then
+//   falls into Z'. IPv6's protocol tests, which look for the protocol in
+//   the next-header field and again after a fragment header, then share
+//   the second test:
+//
+//       ldb [20]; jeq #6 -> T | Z              ldb [20]; jeq #0x2c -> X | Z
+//       Z: jeq #0x2c -> X | F            =>    X: ldb [54] (falls into Z)
+//       X: ldb [54]; jeq #6 -> T | F           Z: jeq #6 -> T | F
+//
+// Runs once after the fixed point, where the emitter's layout is near.
+// Requires: a verified, acyclic IR program without inner jumps.
+// Preserves: the verdict on every packet: a rewritten W runs the same
+//   statements in the same order and then the same test on the same state
+//   (what S holds is exactly what W dropped). The reordered tests compare
+//   the same A against two different constants with nothing in between,
+//   so at most one of them holds and the order in which they are asked
+//   does not matter. No instruction is added: W's test becomes a plain
+//   jump, so the pipeline's measure does not grow.
+//
+// Blocks are grouped by their ends (terminator and successors) through a
+// sort; a block is compared with at most a few shorter blocks of its group,
+// so the pass is linear in the program's size, up to the sort.
+#include <algorithm>
+#include <vector>
+
+#include "optimizer/passes.h"
+
+namespace sift::optimizer {
+
+namespace {
+
+constexpr uint16_t kJeqK = 0x15;  // BPF_JMP | BPF_JEQ | BPF_K
+constexpr size_t kCandidates = 4;
+
+/// A block's end as one key: its terminator (a plain jump whatever its
+/// test) and its successors.
+struct EndKey {
+  uint64_t term;
+  uint64_t succ;
+  bool operator==(const EndKey&) const = default;
+  bool operator<(const EndKey& o) const { return term != o.term ? term < o.term : succ < o.succ; }
+};
+
+EndKey endKey(const ir::Block& b) {
+  if (b.termKind == ir::TermKind::Return) return {packInsn(b.term) | (uint64_t{1} << 63), 0};
+  if (ir::isPlainJump(b)) return {uint64_t{2} << 62, b.jt};
+  return {packInsn(b.term), (uint64_t{b.jt} << 32) | b.jf};
+}
+
+/// True when `s`'s statements are the last ones of `w`'s.
+bool endsWith(const ir::Block& w, const ir::Block& s) {
+  if (s.stmts.size() > w.stmts.size()) return false;
+  return std::equal(s.stmts.begin(), s.stmts.end(), w.stmts.end() - static_cast<ptrdiff_t>(s.stmts.size()),
+                    [](const bpf::Insn& a, const bpf::Insn& b) { return packInsn(a) == packInsn(b); });
+}
+
+bool isBareJeq(const ir::Block& b) {
+  return b.termKind == ir::TermKind::Branch && !ir::isPlainJump(b) && b.stmts.empty() && b.term.code == kJeqK;
+}
+
+}  // namespace
+
+Change shareSuffixes(ir::Program& p, Analyses& analyses) {
+  const auto& rpo = analyses.rpo();
+  const auto& preds = analyses.preds();
+  const size_t n = p.blocks.size();
+  // Plain jumps into each block, counted as the pass changes them.
+  std::vector<uint32_t> jumpsInto(n, 0);
+  for (ir::BlockId b : rpo)
+    if (ir::isPlainJump(p.blocks[b])) ++jumpsInto[p.blocks[b].jt];
+
+  // The ends of the blocks that have statements, for the reordering.
+  std::vector<EndKey> withStmts;
+  for (ir::BlockId b : rpo)
+    if (!p.blocks[b].stmts.empty() && p.blocks[b].termKind == ir::TermKind::Branch)
+      withStmts.push_back(endKey(p.blocks[b]));
+  std::sort(withStmts.begin(), withStmts.end());
+  auto someBlockEndsWith = [&](const EndKey& k) {
+    return std::binary_search(withStmts.begin(), withStmts.end(), k);
+  };
+
+  bool changed = false;
+  std::vector<uint8_t> swapped(n, 0);
+  for (ir::BlockId y : rpo) {
+    ir::Block& yb = p.blocks[y];
+    if (yb.termKind != ir::TermKind::Branch || ir::isPlainJump(yb) || yb.term.code != kJeqK) continue;
+    const ir::BlockId z = yb.jf;
+    if (z == yb.jt || swapped[y] || swapped[z] || preds[z].size() != 1) continue;
+    ir::Block& zb = p.blocks[z];
+    if (!isBareJeq(zb) || zb.term.k == yb.term.k || zb.jt == zb.jf) continue;
+    ir::Block moved = zb;  // the test Z would hold after the swap
+    moved.term.k = yb.term.k;
+    moved.jt = yb.jt;
+    if (!someBlockEndsWith(endKey(moved)) || someBlockEndsWith(endKey(zb))) continue;
+    yb.term.k = zb.term.k;
+    yb.jt = zb.jt;
+    zb = std::move(moved);
+    swapped[y] = swapped[z] = 1;
+    changed = true;
+  }
+
+  // Group the blocks by their ends; within a group, shorter blocks first.
+  std::vector<std::pair<EndKey, ir::BlockId>> ends;
+  ends.reserve(rpo.size());
+  for (ir::BlockId b : rpo) ends.push_back({endKey(p.blocks[b]), b});
+  std::sort(ends.begin(), ends.end(), [&](const auto& a, const auto& b) {
+    if (!(a.first == b.first)) return a.first < b.first;
+    const size_t sa = p.blocks[a.second].stmts.size(), sb = p.blocks[b.second].stmts.size();
+    return sa != sb ? sa < sb : a.second < b.second;
+  });
+  std::vector<uint8_t> rewritten(n, 0);
+  for (size_t lo = 0; lo < ends.size();) {
+    size_t hi = lo + 1;
+    while (hi < ends.size() && ends[hi].first == ends[lo].first) ++hi;
+    for (size_t i = hi; i-- > lo + 1;) {
+      const ir::BlockId w = ends[i].second;
+      ir::Block& wb = p.blocks[w];
+      if (wb.stmts.empty()) continue;
+      // The longest shorter block of the group that W ends with.
+      ir::BlockId best = ir::kNoBlock;
+      for (size_t j = i, tries = 0; j-- > lo && tries < kCandidates; ++tries) {
+        const ir::BlockId s = ends[j].second;
+        const ir::Block& sb = p.blocks[s];
+        if (sb.stmts.size() >= wb.stmts.size() || rewritten[s] || !endsWith(wb, sb)) continue;
+        best = s;
+        break;
+      }
+      if (best == ir::kNoBlock) continue;
+      const ir::Block& sb = p.blocks[best];
+      if (sb.stmts.empty()) {
+        // Only a jump that falls through pays for itself.
+        if (w == p.entry || jumpsInto[best] != 0 || jumpsInto[w] != 0) continue;
+      }
+      wb.stmts.resize(wb.stmts.size() - sb.stmts.size());
+      wb.termKind = ir::TermKind::Branch;
+      wb.term = bpf::Insn{0x05, 0, 0, 0};  // ja
+      wb.jt = wb.jf = best;
+      ++jumpsInto[best];
+      rewritten[w] = 1;
+      changed = true;
+    }
+    lo = hi;
+  }
+  return changed ? Change::Edges : Change::None;
+}
+
+}  // namespace sift::optimizer
