@@ -45,6 +45,8 @@ Change groupSets(ir::Program& program, Analyses& analyses);
 Change searchSets(ir::Program& program, Analyses& analyses);
 /// share_shifted_tails.cpp: run once, after the fixed point
 Change shareShiftedTails(ir::Program& program, Analyses& analyses);
+/// narrow_loads.cpp: run once, after the fixed point
+Change narrowLoads(ir::Program& program, Analyses& analyses);
 /// share_suffixes.cpp: run once, last
 Change shareSuffixes(ir::Program& program, Analyses& analyses);
 /// remove_unreachable.cpp

@@ -44,6 +44,7 @@ constexpr PassEntry kFinishing[] = {
     {.name = "merge-blocks", .run = mergeBlocks, .minLevel = 2, .cleanup = true},
     {.name = "remove-unreachable", .run = removeUnreachable, .minLevel = 2, .cleanup = true},
     {.name = "share-shifted-tails", .run = shareShiftedTails, .minLevel = 1},
+    {.name = "narrow-loads", .run = narrowLoads, .minLevel = 1},
     {.name = "share-suffixes", .run = shareSuffixes, .minLevel = 1},
 };
 
