@@ -92,6 +92,13 @@ bool shiftedConstant(uint16_t test, uint32_t c, uint32_t mask, int shift, uint32
 }  // namespace
 
 Change narrowLoads(ir::Program& p, Analyses& analyses) {
+  // Most programs have no masked load: liveness is computed only for one
+  // that has.
+  bool any = false;
+  for (const ir::Block& b : p.blocks)
+    for (size_t i = 1; i < b.stmts.size() && !any; ++i)
+      any = b.stmts[i].code == kAndK && (b.stmts[i - 1].code == kLdW || b.stmts[i - 1].code == kLdH);
+  if (!any) return Change::None;
   const auto& rpo = analyses.rpo();
   const auto& live = analyses.live();
   constexpr uint64_t kUnknown = UINT64_MAX;

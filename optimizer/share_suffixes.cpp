@@ -75,12 +75,17 @@ bool isBareJeq(const ir::Block& b) {
 
 Change shareSuffixes(ir::Program& p, Analyses& analyses) {
   const auto& rpo = analyses.rpo();
-  const auto& preds = analyses.preds();
   const size_t n = p.blocks.size();
-  // Plain jumps into each block, counted as the pass changes them.
-  std::vector<uint32_t> jumpsInto(n, 0);
-  for (ir::BlockId b : rpo)
-    if (ir::isPlainJump(p.blocks[b])) ++jumpsInto[p.blocks[b].jt];
+  // Plain jumps into each block, counted as the pass changes them, and
+  // edges into each block.
+  std::vector<uint32_t> jumpsInto(n, 0), edgesInto(n, 0);
+  for (ir::BlockId b : rpo) {
+    const ir::Block& blk = p.blocks[b];
+    if (blk.termKind != ir::TermKind::Branch) continue;
+    if (ir::isPlainJump(blk)) ++jumpsInto[blk.jt];
+    ++edgesInto[blk.jt];
+    if (blk.jf != blk.jt) ++edgesInto[blk.jf];
+  }
 
   // The ends of the blocks that have statements, for the reordering.
   std::vector<EndKey> withStmts;
@@ -98,7 +103,7 @@ Change shareSuffixes(ir::Program& p, Analyses& analyses) {
     ir::Block& yb = p.blocks[y];
     if (yb.termKind != ir::TermKind::Branch || ir::isPlainJump(yb) || yb.term.code != kJeqK) continue;
     const ir::BlockId z = yb.jf;
-    if (z == yb.jt || swapped[y] || swapped[z] || preds[z].size() != 1) continue;
+    if (z == yb.jt || swapped[y] || swapped[z] || edgesInto[z] != 1) continue;
     ir::Block& zb = p.blocks[z];
     if (!isBareJeq(zb) || zb.term.k == yb.term.k || zb.jt == zb.jf) continue;
     ir::Block moved = zb;  // the test Z would hold after the swap
