@@ -7,9 +7,10 @@
 //
 //       ld [26]; and #0xffff0000; jeq #0x0a010000   =>   ldh [26]; jeq #0x0a01
 //
-//   This is made only where the captured length is known to cover the
-//   whole wider load on every path to it (an earlier load reached at
-//   least as far), and where A's value is not read after the test.
+//   This is made only where the narrow load ends where the wide one does,
+//   or the captured length is known to cover the whole wider load on
+//   every path to it (an earlier load reached at least as far), and where
+//   A's value is not read after the test.
 // Runs once after the fixed point.
 // Requires: a verified, acyclic IR program without inner jumps.
 // Preserves: the verdict on every packet. Neither load can fail where the
@@ -121,7 +122,10 @@ Change narrowLoads(ir::Program& p, Analyses& analyses) {
       bpf::Insn narrow;
       int shift = 0;
       uint32_t k = 0;
-      if (before >= fixedEnd(load) && narrowed(load, b.stmts[n - 1].k, narrow, shift) &&
+      // A narrow load that ends where the wide one does fails on the same
+      // packets without any earlier load.
+      if (narrowed(load, b.stmts[n - 1].k, narrow, shift) &&
+          (before >= fixedEnd(load) || fixedEnd(narrow) == fixedEnd(load)) &&
           shiftedConstant(b.term.code, b.term.k, b.stmts[n - 1].k, shift, k)) {
         b.stmts[n - 2] = narrow;
         b.stmts.pop_back();
