@@ -755,3 +755,104 @@ TEST_CASE("a masked load whose value is returned is not narrowed") {
   CHECK(runProgram(before, pkt) == 0x100);
   CHECK(runProgram(after, pkt) == 0x100);
 }
+
+TEST_CASE("a chain of equality tests asks its one extra test and goes on into a shorter chain of the same tests") {
+  const bpf::Insn ret1{0x06, 0, 0, 1}, ret2{0x06, 0, 0, 2}, ret0{0x06, 0, 0, 0};
+  // entry: ldb [0]; jeq #1 -> Y | X
+  // Y: ldb [1]; jeq #17 -> ret 1 | Y2;  Y2: jeq #6 -> ret 2 | Y3;  Y3: jeq #1 -> ret 1 | ret 0
+  // X: ldb [2]; jeq #9 -> S | ret 0;    S: jeq #6 -> ret 2 | S2;   S2: jeq #17 -> ret 1 | ret 0
+  ir::Program p;
+  const ir::BlockId r1 = addBlock(p, {}, ret1), r2 = addBlock(p, {}, ret2), r0 = addBlock(p, {}, ret0);
+  const ir::BlockId y3 = addBlock(p, {}, {kJeqK, 0, 0, 1}, r1, r0);
+  const ir::BlockId y2 = addBlock(p, {}, {kJeqK, 0, 0, 6}, r2, y3);
+  const ir::BlockId y = addBlock(p, {{kLdb, 0, 0, 1}}, {kJeqK, 0, 0, 17}, r1, y2);
+  const ir::BlockId s2 = addBlock(p, {}, {kJeqK, 0, 0, 17}, r1, r0);
+  const ir::BlockId s = addBlock(p, {}, {kJeqK, 0, 0, 6}, r2, s2);
+  const ir::BlockId x = addBlock(p, {{kLdb, 0, 0, 2}}, {kJeqK, 0, 0, 9}, s, r0);
+  p.entry = addBlock(p, {{kLdb, 0, 0, 0}}, {kJeqK, 0, 0, 1}, y, x);
+  const bpf::Program before = emitOrFail(p);
+  const ir::Program shared = sharedSuffixes(p, true);
+  const bpf::Program after = emitOrFail(shared);
+  CHECK(after.insns.size() == before.insns.size() - 2);
+  size_t jeq1 = 0;
+  for (const auto& insn : after.insns) jeq1 += insn.code == kJeqK && insn.k == 1;
+  CHECK(jeq1 == 2);  // the entry's test and Y's, now the one test it asks before S
+  for (uint8_t b0 : {0, 1})
+    for (uint8_t b1 : {0, 1, 6, 17, 9})
+      for (uint8_t b2 : {9, 0}) {
+        for (size_t caplen = 0; caplen <= 3; ++caplen) {
+          std::vector<uint8_t> pkt{b0, b1, b2};
+          pkt.resize(caplen);
+          CHECK(runProgram(after, pkt) == runProgram(before, pkt));
+        }
+      }
+  // With a target changed in the shorter chain there is nothing to share.
+  p.blocks[s2].jt = r2;
+  const ir::Program unchanged = sharedSuffixes(p, false);
+  CHECK(ir::print(unchanged) == ir::print(p));
+}
+
+TEST_CASE("a chain that asks for one constant twice is not reordered") {
+  // Y: ldb [1]; jeq #6 -> ret 1 | Y2;  Y2: jeq #6 -> ret 2 | ret 0 (never true)
+  // S: jeq #6 -> ret 1 | ret 0, reached from X. Asking Y2's test first and
+  // going on into S would send A = 6 to ret 2.
+  const bpf::Insn ret1{0x06, 0, 0, 1}, ret2{0x06, 0, 0, 2}, ret0{0x06, 0, 0, 0};
+  ir::Program p;
+  const ir::BlockId r1 = addBlock(p, {}, ret1), r2 = addBlock(p, {}, ret2), r0 = addBlock(p, {}, ret0);
+  const ir::BlockId y2 = addBlock(p, {}, {kJeqK, 0, 0, 6}, r2, r0);
+  const ir::BlockId y = addBlock(p, {{kLdb, 0, 0, 1}}, {kJeqK, 0, 0, 6}, r1, y2);
+  const ir::BlockId s = addBlock(p, {}, {kJeqK, 0, 0, 6}, r1, r0);
+  const ir::BlockId x = addBlock(p, {{kLdb, 0, 0, 2}}, {kJeqK, 0, 0, 9}, s, r0);
+  p.entry = addBlock(p, {{kLdb, 0, 0, 0}}, {kJeqK, 0, 0, 1}, y, x);
+  const bpf::Program before = emitOrFail(p);
+  const bpf::Program after = emitOrFail(sharedSuffixes(p, false));
+  for (uint8_t b1 : {0, 6})
+    CHECK(runProgram(after, {1, b1, 9}) == runProgram(before, {1, b1, 9}));
+}
+
+TEST_CASE("random chains of equality tests agree after they share their tails") {
+  // (b[1] == 0 and b[0] in A) or (b[1] == 1 and b[0] in B) or b[2] in C,
+  // with B often A less one constant, and tests of b[0] that go to
+  // different verdicts, so the chains' tails are worth sharing.
+  std::mt19937 rng(1205);
+  static const uint32_t consts[] = {1, 6, 17, 58, 132, 0x2c};
+  int shorter = 0;
+  const int programs = 800;
+  for (int i = 0; i < programs; ++i) {
+    ir::Builder b;
+    std::vector<uint32_t> a;
+    for (uint32_t c : consts)
+      if (rng() % 2) a.push_back(c);
+    if (a.size() < 2) a = {1, 6};
+    std::shuffle(a.begin(), a.end(), rng);
+    std::vector<uint32_t> bset(a.begin() + 1, a.end());
+    if (rng() % 3 == 0) bset.push_back(consts[rng() % 6]);
+    std::shuffle(bset.begin(), bset.end(), rng);
+    auto chain = [&](const std::vector<uint32_t>& set) {
+      ir::Fragment f = byteIs(b, 0, set[0]);
+      for (size_t j = 1; j < set.size(); ++j) f = b.makeOr(std::move(f), byteIs(b, 0, set[j]));
+      return f;
+    };
+    ir::Fragment left = b.makeAnd(byteIs(b, 1, 0), chain(a));
+    ir::Fragment right = b.makeAnd(byteIs(b, 1, 1), chain(bset));
+    ir::Fragment f = b.makeOr(std::move(left), std::move(right));
+    if (rng() % 2) f = b.makeOr(std::move(f), byteIs(b, 2, consts[rng() % 6]));
+    ir::Program raw = b.finish(std::move(f), 1);
+    bpf::Program before = emitOrFail(raw), after = emitOrFail(optimized(raw));
+    shorter += after.insns.size() < before.insns.size();
+    for (uint32_t b0 : consts)
+      for (uint8_t b1 : {0, 1, 2})
+        for (uint32_t b2 : {0u, 6u, 17u})
+          for (size_t caplen : {1, 2, 3}) {
+            std::vector<uint8_t> pkt{uint8_t(b0), b1, uint8_t(b2)};
+            pkt.resize(caplen);
+            const uint32_t want = runProgram(before, pkt), got = runProgram(after, pkt);
+            if (want != got) {
+              FAIL_CHECK("program " << i << ": unoptimized " << want << ", optimized " << got << "\n" << ir::print(raw));
+              goto next;
+            }
+          }
+  next:;
+  }
+  CHECK(shorter == programs);
+}
