@@ -38,7 +38,6 @@ namespace {
 
 constexpr uint16_t kLdW = 0x20, kLdH = 0x28, kLdB = 0x30, kLdxMsh = 0xb1, kAndK = 0x54;
 constexpr uint16_t kJeqK = 0x15, kJgtK = 0x25, kJgeK = 0x35, kJsetK = 0x45;
-constexpr uint32_t kKernelOffsets = 0x80000000u;
 
 /// How far a statement's read of the packet at a fixed offset reaches
 /// (0 for any other statement).

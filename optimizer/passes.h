@@ -16,6 +16,10 @@ inline uint64_t packInsn(const bpf::Insn& i) {
   return (uint64_t{i.code} << 48) | (uint64_t{i.jt} << 40) | (uint64_t{i.jf} << 32) | i.k;
 }
 
+/// Absolute offsets from here up (SKF_AD_OFF, SKF_NET_OFF, SKF_LL_OFF and
+/// negative ones) are what Linux reads as ancillary data, not packet bytes.
+inline constexpr uint32_t kKernelOffsets = 0x80000000u;
+
 /// A block that is `ret #0`.
 inline bool isRejectReturn(const ir::Block& b) {
   return b.termKind == ir::TermKind::Return && b.term.code == 0x06 && b.term.k == 0;

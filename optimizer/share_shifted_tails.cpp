@@ -50,7 +50,6 @@ constexpr uint16_t kClassMask = 0x07, kModeMask = 0xe0;
 constexpr uint16_t kClassLd = 0x00, kModeAbs = 0x20, kModeInd = 0x40;
 constexpr uint16_t kLdxImm = 0x01;  // BPF_LDX | BPF_W | BPF_IMM
 constexpr uint16_t kJa = 0x05;      // BPF_JMP | BPF_JA
-constexpr uint32_t kKernelOffsets = 0x80000000u;  // SKF_AD_OFF, SKF_NET_OFF, SKF_LL_OFF and below 0
 constexpr size_t kCandidatesPerTail = 4;
 // The pairs of blocks a sweep may compare, per block of the program: a
 // budget that keeps the search linear when many tails have the same shape

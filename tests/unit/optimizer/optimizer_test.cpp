@@ -519,6 +519,28 @@ TEST_CASE("IPv6's second protocol test is shared with the first, after the fragm
       }
 }
 
+namespace {
+
+/// `raw` optimized at -O1 with verification; `changed` tells whether the
+/// finishing pass `pass` changed the program share-shifted-tails left.
+ir::Program optimizedWatching(const ir::Program& raw, const std::string& pass, bool& changed) {
+  std::string beforePass, afterPass;
+  optimizer::Options o;
+  o.level = 1;
+  o.verify = true;
+  o.afterPass = [&](const std::string& name, const ir::Program& p) {
+    if (name == "share-shifted-tails") beforePass = ir::print(p);
+    if (name == pass) afterPass = ir::print(p);
+  };
+  ir::Program opt = raw;
+  auto s = optimizer::optimize(opt, o);
+  REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+  changed = !afterPass.empty() && afterPass != beforePass;
+  return opt;
+}
+
+}  // namespace
+
 TEST_CASE("random programs whose blocks end alike agree after their ends are shared") {
   // Tests of a few bytes against a few constants, some after a load of
   // another byte or a scratch store, so that many blocks end with the same
@@ -557,18 +579,9 @@ TEST_CASE("random programs whose blocks end alike agree after their ends are sha
   for (int i = 0; i < programs; ++i) {
     ir::Builder b;
     ir::Program raw = b.finish(expr(b, 4), 1);
-    std::string beforePass, afterPass;
-    optimizer::Options o;
-    o.level = 1;
-    o.verify = true;
-    o.afterPass = [&](const std::string& pass, const ir::Program& p) {
-      if (pass == "share-shifted-tails") beforePass = ir::print(p);
-      if (pass == "share-suffixes") afterPass = ir::print(p);
-    };
-    ir::Program opt = raw;
-    auto s = optimizer::optimize(opt, o);
-    REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
-    rewritten += !afterPass.empty() && afterPass != beforePass;
+    bool changed = false;
+    ir::Program opt = optimizedWatching(raw, "share-suffixes", changed);
+    rewritten += changed;
     bpf::Program before = emitOrFail(raw), after = emitOrFail(opt);
     CHECK(after.insns.size() <= before.insns.size());
     for (int j = 0; j < 60; ++j) {
@@ -716,18 +729,9 @@ TEST_CASE("masked loads narrowed to the bytes they keep give the same verdicts, 
   for (int i = 0; i < programs; ++i) {
     ir::Builder b;
     ir::Program raw = b.finish(expr(b, 3), 1);
-    std::string beforePass, afterPass;
-    optimizer::Options o;
-    o.level = 1;
-    o.verify = true;
-    o.afterPass = [&](const std::string& pass, const ir::Program& p) {
-      if (pass == "share-shifted-tails") beforePass = ir::print(p);
-      if (pass == "narrow-loads") afterPass = ir::print(p);
-    };
-    ir::Program opt = raw;
-    auto s = optimizer::optimize(opt, o);
-    REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
-    rewritten += !afterPass.empty() && afterPass != beforePass;
+    bool changed = false;
+    ir::Program opt = optimizedWatching(raw, "narrow-loads", changed);
+    rewritten += changed;
     bpf::Program before = emitOrFail(raw), after = emitOrFail(opt);
     for (int j = 0; j < 80; ++j) {
       std::vector<uint8_t> pkt(rng() % 11);
