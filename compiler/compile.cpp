@@ -78,13 +78,15 @@ Expected<bpf::Program> compile(std::string_view expression, const CompileOptions
 #ifndef NDEBUG
   oo.verify = true;
 #endif
+  // libpcap turns its optimizer off for a protochain loop, so it never
+  // reports that such an expression rejects all packets.
+  const bool loop = ir::hasInnerJumps(*ir);
   if (Status s = optimizer::optimize(*ir, oo); !s) return s.takeError();
   if (options.trace && options.trace->collectStats)
     for (const auto& st : stats)
       options.trace->stats.push_back({st.pass, st.runs, st.blocksRemoved, st.insnsRemoved});
-  if (oo.level > 0 && !ir::hasInnerJumps(*ir) && !canAccept(*ir)) {
-    // libpcap reports this too, and only when it optimizes (never with a
-    // protochain loop, which turns its optimizer off).
+  if (oo.level > 0 && !loop && !canAccept(*ir)) {
+    // libpcap reports this too, and only when it optimizes.
     return Diagnostic::error(Span{0, static_cast<uint32_t>(expression.size())},
                              "expression rejects all packets");
   }

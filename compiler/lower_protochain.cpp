@@ -14,10 +14,15 @@
 // VM stops it after its backward-jump budget and rejects it. Any other
 // value of A ends the loop, and the block's terminator tests A == N.
 //
+// The code is shorter than libpcap's, with the same loads in the same
+// order: its AH step reads the two bytes at X and X + 1 without moving A
+// and X through each other first, its `add #0` no-ops are gone, and a
+// test of a value the loop has already left on (N itself) is not made
+// again.
+//
 // The walk's loads are relative to a constant network-layer offset, so it
 // is refused where that offset is only known at run time (after a
 // variable-length link header or inside Geneve or VXLAN), as libpcap refuses it.
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -90,7 +95,7 @@ ir::Fragment Lowerer::protochain(const ast::Node& n) {
 
   auto chain = [&](bool v6) {
     LoopCode c;
-    const int again = c.label(), advance = c.label(), ahCheck = c.label(), end = c.label();
+    const int again = c.label(), advance = c.label(), ahStep = c.label(), end = c.label();
     if (v6) {
       c.add(op::insn(op::kLdAbsB, base + kIp6NextHeaderOffset));
       c.add(op::insn(op::kLdxImm, kIp6HeaderLength));
@@ -98,52 +103,47 @@ ir::Fragment Lowerer::protochain(const ast::Node& n) {
       c.add(op::insn(op::kLdAbsB, base + kIpProtoOffset));
       c.add(op::insn(op::kLdxMsh, base));
     }
+    // The tests on A, in libpcap's order: each one's true side goes to its
+    // target, its false side to the next test (the last one's to the end).
+    // Once A == N has left, a later test of N is never true, so it is not
+    // made; nor is a last test that goes to the end either way.
+    struct Leave {
+      uint32_t k;
+      int to;
+    };
+    std::vector<Leave> tests = {{proto, end}};
+    if (proto != kNoNextHeader) tests.push_back({kNoNextHeader, end});
+    if (v6)
+      for (uint32_t h : kIp6ExtensionHeaders)
+        if (h != proto) tests.push_back({h, advance});
+    if (proto != kAh) tests.push_back({kAh, ahStep});
+    while (!tests.empty() && tests.back().to == end) tests.pop_back();
+    bool advances = false, ahs = false;
     c.bind(again);
-    const int afterProto = c.label(), afterNone = c.label();
-    c.jeq(proto, end, afterProto);
-    c.bind(afterProto);
-    c.jeq(kNoNextHeader, end, afterNone);
-    c.bind(afterNone);
-    if (v6) {
-      for (size_t i = 0; i < std::size(kIp6ExtensionHeaders); ++i) {
-        const bool last = i + 1 == std::size(kIp6ExtensionHeaders);
-        const int next = last ? ahCheck : c.label();
-        c.jeq(kIp6ExtensionHeaders[i], advance, next);
-        if (!last) c.bind(next);
-      }
-      // A = the next header; X += (length + 1) * 8.
-      c.bind(advance);
+    for (size_t i = 0; i < tests.size(); ++i) {
+      advances |= tests[i].to == advance;
+      ahs |= tests[i].to == ahStep;
+      const int next = i + 1 < tests.size() ? c.label() : end;
+      c.jeq(tests[i].k, tests[i].to, next);
+      if (next != end) c.bind(next);
+    }
+    // Steps over a header: A = its next-header byte, X = (its length byte
+    // + plus) * times, plus the old X when `relative`.
+    auto stepOver = [&](int label, uint32_t plus, uint32_t times, bool relative) {
+      c.bind(label);
       c.add(op::insn(op::kLdIndB, base));
       c.add(op::insn(op::kSt, cell));
       c.add(op::insn(op::kLdIndB, base + 1));
-      c.add(op::insn(op::kAluK | op::kAdd, 1));
-      c.add(op::insn(op::kAluK | op::kMul, 8));
-      c.add(op::insn(op::kAluX | op::kAdd));
+      c.add(op::insn(op::kAluK | op::kAdd, plus));
+      c.add(op::insn(op::kAluK | op::kMul, times));
+      if (relative) c.add(op::insn(op::kAluX | op::kAdd));
       c.add(op::insn(op::kTax));
       c.add(op::insn(op::kLdMem, cell));
       c.ja(again);
-    } else {
-      c.add(op::insn(op::kAluK | op::kAdd, 0));  // libpcap's no-op before the AH test
-    }
-    // AH: A = the next header; X = (length + 2) * 4 (libpcap 1.10.3).
-    c.bind(ahCheck);
-    const int ahStep = c.label();
-    c.jeq(kAh, ahStep, end);
-    c.bind(ahStep);
-    c.add(op::insn(op::kTxa));
-    c.add(op::insn(op::kLdIndB, base));
-    c.add(op::insn(op::kSt, cell));
-    c.add(op::insn(op::kTxa));
-    c.add(op::insn(op::kAluK | op::kAdd, 1));
-    c.add(op::insn(op::kTax));
-    c.add(op::insn(op::kLdIndB, base));
-    c.add(op::insn(op::kAluK | op::kAdd, 2));
-    c.add(op::insn(op::kAluK | op::kMul, 4));
-    c.add(op::insn(op::kTax));
-    c.add(op::insn(op::kLdMem, cell));
-    c.ja(again);
+    };
+    if (advances) stepOver(advance, 1, 8, true);  // IPv6 extension headers
+    if (ahs) stepOver(ahStep, 2, 4, false);        // AH, as libpcap 1.10.3 walks it
     c.bind(end);
-    c.add(op::insn(op::kAluK | op::kAdd, 0));
     ir::Fragment type = linkProto(v6 ? kEtherTypeIp6 : kEtherTypeIp);
     return both(std::move(type), builder.test(c.finish(), op::kJeq, proto));
   };

@@ -10,8 +10,8 @@
 // on its terminator), including a backward `ja` whose offset wraps around,
 // as libpcap's header walk does. Such a block is a closed loop that always
 // leaves through its terminator; the emitter copies it verbatim, and the
-// optimizer leaves a program holding one as lowered (hasInnerJumps), as
-// libpcap turns its optimizer off for it.
+// optimizer passes it as one statement of known outline (optimizer/values.h,
+// kLoopStmt), where libpcap turns its optimizer off for it.
 //
 // Lowering builds the graph with true/false jump lists: an expression
 // under construction is a Fragment whose exits are still unpatched; `and`

@@ -2,7 +2,11 @@
 // runs them to a fixed point with verification between passes.
 #include "optimizer/pipeline.h"
 
+#include <algorithm>
+#include <span>
+
 #include "optimizer/passes.h"
+#include "optimizer/values.h"
 
 namespace sift::optimizer {
 
@@ -50,8 +54,92 @@ constexpr PassEntry kFinishing[] = {
 
 size_t insnCount(const ir::Program& p) {
   size_t n = 0;
-  for (const auto& b : p.blocks) n += b.stmts.size() + 1;
+  for (const auto& b : p.blocks) {
+    n += b.stmts.size() + 1;
+    for (const auto& s : b.stmts)
+      if (isLoopStmt(s)) n += loopLength(s) - 1;
+  }
   return n;
+}
+
+constexpr uint16_t kJmpClass = 0x05, kJa = 0x00;
+constexpr bool isJump(const bpf::Insn& i) { return (i.code & 0x07) == kJmpClass; }
+
+/// Replaces the loop in each block that holds one (the statements from the
+/// first jump or jump target to the last one) by one loop statement
+/// (values.h), keeping its code in `loops`. Returns false, changing
+/// nothing, when a loop does not have the form the loop statement stands
+/// for: it must read a scratch cell only after writing it on the same
+/// straight run, and its jumps must stay within it.
+bool outlineLoops(ir::Program& p, std::vector<std::vector<bpf::Insn>>& loops) {
+  struct Region {
+    ir::BlockId block;
+    size_t from, to;  // [from, to): `to` may be a jump target (what follows)
+    RegMask cells;
+  };
+  std::vector<Region> regions;
+  std::vector<uint8_t> target;
+  for (ir::BlockId id = 0; id < p.blocks.size(); ++id) {
+    const auto& stmts = p.blocks[id].stmts;
+    const size_t n = stmts.size();
+    size_t from = n, to = 0;
+    target.assign(n + 1, 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (!isJump(stmts[i])) continue;
+      const bpf::Insn& in = stmts[i];
+      const bool ja = (in.code & 0xf0) == kJa;
+      const uint64_t targets[2] = {ja ? uint32_t(i + 1 + in.k) : i + 1 + in.jt, i + 1 + in.jf};
+      from = std::min(from, i);
+      to = std::max(to, i + 1);
+      for (uint64_t t : std::span(targets, ja ? 1 : 2)) {
+        if (t > n) return false;
+        target[t] = 1;
+        from = std::min<size_t>(from, t);
+        to = std::max<size_t>(to, t);
+      }
+    }
+    if (from >= to) continue;
+    if (loops.size() + regions.size() >= 0xffff || to - from >= 0xffff) return false;
+    // Scratch reads: each must follow a write of its cell since the last
+    // point another path can join.
+    RegMask cells = 0, written = 0;
+    for (size_t i = from; i < to; ++i) {
+      if (target[i]) written = 0;
+      const uint16_t c = stmts[i].code;
+      const RegMask cell = bit(static_cast<int>(stmts[i].k & 15));
+      if (c == 0x02 || c == 0x03) cells |= cell, written |= cell;  // st, stx
+      if ((c == 0x60 || c == 0x61) && !(written & cell)) return false;  // ld M[k], ldx M[k]
+    }
+    regions.push_back({id, from, to, cells});
+  }
+  for (const Region& r : regions) {
+    auto& stmts = p.blocks[r.block].stmts;
+    const uint32_t index = static_cast<uint32_t>(loops.size());
+    loops.emplace_back(stmts.begin() + static_cast<ptrdiff_t>(r.from), stmts.begin() + static_cast<ptrdiff_t>(r.to));
+    stmts.erase(stmts.begin() + static_cast<ptrdiff_t>(r.from) + 1, stmts.begin() + static_cast<ptrdiff_t>(r.to));
+    stmts[r.from] = loopStmt(index, static_cast<uint32_t>(r.to - r.from), r.cells);
+  }
+  return true;
+}
+
+/// Puts the loops outlineLoops() took out back in place of their loop
+/// statements, wherever the passes have left them. A loop's jumps are
+/// relative and stay within it; those that left it for what followed it
+/// land on what follows it now.
+void restoreLoops(ir::Program& p, const std::vector<std::vector<bpf::Insn>>& loops) {
+  for (auto& b : p.blocks) {
+    if (std::none_of(b.stmts.begin(), b.stmts.end(), isLoopStmt)) continue;
+    std::vector<bpf::Insn> out;
+    for (const auto& s : b.stmts) {
+      if (!isLoopStmt(s)) {
+        out.push_back(s);
+        continue;
+      }
+      const auto& code = loops[loopIndex(s)];
+      out.insert(out.end(), code.begin(), code.end());
+    }
+    b.stmts = std::move(out);
+  }
 }
 
 }  // namespace
@@ -128,16 +216,44 @@ Expected<Change> runPass(const PassEntry& e, ir::Program& program, Analyses& ana
 
 }  // namespace
 
+namespace {
+Status optimizeLoopFree(ir::Program& program, const Options& options);
+}  // namespace
+
 Status optimize(ir::Program& program, const Options& options) {
   if (options.level <= 0) return okStatus();
-  // A loop inside a block (protochain's header walk) is opaque to the
-  // passes' value facts; as libpcap turns its optimizer off for such
-  // programs, they stay as lowered.
-  if (ir::hasInnerJumps(program)) return okStatus();
   if (options.verify) {
     if (std::string err = ir::verify(program); !err.empty())
       return Diagnostic::error("internal error: invalid IR before optimization: " + err);
   }
+  // A loop inside a block (protochain's header walk) goes through the
+  // passes as one statement whose effect they know only in outline.
+  std::vector<std::vector<bpf::Insn>> loops;
+  if (ir::hasInnerJumps(program)) {
+    ir::Program outlined = program;
+    if (!outlineLoops(outlined, loops)) return okStatus();  // left as lowered
+    Options inner = options;
+    if (options.afterPass)
+      inner.afterPass = [&](const std::string& pass, const ir::Program& p) {
+        ir::Program shown = p;
+        restoreLoops(shown, loops);
+        options.afterPass(pass, shown);
+      };
+    if (Status s = optimizeLoopFree(outlined, inner); !s) return s;
+    restoreLoops(outlined, loops);
+    if (options.verify) {
+      if (std::string err = ir::verify(outlined); !err.empty())
+        return Diagnostic::error("internal error: invalid IR after putting loops back: " + err);
+    }
+    program = std::move(outlined);
+    return okStatus();
+  }
+  return optimizeLoopFree(program, options);
+}
+
+namespace {
+
+Status optimizeLoopFree(ir::Program& program, const Options& options) {
   // A pass that changed nothing need not run again until another pass
   // changes what it looks at: `clean[i]` is the generation at which pass i
   // last found nothing to do, counted in changes of any kind, or in
@@ -188,5 +304,7 @@ Status optimize(ir::Program& program, const Options& options) {
   }
   return okStatus();
 }
+
+}  // namespace
 
 }  // namespace sift::optimizer

@@ -37,9 +37,11 @@ struct Options {
 /// The names of the passes at `level`, in order.
 std::vector<std::string> passNames(int level);
 
-/// Runs the pipeline; a program with jumps inside a block (a protochain
-/// loop) is left unchanged. Fails only on an internal error (a pass broke the
-/// IR or made the program larger), reported with the pass's name.
+/// Runs the pipeline. A loop inside a block (protochain's header walk) goes
+/// through the passes as one statement and comes out as it went in; a loop
+/// that reads a scratch cell before writing it leaves the whole program
+/// unchanged. Fails only on an internal error (a pass broke the IR or made
+/// the program larger), reported with the pass's name.
 Status optimize(ir::Program& program, const Options& options);
 
 /// The size measure the fixed point is taken on.

@@ -109,6 +109,22 @@ ValueId ValueTable::alu(uint16_t op, ValueId a, ValueId b) {
 StepResult step(ValueTable& values, State& s, const bpf::Insn& insn) {
   StepResult r;
   const uint16_t c = insn.code;
+  if (isLoopStmt(insn)) {
+    // Several registers change: none is named as the destination, so no
+    // caller takes the loop for a write of a value already held.
+    const uint32_t tag = loopIndex(insn) << 5;
+    const ValueId a = s.reg[kRegA], x = s.reg[kRegX];
+    const ValueId newA = values.intern({ValueKind::Loop, tag | kRegA, a, x});
+    s.reg[kRegX] = values.intern({ValueKind::Loop, tag | kRegX, a, x});
+    s.reg[kRegA] = newA;
+    for (RegMask cells = loopCells(insn); cells; cells &= cells - 1) {
+      const int cell = __builtin_ctz(cells);
+      s.reg[cell] = values.intern({ValueKind::Loop, tag | static_cast<uint32_t>(cell), newA, s.reg[cell]});
+    }
+    r.value = newA;
+    r.mayReject = true;
+    return r;
+  }
   switch (cls(c)) {
     case kLd:
     case kLdx: {

@@ -38,6 +38,9 @@ enum class ValueKind : uint8_t {
   Alu,      // a, b = operand values, c = BPF ALU op
   Negate,   // a
   Opaque,   // a distinct unknown value (a merge point without agreement)
+  Loop,     // what an outlined loop leaves in a register (see kLoopStmt):
+            // a = loop index << 5 | register; A and X: b, c = A and X on
+            // entry; a scratch cell: b = the loop's A, c = the cell on entry
 };
 
 struct ValueKey {
@@ -133,6 +136,26 @@ struct State {
   std::array<ValueId, kNumRegs> reg{};
 };
 
+/// A loop inside a block (protochain's header walk, the only jumps among
+/// statements that ir.h allows) stands in the passes' view of the block as
+/// one statement with this code, outside the opcode space, and restored
+/// after the last pass (pipeline.cpp). Its k holds the loop's length in
+/// instructions (high 16 bits) and its index (low 16); jt and jf the
+/// scratch cells it may write (cells 0-7 and 8-15). The loop is a function
+/// of the packet and of A and X on entry (it reads a scratch cell only
+/// after writing it on the same straight run), it may reject the packet,
+/// and it leaves new A and X; a cell it writes holds either what it held
+/// or the loop's value, so the cell is both read and written.
+inline constexpr uint16_t kLoopStmt = 0x8007;
+inline bool isLoopStmt(const bpf::Insn& i) { return i.code == kLoopStmt; }
+inline RegMask loopCells(const bpf::Insn& i) { return RegMask{i.jt} | (RegMask{i.jf} << 8); }
+inline uint32_t loopLength(const bpf::Insn& i) { return i.k >> 16; }
+inline uint32_t loopIndex(const bpf::Insn& i) { return i.k & 0xffff; }
+inline bpf::Insn loopStmt(uint32_t index, uint32_t length, RegMask cells) {
+  return bpf::Insn{kLoopStmt, static_cast<uint8_t>(cells & 0xff), static_cast<uint8_t>((cells >> 8) & 0xff),
+                   (length << 16) | index};
+}
+
 /// What executing one statement does.
 struct StepResult {
   int dest = -1;          // register written, -1 for none
@@ -160,11 +183,13 @@ extern const std::array<RegEffect, 256> kRegEffects;
 /// The registers an instruction reads and writes (statements and
 /// terminators).
 inline RegMask usesOf(const bpf::Insn& insn) {
+  if (isLoopStmt(insn)) return bit(kRegA) | bit(kRegX) | loopCells(insn);
   if (insn.code > 0xff) return bit(kRegA) | bit(kRegX);
   const detail::RegEffect& e = detail::kRegEffects[insn.code];
   return e.usesAX | (e.usesMem ? bit(static_cast<int>(insn.k & 15)) : 0);
 }
 inline RegMask defsOf(const bpf::Insn& insn) {
+  if (isLoopStmt(insn)) return bit(kRegA) | bit(kRegX) | loopCells(insn);
   if (insn.code > 0xff) return 0;
   const detail::RegEffect& e = detail::kRegEffects[insn.code];
   return e.defsAX | (e.defsMem ? bit(static_cast<int>(insn.k & 15)) : 0);

@@ -860,3 +860,88 @@ TEST_CASE("random chains of equality tests agree after they share their tails") 
   }
   CHECK(shorter == programs);
 }
+
+namespace {
+
+// A header walk like protochain's, from offset 0: A is the next header
+// (byte 6), X where the header starts (40); M[0] holds 5 until the walk
+// steps over a header (next header 0, (length + 1) * 8 bytes), which leaves
+// the next header there. The block's test is A == 6.
+ir::Fragment walk(ir::Builder& b) {
+  std::vector<bpf::Insn> s = {
+      {kLdImm, 0, 0, 5},          {kSt, 0, 0, 0},      {kLdb, 0, 0, 6},  {kLdxImm, 0, 0, 40},
+      {kJeqK, 10, 0, 6},          {kJeqK, 0, 9, 0},    {kLdIndB, 0, 0, 0}, {kSt, 0, 0, 0},
+      {kLdIndB, 0, 0, 1},         {0x04, 0, 0, 1},     {0x24, 0, 0, 8},  {kAddX, 0, 0, 0},
+      {kTax, 0, 0, 0},            {kLdMem, 0, 0, 0},   {0x05, 0, 0, 0xfffffff5u},
+  };
+  return b.test(std::move(s), kJeqK, 6);
+}
+
+// A 40-byte header with next header `next`, then a header of 8 bytes with
+// next header 6 when `next` is 0, then 20 bytes.
+std::vector<uint8_t> chain(uint8_t next) {
+  std::vector<uint8_t> p(40, 0);
+  p[6] = next;
+  if (next == 0) p.insert(p.end(), {6, 0, 0, 0, 0, 0, 0, 0});
+  p.resize(p.size() + 20, 0);
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("a loop inside a block changes A, X and the scratch cells it writes, and may reject") {
+  const std::vector<uint8_t> stepped = chain(0), direct = chain(6);
+  const std::vector<uint8_t> cut(stepped.begin(), stepped.begin() + 41);  // the walk's second load fails
+  struct Case {
+    const char* what;
+    std::function<ir::Fragment(ir::Builder&)> make;
+    uint32_t stepped, direct, cut;
+  };
+  const Case cases[] = {
+      // X after the walk is 40 only if it stepped over nothing.
+      {"X", [](ir::Builder& b) { return b.makeAnd(walk(b), b.test({bpf::Insn{0x87, 0, 0, 0}}, kJeqK, 40)); }, 0, 1,
+       0},
+      // M[0] is still 5 only if it stepped over nothing.
+      {"M[0]", [](ir::Builder& b) { return b.makeAnd(walk(b), b.test({bpf::Insn{kLdMem, 0, 0, 0}}, kJeqK, 5)); }, 0,
+       1, 0},
+      // Nothing reads what the walk leaves, but a packet it cannot walk is
+      // rejected all the same.
+      {"reject", [](ir::Builder& b) { return b.makeOr(walk(b), b.constant(true)); }, 1, 1, 0},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(std::string(c.what));
+    ir::Builder b;
+    ir::Program raw = b.finish(c.make(b), 1);
+    REQUIRE(ir::hasInnerJumps(raw));
+    bpf::Program before = emitOrFail(raw);
+    CHECK(runProgram(before, stepped) == c.stepped);
+    CHECK(runProgram(before, direct) == c.direct);
+    CHECK(runProgram(before, cut) == c.cut);
+    for (int level : {1, 2}) {
+      CAPTURE(level);
+      bpf::Program after = emitOrFail(optimized(raw, level));
+      CHECK(runProgram(after, stepped) == c.stepped);
+      CHECK(runProgram(after, direct) == c.direct);
+      CHECK(runProgram(after, cut) == c.cut);
+    }
+  }
+}
+
+TEST_CASE("a loop that reads a scratch cell it has not written leaves the program as lowered") {
+  // ld #3 is dead, so the passes would drop it; the jump's true side reads
+  // M[1], which the loop has not written there, so what the loop leaves
+  // depends on more than A and X and the program is left alone.
+  auto make = [](bool writeFirst) {
+    ir::Builder b;
+    std::vector<bpf::Insn> s = {{kLdImm, 0, 0, 3}, {kLdb, 0, 0, 6}, {kJeqK, 0, 1, 0}};
+    if (writeFirst) s.push_back({kSt, 0, 0, 1});
+    s.push_back({kLdMem, 0, 0, 1});
+    if (writeFirst) s[2].jf = 2;
+    return b.finish(b.test(std::move(s), kJeqK, 1), 1);
+  };
+  ir::Program reads = make(false), writes = make(true);
+  CHECK(ir::print(optimized(reads)) == ir::print(reads));
+  ir::Program opt = optimized(writes);
+  CHECK(ir::print(opt) != ir::print(writes));
+  CHECK(opt.blocks[opt.entry].stmts.size() == writes.blocks[writes.entry].stmts.size() - 1);
+}
